@@ -85,3 +85,9 @@ export const s3Env = {
 export const postgresEnv = {
   DATABASE_URL: env.url('postgresql://chat4all@127.0.0.1:5432/chat4all'),
 };
+
+export type KafkaConfig = z.infer<z.ZodObject<typeof kafkaEnv>>;
+export type CassandraConfig = z.infer<z.ZodObject<typeof cassandraEnv>>;
+export type S3Config = z.infer<z.ZodObject<typeof s3Env>>;
+export type PostgresConfig = z.infer<z.ZodObject<typeof postgresEnv>>;
+export type ServiceConfig = z.infer<z.ZodObject<typeof serviceEnv>>;
