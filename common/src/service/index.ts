@@ -1,0 +1,5 @@
+export * from './service';
+export * from './http';
+export * from './readiness';
+export * from './shutdown';
+export * from './metrics';
