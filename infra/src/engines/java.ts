@@ -1,0 +1,56 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fetchJars, isFetched, libDir } from '../maven';
+import { runningPid, spawnDetached, stopProcess } from '../process';
+import { enginePaths, repoRoot, type Settings } from '../settings';
+import { probe, type Engine, type Readiness } from './types';
+
+export interface JavaLaunch {
+  mainClass: string;
+  jvmArgs: string[];
+  args: string[];
+  /** Extra jars before lib/* on the classpath (rarely needed). */
+  classpathPrefix?: string[];
+}
+
+export interface JavaEngineSpec {
+  name: string;
+  port: number;
+  settings: Settings;
+  /** Writes configs, prepares data folders and says how to launch. Runs before every start. */
+  prepare(paths: ReturnType<typeof enginePaths>): Promise<JavaLaunch>;
+  /** The real readiness query; resolves to a short description of the answer. */
+  query(): Promise<string>;
+}
+
+/** A Maven-fetched engine run as a detached `java` process (Kafka, Cassandra, S3Proxy). */
+export function javaEngine(spec: JavaEngineSpec): Engine {
+  const paths = enginePaths(spec.settings.localDir, spec.name);
+  // Lets the pid check tell our JVM from any other process that inherits the pid later.
+  const marker = `-Dchat4all.engine=${spec.name}`;
+  const fetchTarget = { pom: join(repoRoot, 'infra', 'engines', spec.name, 'pom.xml'), engineDir: paths.engineDir };
+  return {
+    name: spec.name,
+    port: spec.port,
+    logFile: paths.logFile,
+    managed: true,
+    fetch: () => fetchJars(fetchTarget),
+    fetched: () => isFetched(fetchTarget),
+    pid: () => runningPid(paths.pidFile, marker),
+    async start() {
+      mkdirSync(paths.data, { recursive: true });
+      const launch = await spec.prepare(paths);
+      const classpath = [...(launch.classpathPrefix ?? []), join(libDir(fetchTarget), '*')].join(':');
+      spawnDetached({
+        command: 'java',
+        args: [marker, ...launch.jvmArgs, '-cp', classpath, launch.mainClass, ...launch.args],
+        cwd: paths.data,
+        logFile: paths.logFile,
+        pidFile: paths.pidFile,
+        marker,
+      });
+    },
+    isReady: (): Promise<Readiness> => probe(spec.query),
+    stop: () => stopProcess(paths.pidFile, marker, spec.settings.stopTimeoutMs),
+  };
+}
