@@ -1,0 +1,53 @@
+import type { Readable } from 'node:stream';
+
+/** Where uploaded files live: S3-compatible storage in production, local folders in tests later. */
+export interface BlobStore {
+  /**
+   * Streams `body` into the store under `key`. Size and SHA-256 are computed while the bytes pass
+   * through; the whole object is never held in memory. When more than `maxBytes` arrive the upload
+   * is abandoned with a `BlobTooLargeError` and no object is left under `key`.
+   */
+  put(key: string, body: Readable, options: PutOptions): Promise<PutResult>;
+  /** The object's bytes as a stream; `BlobNotFoundError` when there is no object under `key`. */
+  get(key: string): Promise<Readable>;
+  /** Size, type and time of the object; `BlobNotFoundError` when there is none. */
+  stat(key: string): Promise<BlobStat>;
+  /** A URL that a plain HTTP GET can download from until `ttlSeconds` have passed. */
+  presignGet(key: string, ttlSeconds: number): Promise<string>;
+  /** Removes the object; removing a missing object is not an error. */
+  delete(key: string): Promise<void>;
+}
+
+export interface PutOptions {
+  contentType: string;
+  maxBytes: number;
+}
+
+export interface PutResult {
+  size: number;
+  /** Lower-case hex digest of the bytes stored. */
+  sha256: string;
+}
+
+export interface BlobStat {
+  size: number;
+  contentType: string;
+  lastModified: Date;
+}
+
+export class BlobNotFoundError extends Error {
+  constructor(readonly key: string) {
+    super(`no blob under key "${key}"`);
+    this.name = 'BlobNotFoundError';
+  }
+}
+
+export class BlobTooLargeError extends Error {
+  constructor(
+    readonly key: string,
+    readonly maxBytes: number,
+  ) {
+    super(`blob "${key}" exceeds the limit of ${maxBytes} bytes`);
+    this.name = 'BlobTooLargeError';
+  }
+}
