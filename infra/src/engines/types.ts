@@ -21,6 +21,12 @@ export interface Engine {
   stop(): Promise<string>;
 }
 
+/** Driver errors span lines (the Cassandra driver appends a dump of inner errors): status prints one line. */
+export function oneLine(message: string, max = 160): string {
+  const flat = message.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
 /** Runs a readiness query, turning errors and hangs into `{ ready: false }`. */
 export async function probe(query: () => Promise<string>, timeoutMs = 5000): Promise<Readiness> {
   let timer: NodeJS.Timeout | undefined;
@@ -30,7 +36,7 @@ export async function probe(query: () => Promise<string>, timeoutMs = 5000): Pro
   try {
     return { ready: true, detail: await Promise.race([query(), timeout]) };
   } catch (err) {
-    return { ready: false, reason: err instanceof Error ? err.message : String(err) };
+    return { ready: false, reason: oneLine(err instanceof Error ? err.message : String(err)) };
   } finally {
     clearTimeout(timer);
   }

@@ -1,0 +1,62 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runningPid, sleep, spawnDetached, stopProcess, tailFile } from '../src/process';
+
+// Real child processes (node; '--' keeps the marker from being read as a node option), so the pid, marker and signal handling are exercised for real.
+function start(dir: string, script: string, marker: string) {
+  const spec = { command: process.execPath, args: ['-e', script, '--', marker], cwd: dir, logFile: join(dir, 'x.log'), pidFile: join(dir, 'x.pid'), marker };
+  return { spec, pid: spawnDetached(spec) };
+}
+
+async function waitForLog(file: string, text: string): Promise<void> {
+  for (let i = 0; i < 100 && !(existsSync(file) && readFileSync(file, 'utf8').includes(text)); i++) await sleep(50);
+}
+
+describe('detached processes', () => {
+  it('writes the pid file and output to the log, and stops with SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'infra-proc-'));
+    const marker = `--infra-test-${process.pid}-a`;
+    const { spec, pid } = start(dir, "console.log('started'); setInterval(() => {}, 1000)", marker);
+    expect(Number(readFileSync(spec.pidFile, 'utf8'))).toBe(pid);
+    await waitForLog(spec.logFile, 'started');
+    expect(tailFile(spec.logFile)).toContain('started');
+    expect(runningPid(spec.pidFile, marker)).toBe(pid);
+    await expect(stopProcess(spec.pidFile, marker, 5000)).resolves.toBe('stopped');
+    expect(existsSync(spec.pidFile)).toBe(false);
+    expect(runningPid(spec.pidFile, marker)).toBeUndefined();
+  });
+
+  it('kills with SIGKILL a process that ignores SIGTERM past the timeout', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'infra-proc-'));
+    const marker = `--infra-test-${process.pid}-b`;
+    const { spec } = start(dir, "process.on('SIGTERM', () => {}); console.log('ready'); setInterval(() => {}, 1000)", marker);
+    await waitForLog(spec.logFile, 'ready');
+    await expect(stopProcess(spec.pidFile, marker, 300)).resolves.toBe('killed');
+    expect(runningPid(spec.pidFile, marker)).toBeUndefined();
+  });
+
+  it('treats a pid file whose process does not carry the marker as stale', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'infra-proc-'));
+    const marker = `--infra-test-${process.pid}-c`;
+    const { spec, pid } = start(dir, 'setInterval(() => {}, 1000)', marker);
+    try {
+      expect(runningPid(spec.pidFile, 'some-other-marker')).toBeUndefined();
+      expect(existsSync(spec.pidFile)).toBe(false);
+      await expect(stopProcess(spec.pidFile, marker, 100)).resolves.toBe('not running');
+    } finally {
+      process.kill(pid, 'SIGKILL');
+    }
+  });
+
+  it('moves the previous log aside when starting again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'infra-proc-'));
+    const marker = `--infra-test-${process.pid}-d`;
+    const first = start(dir, "console.log('first run')", marker);
+    await waitForLog(first.spec.logFile, 'first run');
+    const second = start(dir, "console.log('second run')", marker);
+    await waitForLog(second.spec.logFile, 'second run');
+    expect(readFileSync(`${second.spec.logFile}.1`, 'utf8')).toContain('first run');
+    expect(readFileSync(second.spec.logFile, 'utf8')).not.toContain('first run');
+  });
+});
