@@ -1,0 +1,234 @@
+import type { Client, types } from 'cassandra-driver';
+import type { CassandraConfig } from '@chat4all/common';
+import { bucketOfId } from './buckets';
+import { connectCassandra, type ConsistencyLevel } from './client';
+import { InvalidMessageIdError, isMessageId } from './ids';
+import { decodeCursor, encodeCursor, pageSize } from './pagination';
+import type { MessageStore } from './port';
+import { canAdvance, deriveStatus, type StoredStatus } from './status';
+import { CHANNELS, MESSAGE_STATUSES } from './types';
+import type { Channel, ListOptions, Message, MessagePage, MessageStatus, NewMessage } from './types';
+
+/** How many of a conversation's day buckets one history query fetches at a time. */
+const BUCKETS_PER_QUERY = 16;
+
+const CQL = {
+  insertContent: `INSERT INTO messages_by_conversation
+    (conversation_id, bucket, id, sender_id, content, file_id, channel, client_message_id, created_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  insertBucket: 'INSERT INTO conversation_buckets (conversation_id, bucket) VALUES (?, ?)',
+  insertStatus: `INSERT INTO message_status (conversation_id, bucket, message_id, status, at, reason) VALUES (?, ?, ?, ?, ?, ?)`,
+  insertById: 'INSERT INTO messages_by_id (id, conversation_id) VALUES (?, ?)',
+  insertByClientId: `INSERT INTO messages_by_client_id (sender_id, client_message_id, message_id, conversation_id)
+    VALUES (?, ?, ?, ?)`,
+  selectById: 'SELECT conversation_id FROM messages_by_id WHERE id = ?',
+  selectByClientId: 'SELECT message_id FROM messages_by_client_id WHERE sender_id = ? AND client_message_id = ?',
+  selectContent: `SELECT id, conversation_id, sender_id, content, file_id, channel, client_message_id, created_at
+    FROM messages_by_conversation WHERE conversation_id = ? AND bucket = ? AND id = ?`,
+  selectStatuses: `SELECT message_id, status, at, reason FROM message_status
+    WHERE conversation_id = ? AND bucket = ? AND message_id = ?`,
+  // Buckets strictly older than the given one (callers pass bucket + 1 to include it).
+  selectBuckets: 'SELECT bucket FROM conversation_buckets WHERE conversation_id = ? AND bucket < ? LIMIT ?',
+  selectPage: `SELECT id, conversation_id, sender_id, content, file_id, channel, client_message_id, created_at
+    FROM messages_by_conversation WHERE conversation_id = ? AND bucket = ? LIMIT ?`,
+  selectPageBefore: `SELECT id, conversation_id, sender_id, content, file_id, channel, client_message_id, created_at
+    FROM messages_by_conversation WHERE conversation_id = ? AND bucket = ? AND id < ? LIMIT ?`,
+  selectStatusRange: `SELECT message_id, status, at, reason FROM message_status
+    WHERE conversation_id = ? AND bucket = ? AND message_id >= ? AND message_id <= ?`,
+} as const;
+
+export interface CassandraMessageStoreOptions {
+  /** Consistency for every read and write; LOCAL_QUORUM by default (read-your-writes within a datacenter). */
+  consistency?: ConsistencyLevel;
+}
+
+/**
+ * MessageStore on Cassandra (tables in migrations/). Every write is a plain upsert of rows keyed by what they describe,
+ * so retries and redeliveries rewrite identical values; there are no lightweight transactions.
+ */
+export class CassandraMessageStore implements MessageStore {
+  private constructor(private readonly client: Client) {}
+
+  /** Connects to the configured keyspace, which `migrateCassandra` must have prepared. */
+  static async connect(config: CassandraConfig, options: CassandraMessageStoreOptions = {}): Promise<CassandraMessageStore> {
+    const client = await connectCassandra(config, { keyspace: config.CASSANDRA_KEYSPACE, ...options });
+    return new CassandraMessageStore(client);
+  }
+
+  async insert(message: NewMessage): Promise<void> {
+    if (!isMessageId(message.id)) throw new InvalidMessageIdError(message.id);
+    const bucket = bucketOfId(message.id);
+    const { id, conversationId, senderId, createdAt } = message;
+    // undefined (not null) leaves absent columns unset: no tombstones, and a redelivery rewrites the same cells.
+    await Promise.all([
+      this.client.execute(CQL.insertContent, [
+        conversationId,
+        bucket,
+        id,
+        senderId,
+        message.content,
+        message.fileId,
+        message.channel,
+        message.clientMessageId,
+        createdAt,
+      ]),
+      this.client.execute(CQL.insertBucket, [conversationId, bucket]),
+    ]);
+    // Lookups last, so they never point at a message whose rows are not written yet.
+    await Promise.all([
+      this.client.execute(CQL.insertById, [id, conversationId]),
+      message.clientMessageId === undefined
+        ? Promise.resolve()
+        : this.client.execute(CQL.insertByClientId, [senderId, message.clientMessageId, id, conversationId]),
+    ]);
+  }
+
+  async get(id: string): Promise<Message | null> {
+    if (!isMessageId(id)) return null;
+    const pointer = (await this.client.execute(CQL.selectById, [id])).first();
+    if (!pointer) return null;
+    return this.getInConversation(id, pointer.get('conversation_id') as string);
+  }
+
+  async getMany(ids: readonly string[]): Promise<(Message | null)[]> {
+    const unique = [...new Set(ids)];
+    const found = await Promise.all(unique.map((id) => this.get(id)));
+    const byId = new Map(unique.map((id, i) => [id, found[i] ?? null]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  async listByConversation(conversationId: string, options: ListOptions = {}): Promise<MessagePage> {
+    const first = pageSize(options.first);
+    const afterId = options.after ? decodeCursor(options.after) : undefined;
+    const afterBucket = afterId === undefined ? undefined : bucketOfId(afterId);
+    const rows: types.Row[] = [];
+    const want = first + 1; // one more than the page tells whether a next page exists
+
+    let below = afterBucket === undefined ? 2 ** 31 - 1 : afterBucket + 1;
+    fetching: for (;;) {
+      const buckets = await this.client.execute(CQL.selectBuckets, [conversationId, below, BUCKETS_PER_QUERY]);
+      for (const row of buckets.rows) {
+        const bucket = row.get('bucket') as number;
+        below = bucket;
+        const limit = want - rows.length;
+        const page =
+          afterId !== undefined && bucket === afterBucket
+            ? await this.client.execute(CQL.selectPageBefore, [conversationId, bucket, afterId, limit])
+            : await this.client.execute(CQL.selectPage, [conversationId, bucket, limit]);
+        rows.push(...page.rows);
+        if (rows.length >= want) break fetching;
+      }
+      if (buckets.rowLength < BUCKETS_PER_QUERY) break;
+    }
+
+    const pageRows = rows.slice(0, first);
+    const statuses = await this.statusesFor(conversationId, pageRows);
+    const items = pageRows.map((row) => toMessage(row, statuses.get(row.get('id') as string) ?? []));
+    const last = pageRows[pageRows.length - 1];
+    return {
+      items,
+      endCursor: last ? encodeCursor(last.get('id') as string) : null,
+      hasNextPage: rows.length > first,
+    };
+  }
+
+  async recordStatus(id: string, conversationId: string, status: MessageStatus, at: Date, reason?: string): Promise<boolean> {
+    if (!isMessageId(id)) throw new InvalidMessageIdError(id);
+    const bucket = bucketOfId(id);
+    const stored = await this.client.execute(CQL.selectStatuses, [conversationId, bucket, id]);
+    // SENT is implied by the message existing; its time does not matter for the decision.
+    const current = deriveStatus(new Date(0), stored.rows.map(toStoredStatus)).status;
+    if (!canAdvance(current, status)) return false;
+    // A status event can outrun the message's insert (they travel on different topics), so it is recorded without
+    // checking that the message exists; the row stays invisible until the message itself is stored.
+    await this.client.execute(CQL.insertStatus, [conversationId, bucket, id, status, at, status === 'FAILED' ? reason : undefined]);
+    return true;
+  }
+
+  async findByClientMessageId(senderId: string, clientMessageId: string): Promise<Message | null> {
+    const pointer = (await this.client.execute(CQL.selectByClientId, [senderId, clientMessageId])).first();
+    return pointer ? this.get(pointer.get('message_id') as string) : null;
+  }
+
+  async close(): Promise<void> {
+    await this.client.shutdown();
+  }
+
+  private async getInConversation(id: string, conversationId: string): Promise<Message | null> {
+    const bucket = bucketOfId(id);
+    const [content, statuses] = await Promise.all([
+      this.client.execute(CQL.selectContent, [conversationId, bucket, id]),
+      this.client.execute(CQL.selectStatuses, [conversationId, bucket, id]),
+    ]);
+    const row = content.first();
+    return row ? toMessage(row, statuses.rows.map(toStoredStatus)) : null;
+  }
+
+  /** Status rows for a page: one range query per day bucket the page touches. */
+  private async statusesFor(conversationId: string, rows: types.Row[]): Promise<Map<string, StoredStatus[]>> {
+    const idsByBucket = new Map<number, string[]>();
+    for (const row of rows) {
+      const id = row.get('id') as string;
+      const bucket = bucketOfId(id);
+      const ids = idsByBucket.get(bucket) ?? [];
+      ids.push(id);
+      idsByBucket.set(bucket, ids);
+    }
+    const results = await Promise.all(
+      [...idsByBucket].map(([bucket, ids]) =>
+        // Rows come newest first, so the last id is the smallest.
+        this.client.execute(CQL.selectStatusRange, [conversationId, bucket, ids[ids.length - 1], ids[0]]),
+      ),
+    );
+    const byMessage = new Map<string, StoredStatus[]>();
+    for (const result of results) {
+      for (const row of result.rows) {
+        const id = row.get('message_id') as string;
+        const list = byMessage.get(id) ?? [];
+        list.push(toStoredStatus(row));
+        byMessage.set(id, list);
+      }
+    }
+    return byMessage;
+  }
+}
+
+function optionalText(row: types.Row, column: string): string | undefined {
+  const value = row.get(column) as string | null;
+  return value ?? undefined;
+}
+
+function toStoredStatus(row: types.Row): StoredStatus {
+  const status = row.get('status') as string;
+  if (!(MESSAGE_STATUSES as readonly string[]).includes(status)) throw new Error(`unknown message status in Cassandra: ${status}`);
+  const stored: StoredStatus = { status: status as MessageStatus, at: row.get('at') as Date };
+  const reason = optionalText(row, 'reason');
+  if (reason !== undefined) stored.reason = reason;
+  return stored;
+}
+
+function toMessage(row: types.Row, statusRows: StoredStatus[]): Message {
+  const createdAt = row.get('created_at') as Date;
+  const derived = deriveStatus(createdAt, statusRows);
+  const message: Message = {
+    id: row.get('id') as string,
+    conversationId: row.get('conversation_id') as string,
+    senderId: row.get('sender_id') as string,
+    createdAt,
+    status: derived.status,
+    statusHistory: derived.statusHistory,
+  };
+  const content = optionalText(row, 'content');
+  if (content !== undefined) message.content = content;
+  const fileId = optionalText(row, 'file_id');
+  if (fileId !== undefined) message.fileId = fileId;
+  const channel = optionalText(row, 'channel');
+  if (channel !== undefined) {
+    if (!(CHANNELS as readonly string[]).includes(channel)) throw new Error(`unknown channel in Cassandra: ${channel}`);
+    message.channel = channel as Channel;
+  }
+  const clientMessageId = optionalText(row, 'client_message_id');
+  if (clientMessageId !== undefined) message.clientMessageId = clientMessageId;
+  if (derived.failureReason !== undefined) message.failureReason = derived.failureReason;
+  return message;
+}

@@ -1,0 +1,57 @@
+import type { MessageStatus, StatusTransition } from './types';
+
+// TODO: use the status rank helper from @chat4all/common once it exports one.
+const RANK: Record<MessageStatus, number> = { SENT: 0, DELIVERED: 1, READ: 2, FAILED: 3 };
+
+export function statusRank(status: MessageStatus): number {
+  return RANK[status];
+}
+
+/**
+ * Status only moves forward: SENT < DELIVERED < READ; FAILED ends it from any earlier state. READ and FAILED are
+ * final. A repeated status is not a move.
+ */
+export function canAdvance(current: MessageStatus | null, next: MessageStatus): boolean {
+  if (current === null) return true;
+  if (current === 'READ' || current === 'FAILED') return false;
+  if (next === 'FAILED') return true;
+  return RANK[next] > RANK[current];
+}
+
+export interface StoredStatus extends StatusTransition {
+  reason?: string;
+}
+
+export interface DerivedStatus {
+  status: MessageStatus;
+  statusHistory: StatusTransition[];
+  failureReason?: string;
+}
+
+/**
+ * Current status and history of a message created at `sentAt`, from the stored rows of the statuses it reached after
+ * SENT (SENT itself is implied by the message existing, so it costs no row).
+ *
+ * Rows are written only after a `canAdvance` check, but without lightweight transactions two racing writers can both
+ * pass it (READ and FAILED for the same message). So the rows are replayed in rank order, and of two final statuses
+ * the one that happened first wins (READ on a tie): every reader sees the same answer whatever the write order.
+ */
+export function deriveStatus(sentAt: Date, rows: readonly StoredStatus[]): DerivedStatus {
+  const ordered = rows.filter((r) => r.status !== 'SENT').sort((a, b) => RANK[a.status] - RANK[b.status]);
+  const read = ordered.find((r) => r.status === 'READ');
+  const failed = ordered.find((r) => r.status === 'FAILED');
+  if (read && failed && failed.at.getTime() < read.at.getTime()) {
+    ordered.splice(ordered.indexOf(failed), 1);
+    ordered.splice(ordered.indexOf(read), 0, failed);
+  }
+  let current: StoredStatus = { status: 'SENT', at: sentAt };
+  const statusHistory: StatusTransition[] = [{ status: 'SENT', at: sentAt }];
+  for (const row of ordered) {
+    if (!canAdvance(current.status, row.status)) continue;
+    current = row;
+    statusHistory.push({ status: row.status, at: row.at });
+  }
+  const derived: DerivedStatus = { status: current.status, statusHistory };
+  if (current.status === 'FAILED' && current.reason !== undefined) derived.failureReason = current.reason;
+  return derived;
+}
