@@ -55,6 +55,7 @@ export const env = {
 
 /** Variables every service reads: where it listens for health/metrics and how it logs. */
 export const serviceEnv = {
+  CHAT4ALL_PROFILE: z.enum(['embedded', 'local', 'production']).default('local'),
   LOG_LEVEL: env.logLevel(),
   SHUTDOWN_TIMEOUT_MS: env.int(10_000, 100),
 };
@@ -91,3 +92,63 @@ export type CassandraConfig = z.infer<z.ZodObject<typeof cassandraEnv>>;
 export type S3Config = z.infer<z.ZodObject<typeof s3Env>>;
 export type PostgresConfig = z.infer<z.ZodObject<typeof postgresEnv>>;
 export type ServiceConfig = z.infer<z.ZodObject<typeof serviceEnv>>;
+
+/**
+ * Where a process runs: `embedded` (in-process engines), `local` (engines from `npm run infra:up`)
+ * or `production`. Only the first two may fall back to the well-known development secrets.
+ */
+export type Profile = ServiceConfig['CHAT4ALL_PROFILE'];
+export const profilesWithDevSecrets: readonly Profile[] = ['embedded', 'local'];
+
+// Stands for "not set" inside a secret field until `withSecrets` decides. An environment
+// variable cannot contain NUL, so nobody can pass this value in.
+const UNSET_SECRET = '\u0000unset';
+const secretFields = z.registry<{ devDefault: string }>();
+
+/**
+ * A credential (token, app secret, S3 key). Outside production a missing value falls back to
+ * `devDefault`, the value the local engines and platform simulators use; in production it must be
+ * set. The default depends on CHAT4ALL_PROFILE, another field, so the schema holding secrets must
+ * be wrapped in `withSecrets`.
+ */
+export function secret(devDefault: string) {
+  const field = z.string().min(1).default(UNSET_SECRET);
+  secretFields.add(field, { devDefault });
+  return field;
+}
+
+/** The secret fields of a schema with their development defaults. */
+export function secretDefaults(schema: z.ZodObject): Record<string, string> {
+  const found: Record<string, string> = {};
+  for (const [key, field] of Object.entries(schema.shape)) {
+    const meta = secretFields.get(field);
+    if (meta) found[key] = meta.devDefault;
+  }
+  return found;
+}
+
+/**
+ * Applies the secret policy to a service schema: in production an unset secret is an issue on that
+ * variable (so `loadConfig` names it); otherwise it takes its development default.
+ */
+export function withSecrets<S extends z.ZodObject>(schema: S): S {
+  const secrets = Object.entries(secretDefaults(schema));
+  if (secrets.length > 0 && !('CHAT4ALL_PROFILE' in schema.shape)) {
+    throw new Error(`withSecrets: a schema with secrets (${secrets.map(([key]) => key).join(', ')}) needs CHAT4ALL_PROFILE (spread serviceEnv)`);
+  }
+  return schema
+    .superRefine((value, ctx) => {
+      const config = value as Record<string, unknown>;
+      if (profilesWithDevSecrets.includes(config.CHAT4ALL_PROFILE as Profile)) return;
+      for (const [key] of secrets) {
+        if (config[key] === UNSET_SECRET) {
+          ctx.addIssue({ code: 'custom', path: [key], message: `required when CHAT4ALL_PROFILE=${String(config.CHAT4ALL_PROFILE)} (development defaults apply only to ${profilesWithDevSecrets.join('/')})` });
+        }
+      }
+    })
+    .overwrite((value) => {
+      const config: Record<string, unknown> = { ...value };
+      for (const [key, devDefault] of secrets) if (config[key] === UNSET_SECRET) config[key] = devDefault;
+      return config as typeof value;
+    });
+}
