@@ -14,6 +14,8 @@ class EngineFailure extends Error {
   constructor(
     readonly engine: Engine,
     message: string,
+    /** False when the engine never ran this time: its log would be the previous run's. */
+    readonly showLog = true,
   ) {
     super(message);
   }
@@ -52,7 +54,7 @@ async function upOne(e: Engine, settings: Settings, t0: number): Promise<void> {
     try {
       await e.start();
     } catch (err) {
-      throw new EngineFailure(e, `${e.name}: start failed: ${err instanceof Error ? err.message : String(err)}`);
+      throw new EngineFailure(e, `${e.name}: start failed: ${err instanceof Error ? err.message : String(err)}`, false);
     }
   }
   const detail = await waitUntilReady(e, settings, t0);
@@ -78,7 +80,7 @@ async function up(settings: Settings): Promise<number> {
     failed = true;
     const err: unknown = r.reason;
     console.error(err instanceof Error ? err.message : String(err));
-    if (err instanceof EngineFailure) {
+    if (err instanceof EngineFailure && err.showLog) {
       console.error(`---- last lines of ${err.engine.logFile} ----\n${tailFile(err.engine.logFile, 40)}\n----`);
     }
   }

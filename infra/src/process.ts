@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { dirname } from 'node:path';
 
 /**
@@ -120,4 +121,18 @@ export function tailFile(file: string, lines = 40): string {
   if (!existsSync(file)) return '';
   const text = readFileSync(file, 'utf8');
   return text.split('\n').slice(-lines - 1).join('\n');
+}
+
+/** True when something accepts TCP connections on host:port. */
+export function portAnswers(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port });
+    const done = (answer: boolean) => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
 }

@@ -55,7 +55,9 @@ export function cassandraEngine(settings: Settings): Engine {
   const { host, port, storagePort, localDc, heap } = settings.cassandra;
   return javaEngine({
     name: 'cassandra',
+    host,
     port,
+    ports: [port, storagePort],
     settings,
     async prepare(paths): Promise<JavaLaunch> {
       const vars = { host, port, storagePort, dataDir: paths.data, logFile: paths.logFile };

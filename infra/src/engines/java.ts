@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fetchJars, isFetched, libDir } from '../maven';
-import { runningPid, spawnDetached, stopProcess } from '../process';
+import { portAnswers, runningPid, spawnDetached, stopProcess } from '../process';
 import { enginePaths, repoRoot, type Settings } from '../settings';
 import { probe, type Engine, type Readiness } from './types';
 
@@ -15,7 +15,10 @@ export interface JavaLaunch {
 
 export interface JavaEngineSpec {
   name: string;
+  host: string;
   port: number;
+  /** Every port the engine listens on (client port first); a taken one fails the start before the JVM does. */
+  ports: number[];
   settings: Settings;
   /** Writes configs, prepares data folders and says how to launch. Runs before every start. */
   prepare(paths: ReturnType<typeof enginePaths>): Promise<JavaLaunch>;
@@ -38,6 +41,9 @@ export function javaEngine(spec: JavaEngineSpec): Engine {
     fetched: () => isFetched(fetchTarget),
     pid: () => runningPid(paths.pidFile, marker),
     async start() {
+      for (const port of spec.ports) {
+        if (await portAnswers(spec.host, port)) throw new Error(`port ${spec.host}:${port} is already taken by another process`);
+      }
       mkdirSync(paths.data, { recursive: true });
       const launch = await spec.prepare(paths);
       const classpath = [...(launch.classpathPrefix ?? []), join(libDir(fetchTarget), '*')].join(':');

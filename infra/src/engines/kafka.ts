@@ -41,7 +41,9 @@ export function kafkaEngine(settings: Settings): Engine {
   const { host, port, controllerPort, heap } = settings.kafka;
   return javaEngine({
     name: 'kafka',
+    host,
     port,
+    ports: [port, controllerPort],
     settings,
     async prepare(paths): Promise<JavaLaunch> {
       const vars = { host, port, controllerPort, dataDir: paths.data, logFile: paths.logFile };

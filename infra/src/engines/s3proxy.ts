@@ -27,7 +27,9 @@ export function s3proxyEngine(settings: Settings): Engine {
   const { host, port, accessKey, secretKey, heap } = settings.s3;
   return javaEngine({
     name: 's3proxy',
+    host,
     port,
+    ports: [port],
     settings,
     async prepare(paths): Promise<JavaLaunch> {
       mkdirSync(paths.data, { recursive: true });
