@@ -1,5 +1,6 @@
 import { allEngines, type Engine } from './engines';
-import { sleep, tailFile } from './process';
+import { join } from 'node:path';
+import { sleep, tailFile, withLockFile } from './process';
 import { loadSettings, type Settings } from './settings';
 import { MissingToolError, requireJava17, requireMaven } from './tools';
 
@@ -115,9 +116,12 @@ async function main(command: string | undefined): Promise<number> {
       await fetchAll(allEngines(settings));
       return 0;
     case 'up':
-      return up(settings);
-    case 'down':
-      return down(settings);
+    case 'down': {
+      const lock = join(settings.localDir, 'run', 'infra.lock');
+      const waitMs = settings.readyTimeoutMs + settings.stopTimeoutMs;
+      const onWait = (pid: number) => console.log(`waiting for another infra command (pid ${pid}) to finish`);
+      return withLockFile(lock, waitMs, () => (command === 'up' ? up(settings) : down(settings)), onWait);
+    }
     case 'status':
       return status(settings);
     default:

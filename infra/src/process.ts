@@ -136,3 +136,36 @@ export function portAnswers(host: string, port: number, timeoutMs = 1000): Promi
     socket.once('error', () => done(false));
   });
 }
+
+/**
+ * Runs `fn` while holding a lock file (holding our pid), so two `up`/`down` runs at once, e.g.
+ * from two test runs, take turns instead of both starting the same engine. A lock whose
+ * holder is gone is taken over.
+ */
+export async function withLockFile<T>(lockFile: string, waitMs: number, fn: () => Promise<T>, onWait?: (holder: number) => void): Promise<T> {
+  mkdirSync(dirname(lockFile), { recursive: true });
+  const deadline = Date.now() + waitMs;
+  let told = false;
+  for (;;) {
+    try {
+      writeFileSync(lockFile, `${process.pid}\n`, { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = readPidFile(lockFile);
+      if (holder === undefined || !isAlive(holder)) {
+        rmSync(lockFile, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`another infra command (pid ${holder}) still holds ${lockFile}`);
+      if (!told) onWait?.(holder);
+      told = true;
+      await sleep(500);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lockFile, { force: true });
+  }
+}

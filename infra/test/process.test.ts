@@ -1,7 +1,7 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runningPid, sleep, spawnDetached, stopProcess, tailFile } from '../src/process';
+import { runningPid, sleep, spawnDetached, stopProcess, tailFile, withLockFile } from '../src/process';
 
 // Real child processes (node; '--' keeps the marker from being read as a node option), so the pid, marker and signal handling are exercised for real.
 function start(dir: string, script: string, marker: string) {
@@ -58,5 +58,36 @@ describe('detached processes', () => {
     await waitForLog(second.spec.logFile, 'second run');
     expect(readFileSync(`${second.spec.logFile}.1`, 'utf8')).toContain('first run');
     expect(readFileSync(second.spec.logFile, 'utf8')).not.toContain('first run');
+  });
+});
+
+describe('withLockFile', () => {
+  it('runs one holder at a time and releases the lock afterwards', async () => {
+    const lock = join(mkdtempSync(join(tmpdir(), 'infra-lock-')), 'run', 'x.lock');
+    const events: string[] = [];
+    const task = (name: string) => async () => {
+      events.push(`${name} in`);
+      await sleep(100);
+      events.push(`${name} out`);
+      return name;
+    };
+    // Two holders in one process share a pid, so the second waits on the file, not on the pid check.
+    const results = await Promise.all([withLockFile(lock, 5000, task('a')), sleep(10).then(() => withLockFile(lock, 5000, task('b')))]);
+    expect(results).toEqual(['a', 'b']);
+    expect(events).toEqual(['a in', 'a out', 'b in', 'b out']);
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it('takes over a lock whose holder is gone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'infra-lock-'));
+    const lock = join(dir, 'x.lock');
+    writeFileSync(lock, '999999999\n');
+    await expect(withLockFile(lock, 1000, async () => 'ran')).resolves.toBe('ran');
+  });
+
+  it('gives up with the holder named when the wait runs out', async () => {
+    const lock = join(mkdtempSync(join(tmpdir(), 'infra-lock-')), 'x.lock');
+    writeFileSync(lock, `${process.pid}\n`);
+    await expect(withLockFile(lock, 300, async () => 'ran')).rejects.toThrow(`another infra command (pid ${process.pid}) still holds`);
   });
 });
