@@ -1,0 +1,3 @@
+export * from './store/port';
+export * from './store/mikro-orm';
+export * from './store/migrate';

@@ -1,0 +1,30 @@
+import { isUuid } from './ids';
+import { InvalidCursorError } from './port';
+
+/** Where a page of conversations stopped: the last item's activity time and id (its tie-breaker). */
+export interface ConversationCursor {
+  lastActivityAt: Date;
+  id: string;
+}
+
+// Opaque to clients: base64url of a small JSON array, so its shape can change without an API change.
+export function encodeConversationCursor(cursor: ConversationCursor): string {
+  return Buffer.from(JSON.stringify([cursor.lastActivityAt.toISOString(), cursor.id])).toString('base64url');
+}
+
+export function decodeConversationCursor(cursor: string): ConversationCursor {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursorError(cursor);
+  }
+  if (Array.isArray(parsed) && parsed.length === 2) {
+    const [at, id] = parsed as unknown[];
+    if (typeof at === 'string' && typeof id === 'string' && isUuid(id)) {
+      const lastActivityAt = new Date(at);
+      if (!Number.isNaN(lastActivityAt.getTime())) return { lastActivityAt, id };
+    }
+  }
+  throw new InvalidCursorError(cursor);
+}

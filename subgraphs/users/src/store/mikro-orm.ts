@@ -1,0 +1,265 @@
+import { randomUUID } from 'node:crypto';
+import {
+  DefaultLogger,
+  ForeignKeyConstraintViolationException,
+  QueryOrder,
+  UniqueConstraintViolationException,
+} from '@mikro-orm/core';
+import type { FilterQuery, LogContext, LoggerOptions, MikroORM as AnyMikroORM, Options } from '@mikro-orm/core';
+import type { Options as PostgresOptions } from '@mikro-orm/postgresql';
+import { MikroORM } from '@mikro-orm/postgresql';
+import type { AbstractSqlDriver, SqlEntityManager } from '@mikro-orm/postgresql';
+import type { Logger, PostgresConfig } from '@chat4all/common';
+import { decodeConversationCursor, encodeConversationCursor } from './cursor';
+import { ConversationMemberSchema, ConversationSchema, UserSchema, userStoreEntities } from './entities';
+import type { ConversationMemberRow, ConversationRow, UserRow } from './entities';
+import { isUuid } from './ids';
+import { userStoreMigrations } from './migrations';
+import {
+  ConversationNotFoundError,
+  MAX_PAGE_SIZE,
+  normalizeUsername,
+  UsernameTakenError,
+  UserNotFoundError,
+} from './port';
+import type { Conversation, ConversationPage, NewConversation, NewUser, PageRequest, User, UserRepository } from './port';
+
+export interface OrmHooks {
+  /** Where MikroORM's own messages go (debug level); silent when absent. */
+  log?: Logger;
+  /** Called with every SQL statement sent, e.g. to count round trips in tests. */
+  onQuery?: (sql: string) => void;
+}
+
+/** Passes each statement to a hook before MikroORM's usual (normally silent) query logging. */
+class HookedLogger extends DefaultLogger {
+  constructor(
+    options: LoggerOptions,
+    private readonly onQuery: ((sql: string) => void) | undefined,
+  ) {
+    super(options);
+  }
+
+  override logQuery(context: { query: string } & LogContext): void {
+    this.onQuery?.(context.query);
+    super.logQuery(context);
+  }
+}
+
+export type SharedOrmOptions = Pick<Options, 'entities' | 'discovery' | 'metadataCache' | 'migrations' | 'logger' | 'loggerFactory'>;
+
+/**
+ * Options every SQL driver shares (PostgreSQL here; CockroachDB and PGlite later): the entity schemas,
+ * the migration classes listed explicitly, and no file-system discovery or metadata cache.
+ */
+export function userStoreOrmOptions(hooks: OrmHooks = {}): SharedOrmOptions {
+  const { log, onQuery } = hooks;
+  return {
+    entities: userStoreEntities,
+    discovery: { disableDynamicFileAccess: true },
+    metadataCache: { enabled: false },
+    migrations: {
+      migrationsList: userStoreMigrations,
+      tableName: 'mikro_orm_migrations',
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+    },
+    logger: (message: string) => log?.debug({ component: 'mikro-orm' }, message),
+    loggerFactory: (options: LoggerOptions) => new HookedLogger(options, onQuery),
+  };
+}
+
+export function postgresOrmOptions(config: PostgresConfig, hooks: OrmHooks = {}): PostgresOptions {
+  return {
+    ...userStoreOrmOptions(hooks),
+    clientUrl: config.DATABASE_URL,
+    pool: { min: 0, max: 5 },
+    // Creating the database is the infrastructure's job; skip the existence check on every start.
+    ensureDatabase: false,
+  };
+}
+
+/** Opens the PostgreSQL-backed repository (the schema must have been migrated). */
+export async function createPostgresUserRepository(config: PostgresConfig, hooks: OrmHooks = {}): Promise<MikroOrmUserRepository> {
+  const orm = await MikroORM.init(postgresOrmOptions(config, hooks));
+  return new MikroOrmUserRepository(orm);
+}
+
+function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    username: row.username,
+    displayName: row.displayName,
+    passwordHash: row.passwordHash,
+    createdAt: row.createdAt,
+  };
+}
+
+function toConversation(row: ConversationRow): Conversation {
+  return { id: row.id, title: row.title, createdAt: row.createdAt, lastActivityAt: row.lastActivityAt };
+}
+
+/** The UserRepository on any MikroORM SQL driver. */
+export class MikroOrmUserRepository implements UserRepository {
+  constructor(private readonly orm: AnyMikroORM<AbstractSqlDriver>) {}
+
+  /** A fresh fork per operation: the identity map never carries entities from one request to the next. */
+  private em(): SqlEntityManager {
+    return this.orm.em.fork() as SqlEntityManager;
+  }
+
+  async createUser({ username, displayName, passwordHash }: NewUser): Promise<User> {
+    const row: UserRow = {
+      id: randomUUID(),
+      username,
+      usernameNormalized: normalizeUsername(username),
+      displayName,
+      passwordHash,
+      createdAt: new Date(),
+    };
+    try {
+      await this.em().insert(UserSchema, row);
+    } catch (error) {
+      // The id is a fresh random uuid, so the only unique index that can clash is the username's.
+      if (error instanceof UniqueConstraintViolationException) throw new UsernameTakenError(username);
+      throw error;
+    }
+    return toUser(row);
+  }
+
+  async findUserById(id: string): Promise<User | null> {
+    if (!isUuid(id)) return null;
+    const row = await this.em().findOne(UserSchema, { id });
+    return row ? toUser(row) : null;
+  }
+
+  async findUsersByIds(ids: readonly string[]): Promise<(User | null)[]> {
+    const wanted = [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
+    const rows = wanted.length === 0 ? [] : await this.em().find(UserSchema, { id: { $in: wanted } });
+    const byId = new Map(rows.map((row) => [row.id, toUser(row)]));
+    return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
+  }
+
+  async findUserByUsername(username: string): Promise<User | null> {
+    const row = await this.em().findOne(UserSchema, { usernameNormalized: normalizeUsername(username) });
+    return row ? toUser(row) : null;
+  }
+
+  async createConversation({ title, memberIds }: NewConversation): Promise<Conversation> {
+    const members = [...new Set(memberIds.map((id) => id.toLowerCase()))];
+    const invalid = members.filter((id) => !isUuid(id));
+    if (invalid.length > 0) throw new UserNotFoundError(invalid);
+    const now = new Date();
+    const conversation = { id: randomUUID(), title, createdAt: now, lastActivityAt: now };
+
+    await this.em().transactional(async (em) => {
+      if (members.length > 0) {
+        const found = await em.find(UserSchema, { id: { $in: members } }, { fields: ['id'] });
+        const known = new Set(found.map((user) => user.id));
+        const missing = members.filter((id) => !known.has(id));
+        if (missing.length > 0) throw new UserNotFoundError(missing);
+      }
+      await em.insert(ConversationSchema, conversation);
+      if (members.length > 0) {
+        await em.insertMany(
+          ConversationMemberSchema,
+          members.map((user) => ({ conversation: conversation.id, user, joinedAt: now })),
+        );
+      }
+    });
+    return { ...conversation };
+  }
+
+  async addMember(conversationId: string, userId: string): Promise<boolean> {
+    if (!isUuid(conversationId)) throw new ConversationNotFoundError(conversationId);
+    if (!isUuid(userId)) throw new UserNotFoundError([userId]);
+    const em = this.em();
+    try {
+      // ON CONFLICT DO NOTHING: PostgreSQL, CockroachDB and PGlite all have it, and it makes the
+      // call idempotent without a read-then-write race.
+      const result = await em
+        .createQueryBuilder(ConversationMemberSchema)
+        .insert({ conversation: conversationId, user: userId, joinedAt: new Date() })
+        .onConflict(['conversation', 'user'])
+        .ignore()
+        .execute('run');
+      return result.affectedRows > 0;
+    } catch (error) {
+      // The query builder hands back the driver's own error; map it like the entity manager does.
+      const converted = error instanceof Error ? em.getDriver().convertException(error) : error;
+      if (!(converted instanceof ForeignKeyConstraintViolationException)) throw error;
+      const conversation = await em.findOne(ConversationSchema, { id: conversationId }, { fields: ['id'] });
+      if (!conversation) throw new ConversationNotFoundError(conversationId);
+      throw new UserNotFoundError([userId]);
+    }
+  }
+
+  async isMember(conversationId: string, userId: string): Promise<boolean> {
+    if (!isUuid(conversationId) || !isUuid(userId)) return false;
+    const count = await this.em().count(ConversationMemberSchema, { conversation: conversationId, user: userId });
+    return count > 0;
+  }
+
+  async memberIds(conversationId: string): Promise<string[]> {
+    if (!isUuid(conversationId)) return [];
+    const rows = await this.em().find(
+      ConversationMemberSchema,
+      { conversation: conversationId },
+      { orderBy: [{ joinedAt: QueryOrder.ASC }, { user: QueryOrder.ASC }] },
+    );
+    // Unpopulated relations are references that still carry their primary key.
+    return rows.map((row) => row.user.id);
+  }
+
+  async listConversationsForUser(userId: string, { first, after }: PageRequest): Promise<ConversationPage> {
+    if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
+      throw new RangeError(`first must be an integer from 1 to ${MAX_PAGE_SIZE}`);
+    }
+    const cursor = after ? decodeConversationCursor(after) : null;
+    if (!isUuid(userId)) return { items: [], endCursor: null, hasNextPage: false };
+
+    // Starting from the membership row keeps the join to-one: one plain query, no pagination wrapper.
+    const where: FilterQuery<ConversationMemberRow> = cursor
+      ? {
+          user: userId,
+          conversation: {
+            $or: [
+              { lastActivityAt: { $lt: cursor.lastActivityAt } },
+              { lastActivityAt: cursor.lastActivityAt, id: { $lt: cursor.id } },
+            ],
+          },
+        }
+      : { user: userId };
+    // One row more than asked tells whether another page follows.
+    const memberships = await this.em().find(ConversationMemberSchema, where, {
+      populate: ['conversation'],
+      strategy: 'joined',
+      orderBy: [{ conversation: { lastActivityAt: QueryOrder.DESC } }, { conversation: { id: QueryOrder.DESC } }],
+      limit: first + 1,
+    });
+    const rows = memberships.map((membership) => membership.conversation);
+    const items = rows.slice(0, first).map(toConversation);
+    const last = items.at(-1);
+    return {
+      items,
+      endCursor: last ? encodeConversationCursor(last) : null,
+      hasNextPage: rows.length > first,
+    };
+  }
+
+  async touchConversation(conversationId: string, at: Date): Promise<boolean> {
+    if (!isUuid(conversationId)) return false;
+    // The condition makes the forward-only rule hold under concurrent touches too.
+    const affected = await this.em().nativeUpdate(
+      ConversationSchema,
+      { id: conversationId, lastActivityAt: { $lt: at } },
+      { lastActivityAt: at },
+    );
+    return affected > 0;
+  }
+
+  async close(): Promise<void> {
+    await this.orm.close();
+  }
+}
