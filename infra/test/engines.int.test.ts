@@ -2,9 +2,10 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
+import { Client } from 'pg';
 import { cassandraReleaseVersion } from '../src/engines/cassandra';
 import { kafkaMetadata } from '../src/engines/kafka';
-import { postgresSelectOne } from '../src/engines/postgres';
+import { ensureRoleAndDatabase, postgresSelectOne } from '../src/engines/postgres';
 import { s3ListBuckets } from '../src/engines/s3proxy';
 import { loadSettings, repoRoot } from '../src/settings';
 
@@ -49,6 +50,29 @@ describe('local engines (after npm run infra:up)', () => {
 
   it('PostgreSQL answers SELECT 1 as the chat4all role in the chat4all database', async () => {
     await expect(postgresSelectOne(settings.postgres.url)).resolves.toBe('SELECT 1 as chat4all on chat4all');
+  });
+
+  it('creates a LOGIN role and a database owned by it once, and leaves them alone the second time', async () => {
+    const name = `infra_test_${Date.now()}_${Math.random().toString(36).slice(2, 6)}`;
+    const admin = new URL(settings.postgres.url);
+    admin.username = settings.postgres.adminUser;
+    admin.pathname = '/postgres';
+    const app = new URL(settings.postgres.url);
+    app.username = name;
+    app.pathname = `/${name}`;
+    const client = new Client({ connectionString: admin.toString() });
+    await client.connect();
+    try {
+      await expect(ensureRoleAndDatabase(admin.toString(), name, name)).resolves.toEqual([`role ${name}`, `database ${name}`]);
+      await expect(ensureRoleAndDatabase(admin.toString(), name, name)).resolves.toEqual([]);
+      await expect(postgresSelectOne(app.toString())).resolves.toBe(`SELECT 1 as ${name} on ${name}`);
+      const owner = await client.query<{ owner: string }>('SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1', [name]);
+      expect(owner.rows).toEqual([{ owner: name }]);
+    } finally {
+      await client.query(`DROP DATABASE IF EXISTS ${name}`);
+      await client.query(`DROP ROLE IF EXISTS ${name}`);
+      await client.end();
+    }
   });
 
   it('kafkajs 2.2.4 can create a topic, produce, consume and commit against this Kafka', async () => {

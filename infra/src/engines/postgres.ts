@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { isAlive, sleep } from '../process';
@@ -68,19 +68,29 @@ function clusterPid(): number | undefined {
   return undefined;
 }
 
+/** This machine kind's own setup: trust on the socket and loopback, so `postgres` and the app role need no password. */
+const trustHba = ['local all all trust', 'host all all 127.0.0.1/32 trust', 'host all all ::1/128 trust', ''].join('\n');
+
+const latestVersion = () => (existsSync('/etc/postgresql') ? readdirSync('/etc/postgresql').sort().at(-1) : undefined);
+
 async function startSystemCluster(log: (line: string) => void): Promise<void> {
-  const installed = () => existsSync('/etc/postgresql') && readdirSync('/etc/postgresql').length > 0;
-  if (!installed()) {
+  let version = latestVersion();
+  if (!version) {
     log('postgres: not installed, running apt-get install -y postgresql');
-    const install = () => execFileAsync('apt-get', ['install', '-y', 'postgresql'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    const install = () => execFileAsync('apt-get', ['install', '-y', 'postgresql'], { env });
     // A fresh machine may have no package lists yet.
     await install().catch(async () => {
-      await execFileAsync('apt-get', ['update']);
+      await execFileAsync('apt-get', ['update'], { env });
       await install();
     });
+    version = latestVersion();
+    if (!version) throw new Error('apt-get installed postgresql but /etc/postgresql has no cluster');
+    // Only a cluster we just installed gets its pg_hba.conf replaced; an existing one is left as it is.
+    writeFileSync(`/etc/postgresql/${version}/main/pg_hba.conf`, trustHba);
+    // The package may have started the cluster with the old pg_hba.conf; stopping a stopped one fails harmlessly.
+    await execFileAsync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'stop']).catch(() => undefined);
   }
-  const version = readdirSync('/etc/postgresql').sort().at(-1);
-  if (!version) throw new Error('no PostgreSQL cluster under /etc/postgresql');
   log(`postgres: starting cluster ${version}/main`);
   await execFileAsync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start']);
 }
@@ -100,7 +110,7 @@ export function postgresEngine(settings: Settings, log: (line: string) => void =
   return {
     name: 'postgres',
     port,
-    logFile: `/var/log/postgresql/postgresql-${existsSync('/etc/postgresql') ? (readdirSync('/etc/postgresql').sort().at(-1) ?? '') : ''}-main.log`,
+    logFile: `/var/log/postgresql/postgresql-${latestVersion() ?? 'VERSION'}-main.log`,
     managed: false,
     pid: clusterPid,
     async start() {
