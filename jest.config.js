@@ -11,3 +11,9 @@ module.exports = {
     { ...shared, displayName: 'integration', testMatch: ['**/*.int.test.ts'], testPathIgnorePatterns: ['/node_modules/'] },
   ],
 };
+
+// jose 6 ships only ES modules, which jest's CommonJS runtime cannot require on Node 20: compile it with swc too.
+for (const project of module.exports.projects) {
+  project.transform = { ...project.transform, '^.+/node_modules/jose/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
+  project.transformIgnorePatterns = ['/node_modules/(?!jose/)'];
+}

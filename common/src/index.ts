@@ -1,3 +1,5 @@
 export * from './config';
 export * from './logging';
 export * from './service';
+export * from './auth';
+export * from './graphql';

@@ -1,0 +1,4 @@
+export * from './errors';
+export * from './http-handler';
+export * from './subgraph';
+export * from './uploads';
