@@ -5,3 +5,8 @@ export { CONSISTENCY_LEVELS, cassandraStoreEnv, type ConsistencyLevel } from './
 export { migrateCassandra, verifyCassandra } from './store/migrate';
 export { newMessageId, messageIdTime, isMessageId, InvalidMessageIdError } from './store/ids';
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, InvalidCursorError, InvalidPageSizeError } from './store/pagination';
+export type { SendClaimStore, SendClaim, ClaimOutcome } from './claims/port';
+export { CassandraSendClaimStore } from './claims/cassandra';
+export { acceptedEvent, messageFromAccepted, publishAccepted } from './events/accepted';
+export { createMessagesSubgraph, messagesService, peerDirectories, type MessagesDependencies } from './server';
+export { configSchema, loadServiceConfig, type Config } from './config';

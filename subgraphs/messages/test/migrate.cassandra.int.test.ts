@@ -51,6 +51,7 @@ describe('Cassandra migrations', () => {
       'messages_by_conversation',
       'messages_by_id',
       'schema_migrations',
+      'send_claims',
     ]);
 
     await migrateCassandra(scratch, log);

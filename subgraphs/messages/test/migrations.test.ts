@@ -36,7 +36,7 @@ describe('CQL migration files', () => {
 
   it('the package ships its own migrations, each with statements', async () => {
     const own = await loadMigrations();
-    expect(own.map((m) => m.name)).toEqual(['001_message_tables', '002_message_lookups']);
+    expect(own.map((m) => m.name)).toEqual(['001_message_tables', '002_message_lookups', '003_send_claims']);
     for (const m of own) expect(m.statements.every((s) => /^CREATE TABLE IF NOT EXISTS /.test(s))).toBe(true);
   });
 });

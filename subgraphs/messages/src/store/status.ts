@@ -1,22 +1,14 @@
+import { canAdvanceStatus, statusRank } from '@chat4all/common';
 import type { MessageStatus, StatusTransition } from './types';
 
-// TODO: use the status rank helper from @chat4all/common once it exports one.
-const RANK: Record<MessageStatus, number> = { SENT: 0, DELIVERED: 1, READ: 2, FAILED: 3 };
-
-export function statusRank(status: MessageStatus): number {
-  return RANK[status];
-}
+// The ordering rules are the event contracts' (common/src/contracts/events.ts), defined once.
+export { statusRank };
 
 /**
  * Status only moves forward: SENT < DELIVERED < READ; FAILED ends it from any earlier state. READ and FAILED are
  * final. A repeated status is not a move.
  */
-export function canAdvance(current: MessageStatus | null, next: MessageStatus): boolean {
-  if (current === null) return true;
-  if (current === 'READ' || current === 'FAILED') return false;
-  if (next === 'FAILED') return true;
-  return RANK[next] > RANK[current];
-}
+export const canAdvance: (current: MessageStatus | null, next: MessageStatus) => boolean = canAdvanceStatus;
 
 export interface StoredStatus extends StatusTransition {
   reason?: string;
@@ -37,7 +29,7 @@ export interface DerivedStatus {
  * the one that happened first wins (READ on a tie): every reader sees the same answer whatever the write order.
  */
 export function deriveStatus(sentAt: Date, rows: readonly StoredStatus[]): DerivedStatus {
-  const ordered = rows.filter((r) => r.status !== 'SENT').sort((a, b) => RANK[a.status] - RANK[b.status]);
+  const ordered = rows.filter((r) => r.status !== 'SENT').sort((a, b) => statusRank(a.status) - statusRank(b.status));
   const read = ordered.find((r) => r.status === 'READ');
   const failed = ordered.find((r) => r.status === 'FAILED');
   if (read && failed && failed.at.getTime() < read.at.getTime()) {

@@ -1,10 +1,8 @@
-// TODO: import MessageStatus and Channel from @chat4all/common (common/src/contracts/events.ts) once it exports them.
-export const MESSAGE_STATUSES = ['SENT', 'DELIVERED', 'READ', 'FAILED'] as const;
-export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+import type { Channel, MessageStatus } from '@chat4all/common';
 
-// TODO: import from @chat4all/common
-export const CHANNELS = ['WHATSAPP', 'INSTAGRAM'] as const;
-export type Channel = (typeof CHANNELS)[number];
+// Defined once in the event contracts (common/src/contracts/events.ts); re-exported for the store's users.
+export { CHANNELS, MESSAGE_STATUSES } from '@chat4all/common';
+export type { Channel, MessageStatus };
 
 /** What a sender creates; the store adds the status (SENT at createdAt). */
 export interface NewMessage {

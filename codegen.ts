@@ -1,0 +1,52 @@
+import type { CodegenConfig } from '@graphql-codegen/cli';
+
+/**
+ * `npm run codegen`: resolver types per subgraph, generated from each subgraph's own SDL (one `generates` entry per
+ * subgraph) and committed. Mappers name the types resolvers really return (the stores' records, key stubs), so a
+ * resolver that hands back the wrong shape fails the typecheck.
+ */
+const resolverPlugins = ['typescript', 'typescript-resolvers'];
+const resolverConfig = {
+  federation: true,
+  useIndexSignature: true,
+  useTypeImports: true,
+  // GraphQL enums as string unions, so the stores' and the event contracts' unions fit without conversion.
+  enumsAsTypes: true,
+  // Resolvers may return a Date; the scalar serialises it (and accepts ISO text as input).
+  scalars: { DateTime: { input: 'Date', output: 'Date | string' } },
+};
+
+const config: CodegenConfig = {
+  overwrite: true,
+  generates: {
+    'subgraphs/messages/src/generated/resolvers-types.ts': {
+      schema: 'subgraphs/messages/src/schema.graphql',
+      plugins: resolverPlugins,
+      config: {
+        ...resolverConfig,
+        contextType: '../context#MessagesContext',
+        mappers: {
+          Message: '../store/types#Message as StoredMessage',
+          Conversation: '../resolvers/refs#ConversationRef',
+          User: '../resolvers/refs#UserRef',
+          File: '../resolvers/refs#FileRef',
+        },
+      },
+    },
+    'subgraphs/users/src/generated/resolvers-types.ts': {
+      schema: 'subgraphs/users/src/schema.graphql',
+      plugins: resolverPlugins,
+      config: {
+        ...resolverConfig,
+        contextType: '../context#UsersContext',
+        // The repository's records; resolvers never hand out anything else (passwordHash has no field to leak through).
+        mappers: {
+          User: '../store/port#User as StoredUser',
+          Conversation: '../store/port#Conversation as StoredConversation',
+        },
+      },
+    },
+  },
+};
+
+export default config;

@@ -1,0 +1,23 @@
+import { badUserInput, notFound, requireUser } from '@chat4all/common';
+import type { QueryResolvers } from '../generated/resolvers-types';
+import { askPeer } from '../peers/ask';
+import { isMessageId } from '../store/ids';
+import type { ResolverDeps } from './deps';
+
+export function queryResolvers({ membership, log }: ResolverDeps): QueryResolvers {
+  return {
+    /**
+     * Members only. A message that does not exist and one in a conversation the caller is not in both answer
+     * NOT_FOUND with the same message, so a non-member cannot learn whether an id exists (FORBIDDEN would tell).
+     */
+    message: async (_parent, { id }, { identity, loaders }) => {
+      const user = requireUser(identity);
+      if (!isMessageId(id)) throw badUserInput('id is not a message id', 'id');
+      const message = await loaders.message.load(id);
+      if (!message || !(await askPeer(log, () => membership.isMember(message.conversationId, user.userId)))) {
+        throw notFound('message not found');
+      }
+      return message;
+    },
+  };
+}

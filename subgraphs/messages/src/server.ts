@@ -1,0 +1,130 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import DataLoader from 'dataloader';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import {
+  createKafkaBus,
+  createSubgraphHandler,
+  requireSchema,
+  signIdentity,
+  verifyKafka,
+  type EventBus,
+  type Logger,
+  type ServiceDefinition,
+  type SubgraphContext,
+  type SubgraphHandler,
+} from '@chat4all/common';
+import { CassandraSendClaimStore } from './claims/cassandra';
+import type { SendClaimStore } from './claims/port';
+import { configSchema, type Config } from './config';
+import type { MessagesContext } from './context';
+import { FilesSubgraphDirectory } from './peers/files';
+import { Membership } from './peers/membership';
+import type { ConversationDirectory, FileDirectory } from './peers/port';
+import { UsersSubgraphDirectory } from './peers/users';
+import { createResolvers } from './resolvers';
+import { MessageSender } from './send/sender';
+import { CassandraMessageStore } from './store/cassandra';
+import { verifyCassandra } from './store/migrate';
+import type { MessageStore } from './store/port';
+
+export const SERVICE_NAME = 'messages';
+export const typeDefs = readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8');
+
+/** What the subgraph runs on; main.ts passes the real adapters, tests may pass their own. */
+export interface MessagesDependencies {
+  store: MessageStore;
+  claims: SendClaimStore;
+  bus: EventBus;
+  /** Conversation members (the users subgraph). */
+  conversations: ConversationDirectory;
+  /** File owners (the files subgraph). */
+  files: FileDirectory;
+  log: Logger;
+}
+
+export type MessagesServerConfig = Pick<
+  Config,
+  'IDENTITY_SIGNING_KEY' | 'MAX_CONTENT_LENGTH' | 'MEMBERSHIP_CACHE_TTL_MS' | 'MEMBERSHIP_CACHE_MAX_ENTRIES' | 'SEND_CLAIM_LEASE_MS'
+>;
+
+type MessagesOwnContext = Omit<MessagesContext, 'identity'>;
+
+/** The messages subgraph's GraphQL handler (mount it on the service bootstrap, or on any node http server). */
+export function createMessagesSubgraph(config: MessagesServerConfig, deps: MessagesDependencies): SubgraphHandler<MessagesOwnContext> {
+  const membership = new Membership(deps.conversations, {
+    ttlMs: config.MEMBERSHIP_CACHE_TTL_MS,
+    maxEntries: config.MEMBERSHIP_CACHE_MAX_ENTRIES,
+  });
+  const sender = new MessageSender({
+    store: deps.store,
+    claims: deps.claims,
+    bus: deps.bus,
+    membership,
+    files: deps.files,
+    log: deps.log,
+    options: { maxContentLength: config.MAX_CONTENT_LENGTH, claimLeaseMs: config.SEND_CLAIM_LEASE_MS },
+  });
+  const resolvers = createResolvers({ store: deps.store, sender, membership, log: deps.log });
+  return createSubgraphHandler<MessagesOwnContext>({
+    name: SERVICE_NAME,
+    typeDefs,
+    // Codegen's resolver map (with typed parents and args) is a stricter form of the one buildSubgraphSchema takes.
+    resolvers: resolvers as GraphQLResolverMap<SubgraphContext<MessagesOwnContext>>,
+    identityKey: config.IDENTITY_SIGNING_KEY,
+    log: deps.log,
+    context: () => ({ loaders: { message: new DataLoader((ids: readonly string[]) => deps.store.getMany(ids)) } }),
+  });
+}
+
+/** The users and files subgraphs, called with this service's own signed identity. */
+export function peerDirectories(
+  config: Pick<Config, 'IDENTITY_SIGNING_KEY' | 'USERS_SUBGRAPH_URL' | 'FILES_SUBGRAPH_URL' | 'PEER_TIMEOUT_MS'>,
+): { conversations: ConversationDirectory; files: FileDirectory } {
+  const authHeaders = () => signIdentity({ service: SERVICE_NAME }, config.IDENTITY_SIGNING_KEY);
+  return {
+    conversations: new UsersSubgraphDirectory({ name: 'users', url: config.USERS_SUBGRAPH_URL, authHeaders, timeoutMs: config.PEER_TIMEOUT_MS }),
+    files: new FilesSubgraphDirectory({ name: 'files', url: config.FILES_SUBGRAPH_URL, authHeaders, timeoutMs: config.PEER_TIMEOUT_MS }),
+  };
+}
+
+/** Dependencies a test may supply instead of the real ones (which are then not created). */
+export type MessagesOverrides = Partial<Omit<MessagesDependencies, 'log'>>;
+
+/**
+ * The whole service for the bootstrap (`runServiceMain` in main.ts, `startService` in tests): checks the schema,
+ * connects Cassandra and the Kafka producer, serves GraphQL, reports readiness, and stops in order.
+ */
+export function messagesService(overrides: MessagesOverrides = {}): ServiceDefinition<typeof configSchema> {
+  return {
+    name: SERVICE_NAME,
+    configSchema,
+    async start({ config, log, onShutdown, addReadinessCheck }) {
+      // Refuse to start on an unmigrated keyspace or missing topics rather than fail on the first request.
+      await requireSchema('cassandra', () => verifyCassandra(config));
+      await requireSchema('kafka', () => verifyKafka(config));
+
+      const store = overrides.store ?? (await CassandraMessageStore.connect(config, { consistency: config.CASSANDRA_CONSISTENCY }));
+      onShutdown('cassandra message store', () => store.close());
+      let claims: SendClaimStore;
+      if (overrides.claims) {
+        claims = overrides.claims;
+      } else {
+        const cassandraClaims = await CassandraSendClaimStore.connect(config);
+        // The claims pool talks to the same cluster and keyspace as the store: one check covers both.
+        addReadinessCheck('cassandra', () => cassandraClaims.ping());
+        claims = cassandraClaims;
+      }
+      onShutdown('cassandra send claims', () => claims.close());
+      const bus = overrides.bus ?? createKafkaBus(config, log);
+      onShutdown('kafka producer', () => bus.close());
+
+      const subgraph = createMessagesSubgraph(config, { ...peerDirectories(config), ...overrides, store, claims, bus, log });
+      // Steps run in reverse: the HTTP server stops first (bootstrap), then GraphQL, the producer, the Cassandra pools.
+      onShutdown('graphql', () => subgraph.stop());
+
+      addReadinessCheck('kafka', () => verifyKafka(config));
+      return { handler: subgraph.handler };
+    },
+  };
+}

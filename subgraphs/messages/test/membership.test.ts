@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { Membership } from '../src/peers/membership';
+import { PeerUnavailableError, type ConversationDirectory } from '../src/peers/port';
+
+/** A directory answering from a map, recording each batch it was asked (the users subgraph in these unit tests). */
+class RecordingDirectory implements ConversationDirectory {
+  readonly members = new Map<string, string[]>();
+  readonly batches: string[][] = [];
+  failNext = false;
+
+  async memberIds(ids: readonly string[]): Promise<(readonly string[] | null)[]> {
+    this.batches.push([...ids]);
+    if (this.failNext) {
+      this.failNext = false;
+      throw new PeerUnavailableError('users', 'down for the test');
+    }
+    return ids.map((id) => this.members.get(id) ?? null);
+  }
+}
+
+describe('Membership', () => {
+  let now = 0;
+  const clock = () => now;
+  const alice = randomUUID();
+  const bob = randomUUID();
+  let directory: RecordingDirectory;
+  let conv: string;
+
+  beforeEach(() => {
+    now = 10_000;
+    directory = new RecordingDirectory();
+    conv = randomUUID();
+    directory.members.set(conv, [alice]);
+  });
+
+  it('answers from the directory, and false for non-members and unknown conversations alike', async () => {
+    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, now: clock });
+    expect(await membership.isMember(conv, alice)).toBe(true);
+    expect(await membership.isMember(conv, bob)).toBe(false);
+    expect(await membership.isMember(randomUUID(), alice)).toBe(false);
+  });
+
+  it('reuses an answer within the TTL, so a change takes effect only after it', async () => {
+    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, now: clock });
+    expect(await membership.isMember(conv, bob)).toBe(false);
+    directory.members.set(conv, [alice, bob]); // bob added
+    now += 1999;
+    expect(await membership.isMember(conv, bob)).toBe(false);
+    now += 1;
+    expect(await membership.isMember(conv, bob)).toBe(true);
+    expect(directory.batches).toEqual([[conv], [conv]]);
+  });
+
+  it('shares one call between concurrent lookups and batches different conversations', async () => {
+    const other = randomUUID();
+    directory.members.set(other, [bob]);
+    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, now: clock });
+    const answers = await Promise.all([
+      membership.isMember(conv, alice),
+      membership.isMember(conv, alice),
+      membership.isMember(other, bob),
+      membership.isMember(conv, bob),
+    ]);
+    expect(answers).toEqual([true, true, true, false]);
+    expect(directory.batches).toEqual([[conv, other]]);
+  });
+
+  it('stays bounded: the least recently used conversation is asked again', async () => {
+    const membership = new Membership(directory, { ttlMs: 60_000, maxEntries: 2, now: clock });
+    const [a, b] = [randomUUID(), randomUUID()];
+    await membership.isMember(conv, alice);
+    await membership.isMember(a, alice);
+    await membership.isMember(b, alice); // evicts conv
+    await membership.isMember(conv, alice);
+    expect(directory.batches).toEqual([[conv], [a], [b], [conv]]);
+  });
+
+  it('does not remember a failure', async () => {
+    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, now: clock });
+    directory.failNext = true;
+    await expect(membership.isMember(conv, alice)).rejects.toThrow(PeerUnavailableError);
+    expect(await membership.isMember(conv, alice)).toBe(true);
+  });
+
+  it('asks every time with a TTL of 0', async () => {
+    const membership = new Membership(directory, { ttlMs: 0, maxEntries: 100, now: clock });
+    await membership.isMember(conv, alice);
+    await membership.isMember(conv, alice);
+    expect(directory.batches).toHaveLength(2);
+  });
+});
