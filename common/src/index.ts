@@ -3,3 +3,4 @@ export * from './logging';
 export * from './service';
 export * from './auth';
 export * from './graphql';
+export * from './ids';

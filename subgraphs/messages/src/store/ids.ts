@@ -1,64 +1,25 @@
-import { randomBytes } from 'node:crypto';
+import { isUuidV7, newUuidV7, uuidV7Time } from '@chat4all/common';
 
 /**
- * Message ids are UUIDv7 (RFC 9562) in canonical lower-case text: 48 bits of Unix milliseconds first, so the text
- * form sorts in time order byte by byte. Cassandra stores them as `text`, whose clustering order is that byte order
- * (its `uuid` type orders non-v1 UUIDs by signed halves, and `timeuuid` text does not sort by time).
- *
- * Within one process ids are strictly increasing: the 12-bit rand_a field is a counter seeded at random each
- * millisecond (RFC 9562 §6.2 method 1); if it overflows, the timestamp borrows the next millisecond.
+ * Message ids are UUIDv7 text from the shared generator (`@chat4all/common` ids): 48 bits of Unix milliseconds
+ * first, so the text form sorts in time order byte by byte. Cassandra stores them as `text`, whose clustering order
+ * is that byte order (its `uuid` type orders non-v1 UUIDs by signed halves, and `timeuuid` text does not sort by time).
+ * The names below are the message store's vocabulary over that one definition.
  */
-const ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-const MAX_MS = 2 ** 48 - 1;
 
-let lastMs = -1;
-let counter = 0;
-
-/**
- * A new message id. Without an argument it reads the clock and is strictly increasing within the process (a clock
- * stepping back less than 10 s keeps counting from the last id). With an explicit time (imports, tests) the id
- * carries that millisecond (the next one only after 4096 ids in it); a time older than the last id gets a random
- * counter and leaves the sequence alone.
- */
+/** A new message id; see `newUuidV7` for the ordering guarantees and the optional explicit time. */
 export function newMessageId(atMs?: number): string {
-  const fromClock = atMs === undefined;
-  const nowMs = atMs ?? Date.now();
-  if (!Number.isInteger(nowMs) || nowMs < 0 || nowMs > MAX_MS) throw new RangeError(`message id time out of range: ${nowMs}`);
-  let ms: number;
-  let seq: number;
-  if (nowMs > lastMs) {
-    ms = nowMs;
-    seq = randomBytes(2).readUInt16BE(0) & 0x7ff; // top bit clear leaves headroom before overflow
-  } else if (nowMs === lastMs || (fromClock && lastMs - nowMs < 10_000)) {
-    ms = lastMs;
-    seq = counter + 1;
-    if (seq > 0xfff) {
-      ms = lastMs + 1; // counter exhausted: borrow the next millisecond
-      seq = 0;
-    }
-  } else {
-    return format(nowMs, randomBytes(2).readUInt16BE(0) & 0xfff);
-  }
-  lastMs = ms;
-  counter = seq;
-  return format(ms, seq);
-}
-
-function format(ms: number, seq: number): string {
-  const rand = randomBytes(8);
-  rand[0] = (rand[0]! & 0x3f) | 0x80; // variant 10
-  const hex = ms.toString(16).padStart(12, '0') + (0x7000 | seq).toString(16) + rand.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  return newUuidV7(atMs);
 }
 
 export function isMessageId(value: string): boolean {
-  return ID_PATTERN.test(value);
+  return isUuidV7(value);
 }
 
 /** Milliseconds since the Unix epoch encoded in the id. */
 export function messageIdTime(id: string): number {
   if (!isMessageId(id)) throw new InvalidMessageIdError(id);
-  return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+  return uuidV7Time(id);
 }
 
 export class InvalidMessageIdError extends Error {
