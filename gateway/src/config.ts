@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { env, kafkaEnv, loadConfig, serviceEnv, withSecrets, type Env } from '@chat4all/common';
+import { authEnv, env, identityEnv, kafkaEnv, loadConfig, serviceEnv, withSecrets, type Env, type Profile } from '@chat4all/common';
+
+const MiB = 1024 * 1024;
+
+/** A boolean whose default depends on the profile, so it stays `undefined` until `graphqlToggles` decides. */
+const optionalBool = () =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .optional()
+    .transform((s) => (s === undefined ? undefined : s === 'true' || s === '1'));
 
 /** The gateway: where the three subgraphs answer, and the bus it reads subscription events from. */
 export const configSchema = withSecrets(
@@ -10,6 +19,30 @@ export const configSchema = withSecrets(
     SUBGRAPH_MESSAGES_URL: env.url('http://127.0.0.1:4002/graphql'),
     SUBGRAPH_FILES_URL: env.url('http://127.0.0.1:4003/graphql'),
     ...kafkaEnv,
+    ...authEnv,
+    ...identityEnv,
+    /** `static`: serve the committed supergraph.graphql. `introspect`: compose from the running subgraphs (development only). */
+    SUPERGRAPH_MODE: z.enum(['static', 'introspect']).default('static'),
+    /** Defaults to supergraph.graphql at the repository root. */
+    SUPERGRAPH_PATH: z.string().min(1).optional(),
+    /** Keep-alive connections per subgraph origin (the hot path reuses them instead of reconnecting). */
+    SUBGRAPH_CONNECTIONS: env.int(64, 1),
+    SUBGRAPH_KEEPALIVE_MS: env.int(30_000, 1),
+    /** Time a subgraph may take to answer a (non-upload) request. */
+    SUBGRAPH_TIMEOUT_MS: env.int(30_000, 100),
+    GRAPHQL_MAX_DEPTH: env.int(10, 1),
+    GRAPHQL_MAX_ALIASES: env.int(20, 0),
+    GRAPHQL_MAX_TOKENS: env.int(3_000, 1),
+    /** Static cost: one per field, multiplied by page sizes (`first`) and list sizes; see limits/cost.ts. */
+    GRAPHQL_MAX_COST: env.int(20_000, 1),
+    GRAPHQL_MAX_BATCH: env.int(10, 1),
+    /** Largest JSON request body (uploads are bounded by MAX_UPLOAD_BYTES instead). */
+    GRAPHQL_MAX_BODY_BYTES: env.int(1 * MiB, 1024),
+    /** Default: on, except in the production profile. */
+    GRAPHQL_INTROSPECTION: optionalBool(),
+    GRAPHQL_LANDING_PAGE: optionalBool(),
+    MAX_UPLOAD_BYTES: env.int(2 * 1024 * MiB, 1),
+    MAX_UPLOAD_FILES: env.int(10, 1),
   }),
 );
 
@@ -17,4 +50,16 @@ export type Config = z.infer<typeof configSchema>;
 
 export function loadServiceConfig(source: Env = process.env): Config {
   return loadConfig(configSchema, source);
+}
+
+/** Introspection and the landing page help during development; production turns them off unless asked. */
+export function graphqlToggles(config: Pick<Config, 'CHAT4ALL_PROFILE' | 'GRAPHQL_INTROSPECTION' | 'GRAPHQL_LANDING_PAGE'>): {
+  introspection: boolean;
+  landingPage: boolean;
+} {
+  const development = (config.CHAT4ALL_PROFILE as Profile) !== 'production';
+  return {
+    introspection: config.GRAPHQL_INTROSPECTION ?? development,
+    landingPage: config.GRAPHQL_LANDING_PAGE ?? development,
+  };
 }

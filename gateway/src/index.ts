@@ -1,0 +1,3 @@
+export { configSchema, loadServiceConfig, graphqlToggles, type Config } from './config';
+export { createGateway, gatewayService, type Gateway } from './server';
+export { composeSupergraph, composeSources, loadSubgraphSources } from './supergraph/compose';

@@ -1,0 +1,54 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { GraphQLError } from 'graphql';
+import { analyzeOperation } from './analysis';
+
+export interface OperationLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxCost: number;
+}
+
+/** Stable codes clients can switch on. */
+export const LimitCode = {
+  QUERY_TOO_DEEP: 'QUERY_TOO_DEEP',
+  TOO_MANY_ALIASES: 'TOO_MANY_ALIASES',
+  QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  TOO_MANY_TOKENS: 'TOO_MANY_TOKENS',
+  BATCH_TOO_LARGE: 'BATCH_TOO_LARGE',
+} as const;
+
+export function limitError(code: keyof typeof LimitCode, message: string, status = 400): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, http: { status } } });
+}
+
+/**
+ * Refuses operations over the depth, alias or cost limits after validation and before the query
+ * planner runs (so no subgraph sees them). A GraphQLError thrown from didResolveOperation becomes
+ * the response with its own code, unlike validation-rule errors, which Apollo Server relabels.
+ */
+export function operationLimitsPlugin(limits: OperationLimits): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, operation, request }) {
+          // No operation (e.g. an unknown operationName): Apollo answers that itself.
+          if (!operation) return;
+          const shape = analyzeOperation(schema, document, operation, request.variables, {
+            defaultListSize: 10,
+            costCeiling: limits.maxCost,
+            maxVisits: Math.max(10_000, limits.maxCost * 2),
+          });
+          if (shape.depth > limits.maxDepth) {
+            throw limitError('QUERY_TOO_DEEP', `the operation is ${shape.depth} levels deep; the limit is ${limits.maxDepth}`);
+          }
+          if (shape.aliases > limits.maxAliases) {
+            throw limitError('TOO_MANY_ALIASES', `the operation uses ${shape.aliases} aliases; the limit is ${limits.maxAliases}`);
+          }
+          if (shape.truncated || shape.cost > limits.maxCost) {
+            throw limitError('QUERY_TOO_COMPLEX', `the operation's cost is over the limit of ${limits.maxCost} (one per field, times page and list sizes)`);
+          }
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,156 @@
+import { ApolloGateway } from '@apollo/gateway';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { createJwtService, ErrorCode, type Logger, type RequestHandler, type ServiceDefinition } from '@chat4all/common';
+import type { GraphQLFormattedError } from 'graphql';
+import { configSchema, graphqlToggles, type Config } from './config';
+import { createGatewayHandler } from './http/handler';
+import type { Login } from './http/token';
+import { operationLimitsPlugin } from './limits/plugin';
+import { LimitedApolloServer } from './limits/request-limits';
+import { createSubgraphAgent, createUndiciFetcher } from './subgraphs/fetcher';
+import { supergraphSource, subgraphUrls } from './supergraph/load';
+import { UploadingDataSource } from './uploads/data-source';
+
+export interface Gateway {
+  handler: RequestHandler;
+  server: LimitedApolloServer;
+  /** Runs the `login` mutation through the gateway's own executor (what `/token` does). */
+  login: Login;
+  stop(): Promise<void>;
+}
+
+const LOGIN = 'mutation Login($username: String!, $password: String!) { login(username: $username, password: $password) { token } }';
+// What the users subgraph answers for a wrong username or password (or an impossible one).
+const CREDENTIAL_CODES = new Set(['UNAUTHENTICATED', 'BAD_USER_INPUT', 'FORBIDDEN']);
+
+function loginThrough(server: LimitedApolloServer): Login {
+  return async (username, password) => {
+    const response = await server.executeOperation({ query: LOGIN, variables: { username, password } }, { contextValue: { identity: null } });
+    if (response.body.kind !== 'single') return { ok: false, reason: 'unavailable', message: 'unexpected incremental response' };
+    const { data, errors } = response.body.singleResult;
+    const token = (data as { login?: { token?: unknown } } | null | undefined)?.login?.token;
+    if (typeof token === 'string' && token !== '') return { ok: true, token };
+    const first = errors?.[0];
+    if (first && CREDENTIAL_CODES.has(String(first.extensions?.code))) return { ok: false, reason: 'credentials', message: first.message };
+    return { ok: false, reason: 'unavailable', message: first?.message ?? 'no token in the login response' };
+  };
+}
+
+/**
+ * In production an unexpected error (a subgraph that cannot be reached, a bug) reaches the client
+ * as a bare INTERNAL_SERVER_ERROR: its message may name internal addresses. The log keeps it.
+ * Errors with any other code (the subgraphs' own, the limits) pass as they are.
+ */
+function productionErrorFormatter(log: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    if (formatted.extensions?.code !== ErrorCode.INTERNAL_SERVER_ERROR) return formatted;
+    log.error({ err: unwrapResolverError(error), path: formatted.path }, 'internal error in operation');
+    return {
+      message: 'internal server error',
+      ...(formatted.locations && { locations: formatted.locations }),
+      ...(formatted.path && { path: formatted.path }),
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+    };
+  };
+}
+
+/** Builds the gateway from its config: supergraph, subgraph pools, limits, auth, `/graphql` and `/token`. */
+export async function createGateway(config: Config, log: Logger): Promise<Gateway> {
+  const supergraph = await supergraphSource(config);
+  const agent = createSubgraphAgent({
+    connections: config.SUBGRAPH_CONNECTIONS,
+    keepAliveMs: config.SUBGRAPH_KEEPALIVE_MS,
+    timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+  });
+  const fetcher = createUndiciFetcher(agent);
+  if (config.SUPERGRAPH_MODE === 'introspect' && config.CHAT4ALL_PROFILE === 'production') {
+    log.warn('SUPERGRAPH_MODE=introspect is a development option: production should serve the reviewed supergraph.graphql');
+  }
+  const urls = subgraphUrls(config);
+  const apolloLog = log.child({ component: 'apollo' });
+
+  const gateway = new ApolloGateway({
+    ...supergraph,
+    logger: {
+      debug: (message: unknown) => apolloLog.debug(String(message)),
+      info: (message: unknown) => apolloLog.info(String(message)),
+      warn: (message: unknown) => apolloLog.warn(String(message)),
+      error: (message: unknown) => apolloLog.error(String(message)),
+    },
+    // Every subgraph gets the signed identity and the keep-alive pool; a fetch that carries an
+    // Upload is re-sent as a streamed multipart request (only `files` takes one today).
+    buildService: ({ name, url }) =>
+      new UploadingDataSource({
+        url: urls[name] ?? url ?? '',
+        fetcher,
+        dispatcher: agent,
+        identityKey: config.IDENTITY_SIGNING_KEY,
+        maxFileBytes: config.MAX_UPLOAD_BYTES,
+        timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+      }),
+  });
+
+  const toggles = graphqlToggles(config);
+  const server = new LimitedApolloServer(
+    {
+      gateway,
+      csrfPrevention: true,
+      allowBatchedHttpRequests: true,
+      introspection: toggles.introspection,
+      includeStacktraceInErrorResponses: config.CHAT4ALL_PROFILE !== 'production',
+      ...(config.CHAT4ALL_PROFILE === 'production' && { formatError: productionErrorFormatter(log) }),
+      plugins: [
+        toggles.landingPage ? ApolloServerPluginLandingPageLocalDefault({ footer: false }) : ApolloServerPluginLandingPageDisabled(),
+        // Without introspection, "Did you mean …?" would still spell the schema out field by field.
+        ...(toggles.introspection ? [] : [ApolloServerPluginDisableSuggestions()]),
+        operationLimitsPlugin({ maxDepth: config.GRAPHQL_MAX_DEPTH, maxAliases: config.GRAPHQL_MAX_ALIASES, maxCost: config.GRAPHQL_MAX_COST }),
+      ],
+    },
+    { maxBatch: config.GRAPHQL_MAX_BATCH, maxTokens: config.GRAPHQL_MAX_TOKENS },
+  );
+
+
+  try {
+    await server.start();
+  } catch (error) {
+    await agent.close();
+    throw error;
+  }
+  const login = loginThrough(server);
+  const handler = createGatewayHandler({
+    server,
+    jwt: createJwtService(config),
+    login,
+    log,
+    maxBodyBytes: config.GRAPHQL_MAX_BODY_BYTES,
+    maxUploadBytes: config.MAX_UPLOAD_BYTES,
+    maxUploadFiles: config.MAX_UPLOAD_FILES,
+  });
+
+  return {
+    handler,
+    server,
+    login,
+    async stop() {
+      // Apollo stops the gateway with it; then the idle pooled connections close.
+      await server.stop();
+      await agent.close();
+    },
+  };
+}
+
+/** The gateway as a bootstrap service (main.ts runs it; tests start it with their own env). */
+export const gatewayService: ServiceDefinition<typeof configSchema> = {
+  name: 'gateway',
+  configSchema,
+  async start({ config, log, onShutdown, addReadinessCheck }) {
+    const gateway = await createGateway(config, log);
+    onShutdown('gateway', () => gateway.stop());
+    // Composition happened before start returned; the check reports a server that has been stopped.
+    addReadinessCheck('supergraph', async () => (gateway.server.assertStarted('readyz'), []));
+    return { handler: gateway.handler };
+  },
+};

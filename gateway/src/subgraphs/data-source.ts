@@ -1,0 +1,46 @@
+import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { signIdentity } from '@chat4all/common';
+import type { GatewayContext } from '../context';
+import type { Fetcher } from './fetcher';
+
+export const IDENTITY_HEADER_PREFIX = 'x-chat4all-identity';
+
+export interface SubgraphDataSourceOptions {
+  url: string;
+  fetcher: Fetcher;
+  identityKey: string;
+}
+
+/** Sets the gateway-signed identity headers on a subgraph request, after removing any that were already there. */
+export function applyIdentityHeaders(
+  headers: { keys(): Iterable<string> | Iterator<string>; delete(name: string): void; set(name: string, value: string): void },
+  identity: GatewayContext['identity'] | undefined,
+  identityKey: string,
+): void {
+  // Only the gateway may speak for a caller: whatever identity header reached this request from
+  // elsewhere is dropped before the signed one is added. (The gateway does not copy client headers
+  // to subgraphs at all; this guards against a future header-propagation change.)
+  const names = [...(headers.keys() as Iterable<string>)];
+  for (const name of names) if (name.toLowerCase().startsWith(IDENTITY_HEADER_PREFIX)) headers.delete(name);
+  if (!identity) return;
+  for (const [name, value] of Object.entries(signIdentity(identity, identityKey))) headers.set(name, value);
+}
+
+/** A subgraph over HTTP with the caller's identity signed into the headers and a keep-alive pool. */
+export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  protected readonly identityKey: string;
+
+  constructor(options: SubgraphDataSourceOptions) {
+    super({ url: options.url, fetcher: options.fetcher });
+    this.identityKey = options.identityKey;
+    // Declared as an optional property on the base class, so it is assigned rather than overridden as a method.
+    this.willSendRequest = (processOptions) => this.signRequest(processOptions);
+  }
+
+  protected signRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
+    if (!request.http) return;
+    // Schema loading and health checks carry no caller (context is `{}`).
+    const identity = (context as Partial<GatewayContext> | undefined)?.identity;
+    applyIdentityHeaders(request.http.headers, identity, this.identityKey);
+  }
+}

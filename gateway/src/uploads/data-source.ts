@@ -1,0 +1,115 @@
+import { Readable } from 'node:stream';
+import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { errorCode, ErrorCode } from '@chat4all/common';
+import { GraphQLError } from 'graphql';
+import type { Dispatcher } from 'undici';
+import type { GatewayContext } from '../context';
+import { applyIdentityHeaders, SubgraphDataSource, type SubgraphDataSourceOptions } from '../subgraphs/data-source';
+import { extractUploads, findUploads, outgoingMultipart, payloadTooLarge } from './outgoing';
+
+type GatewayResponse = Awaited<ReturnType<SubgraphDataSource['process']>>;
+
+export interface UploadingDataSourceOptions extends SubgraphDataSourceOptions {
+  dispatcher: Dispatcher;
+  maxFileBytes: number;
+  /** How long the subgraph may take to answer once the whole file has been sent. */
+  timeoutMs: number;
+}
+
+function codeForStatus(status: number): string {
+  if (status === 401) return ErrorCode.UNAUTHENTICATED;
+  if (status === 403) return ErrorCode.FORBIDDEN;
+  if (status === 413) return ErrorCode.PAYLOAD_TOO_LARGE;
+  return ErrorCode.INTERNAL_SERVER_ERROR;
+}
+
+/**
+ * The data source of every subgraph (only `files` takes an Upload today).
+ *
+ * How an upload gets through: the gateway's HTTP transport (the shared node-http adapter with
+ * uploads on) parses only the `operations` and `map` fields of the client's multipart request and
+ * leaves every file in the request stream, represented in the variables by graphql-upload-minimal's
+ * `Upload` placeholder. The query planner passes those variables through untouched. Apollo's
+ * RemoteGraphQLDataSource would JSON-encode them (a file becomes `{}`), so when a subgraph fetch
+ * carries an `Upload`, this data source re-emits a GraphQL multipart request instead: `operations`
+ * with the subgraph query and variables the plan produced, its own `map`, then the file parts,
+ * each piped from the client's stream into the subgraph request as it arrives (uploads/outgoing.ts).
+ * No file is buffered; the size limit is enforced while streaming, by the shared upload guard.
+ */
+export class UploadingDataSource extends SubgraphDataSource {
+  private readonly dispatcher: Dispatcher;
+  private readonly maxFileBytes: number;
+  private readonly timeoutMs: number;
+
+  constructor(options: UploadingDataSourceOptions) {
+    super(options);
+    this.dispatcher = options.dispatcher;
+    this.maxFileBytes = options.maxFileBytes;
+    this.timeoutMs = options.timeoutMs;
+  }
+
+  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayResponse> {
+    if (findUploads(options.request.variables).size === 0) return super.process(options);
+    const { request, context } = options;
+    if (!request.query) throw new Error('Missing query');
+
+    const { variables, paths } = extractUploads(request.variables);
+    const requestUploads = 'incomingRequestContext' in options ? findUploads(options.incomingRequestContext.request.variables) : new Set(paths.keys());
+    const multipart = outgoingMultipart({ query: request.query, operationName: request.operationName, variables }, paths, requestUploads);
+
+    const headers = new Headers();
+    for (const [name, value] of request.http?.headers ?? []) headers.set(name, value);
+    applyIdentityHeaders(headers, (context as Partial<GatewayContext> | undefined)?.identity, this.identityKey);
+    headers.set('content-type', multipart.contentType);
+    // The subgraph's CSRF prevention refuses multipart requests without it.
+    headers.set('apollo-require-preflight', 'true');
+
+    // undici's headers timeout would run while the file is still streaming; ours starts once the body is sent.
+    const abort = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    let bodyError: unknown;
+    const timeoutMs = this.timeoutMs;
+    const body = Readable.from(
+      (async function* () {
+        try {
+          yield* multipart.body;
+        } catch (error) {
+          bodyError = error;
+          throw error;
+        }
+        timer = setTimeout(() => abort.abort(new Error(`the subgraph did not answer within ${timeoutMs} ms after the upload`)), timeoutMs);
+      })(),
+      { objectMode: false },
+    );
+
+    const target = new URL(this.url);
+    try {
+      const response = await this.dispatcher.request({
+        origin: target.origin,
+        path: `${target.pathname}${target.search}`,
+        method: 'POST',
+        headers: Object.fromEntries(headers),
+        body,
+        signal: abort.signal,
+        headersTimeout: 0,
+      });
+      const text = await response.body.text();
+      if (String(response.headers['content-type'] ?? '').includes('json')) {
+        const parsed = JSON.parse(text) as GatewayResponse;
+        // A GraphQL error body (e.g. 400 or 401 from the subgraph) keeps the subgraph's own error codes.
+        if (response.statusCode < 300 || Array.isArray(parsed.errors)) return parsed;
+      }
+      throw new GraphQLError(`${response.statusCode}: the subgraph refused the upload`, {
+        extensions: { code: codeForStatus(response.statusCode), response: { status: response.statusCode, body: text.slice(0, 500) } },
+      });
+    } catch (error) {
+      // What broke the outgoing body (the size limit, a missing part, the client leaving) says more than undici's abort.
+      const cause = bodyError ?? error;
+      if (errorCode(cause) === ErrorCode.PAYLOAD_TOO_LARGE) throw payloadTooLarge(this.maxFileBytes);
+      throw cause;
+    } finally {
+      clearTimeout(timer);
+      body.destroy();
+    }
+  }
+}
