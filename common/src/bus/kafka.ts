@@ -1,0 +1,310 @@
+import { Kafka, Partitioners, logLevel, type Admin, type EachBatchPayload, type IHeaders, type LogEntry, type Producer } from 'kafkajs';
+import type { KafkaConfig } from '../config';
+import type { Logger } from '../logging';
+import { DEFAULT_RETRY_POLICY, deliverRecord } from './delivery';
+import { UnknownTopicError, type BusHeaders, type BusRecord, type EventBus, type OutgoingRecord, type SubscribeOptions, type Subscription } from './port';
+
+/** Consumer timings. The defaults suit services; tests shorten them so a group rebalances in about a second. */
+export interface KafkaBusOptions {
+  /**
+   * Without a heartbeat for this long a member is dropped and its partitions reassigned (broker minimum: 6000).
+   * kafkajs heartbeats between records and between retries, not during a handler call: a single call that runs longer
+   * than this loses the partition, and its record is redelivered to the next owner.
+   */
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  /** How long a rebalance waits for members to rejoin. */
+  rebalanceTimeoutMs?: number;
+  /** Longest fetch wait when a partition is idle; it also bounds how long `stop()` waits for an idle consumer. */
+  maxWaitTimeMs?: number;
+  /** How many times a publish is retried (with back-off up to 5 s) before it rejects. */
+  publishRetries?: number;
+}
+
+const COMMIT_INTERVAL_MS = 1_000;
+
+const DEFAULTS: Required<KafkaBusOptions> = {
+  sessionTimeoutMs: 30_000,
+  heartbeatIntervalMs: 3_000,
+  rebalanceTimeoutMs: 60_000,
+  maxWaitTimeMs: 1_000,
+  publishRetries: 6,
+};
+
+// kafkajs logs every error response at ERROR, also the ones it retries and the ones it rethrows to us; those are
+// debug lines here (the caller sees the final error). INFO is group join/leave chatter, which this adapter reports itself.
+const QUIET_NAMESPACES = new Set(['Connection', 'BrokerPool', 'Cluster']);
+// We bound the idempotent producer's retries on purpose (see `connectProducer`), so its warning about it is noise.
+const EXPECTED_WARNINGS = ['Limiting retries for the idempotent producer'];
+
+function routeKafkaLogs(log: Logger) {
+  const child = log.child({ component: 'kafkajs' });
+  return () =>
+    ({ namespace, level, log: entry }: LogEntry) => {
+      const { message, timestamp: _timestamp, ...fields } = entry;
+      const data = { namespace, ...fields };
+      if (level === logLevel.ERROR && !QUIET_NAMESPACES.has(namespace)) child.error(data, message);
+      else if (level === logLevel.WARN && !EXPECTED_WARNINGS.some((w) => message.startsWith(w))) child.warn(data, message);
+      else child.debug(data, message);
+    };
+}
+
+/** One kafkajs client per bus or admin session, logging through pino. */
+export function createKafkaClient(config: KafkaConfig, log: Logger): Kafka {
+  return new Kafka({
+    clientId: config.KAFKA_CLIENT_ID,
+    brokers: config.KAFKA_BROKERS,
+    logLevel: logLevel.INFO,
+    logCreator: routeKafkaLogs(log),
+  });
+}
+
+/** Walks kafkajs's `cause` chain (retries wrap the broker's answer). */
+function isUnknownTopic(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = (e as { cause?: unknown }).cause) {
+    if ((e as { type?: unknown }).type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
+  }
+  return false;
+}
+
+function toHeaders(headers: IHeaders | undefined): BusHeaders {
+  const result: BusHeaders = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    // A header repeated by a foreign producer arrives as an array; the port keeps one value per name, the last.
+    const last = Array.isArray(value) ? value[value.length - 1] : value;
+    if (last !== undefined) result[name] = last.toString();
+  }
+  return result;
+}
+
+function nextOffset(offset: string): string {
+  return (BigInt(offset) + 1n).toString();
+}
+
+export class KafkaEventBus implements EventBus {
+  private readonly kafka: Kafka;
+  private readonly options: Required<KafkaBusOptions>;
+  private producer: Promise<Producer> | undefined;
+  private admin: Promise<Admin> | undefined;
+  private readonly knownTopics = new Set<string>();
+  private readonly subscriptions = new Set<Subscription>();
+  private closed = false;
+
+  constructor(
+    config: KafkaConfig,
+    private readonly log: Logger,
+    options: KafkaBusOptions = {},
+  ) {
+    this.kafka = createKafkaClient(config, log);
+    this.options = { ...DEFAULTS, ...options };
+  }
+
+  async publish(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
+    this.assertOpen();
+    if (records.length === 0) return;
+    await this.assertTopicsExist([topic]);
+    const producer = await this.connectProducer();
+    try {
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: records.map((r) => ({ key: r.key, value: r.value, headers: r.headers ?? {} })),
+      });
+    } catch (error) {
+      if (isUnknownTopic(error)) {
+        this.knownTopics.delete(topic);
+        throw new UnknownTopicError(topic);
+      }
+      throw error;
+    }
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    this.assertOpen();
+    await this.assertTopicsExist(options.topics);
+    const { groupId } = options;
+    const retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    const consumer = this.kafka.consumer({
+      groupId,
+      sessionTimeout: this.options.sessionTimeoutMs,
+      heartbeatInterval: this.options.heartbeatIntervalMs,
+      rebalanceTimeout: this.options.rebalanceTimeoutMs,
+      maxWaitTimeInMs: this.options.maxWaitTimeMs,
+      allowAutoTopicCreation: false,
+      // kafkajs restarts the consumer after a retriable broker error; anything else ends it (logged below).
+      retry: { restartOnFailure: async () => true },
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      const level = payload.restart ? 'warn' : 'error';
+      this.log[level]({ groupId, err: payload.error, restart: payload.restart }, 'kafka consumer crashed');
+    });
+    const stopping = new AbortController();
+    // kafkajs's disconnect() does not reliably wait for a running batch before leaving the group (its "consuming"
+    // flag drops when the fetch loop ends, not when the partition workers do), so stop() waits for these itself.
+    const inFlight = new Set<Promise<void>>();
+
+    const eachBatch = (payload: EachBatchPayload): Promise<void> => {
+      const running = handleBatch(payload).finally(() => inFlight.delete(running));
+      inFlight.add(running);
+      return running;
+    };
+
+    /**
+     * One partition's fetched records, one at a time. Offsets are committed only for records whose handler resolved,
+     * but not one by one: a commit costs a round trip through the group coordinator (about 7 ms on the local broker,
+     * which batches offset writes), so handled offsets are committed at the end of the batch, every COMMIT_INTERVAL_MS
+     * within it, before waiting to retry a failing record, and when stop() ends the batch. A crash between a handler
+     * and the next commit redelivers those records, as at-least-once allows.
+     */
+    const handleBatch = async ({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> => {
+      const { topic, partition } = batch;
+      let handled: string | undefined; // last handled offset not yet committed
+      let lastCommit = Date.now();
+      const commit = async () => {
+        if (handled === undefined) return;
+        const offset = nextOffset(handled);
+        handled = undefined;
+        lastCommit = Date.now();
+        await consumer.commitOffsets([{ topic, partition, offset }]);
+      };
+      let failure: unknown;
+      try {
+        for (const message of batch.messages) {
+          // After stop() nothing new starts; the rest stays uncommitted for the next owner of the partition.
+          if (stopping.signal.aborted || !isRunning() || isStale()) break;
+          const record: BusRecord = {
+            topic,
+            partition,
+            offset: message.offset,
+            key: message.key?.toString('utf8') ?? '',
+            value: message.value ?? Buffer.alloc(0),
+            headers: toHeaders(message.headers),
+          };
+          const outcome = await deliverRecord(record, {
+            groupId,
+            handler: options.handler,
+            retry,
+            signal: stopping.signal,
+            // Heartbeats keep the partition while a record is retried; a rebalance throws here, kafkajs rejoins and
+            // the partition's owner starts again from the last commit.
+            beforeRetry: async () => {
+              await commit();
+              await heartbeat();
+            },
+            publish: (t, records) => this.publish(t, records),
+            log: this.log,
+          });
+          if (outcome === 'abandoned') break;
+          handled = message.offset;
+          resolveOffset(message.offset);
+          if (Date.now() - lastCommit >= COMMIT_INTERVAL_MS) await commit();
+          await heartbeat(); // kafkajs sends one only when the interval has passed
+        }
+      } catch (error) {
+        failure = error;
+      }
+      try {
+        await commit(); // also after a failure: what was handled stays handled (commits are accepted mid-rebalance)
+      } catch (error) {
+        failure ??= error;
+      }
+      if (failure !== undefined) throw failure;
+    };
+
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? false });
+      // Resolves once the member has joined the group and received its partitions.
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: options.concurrency ?? 1,
+        eachBatch,
+      });
+    } catch (error) {
+      await consumer.disconnect().catch(() => undefined);
+      throw error;
+    }
+
+    let stopped: Promise<void> | undefined;
+    const subscription: Subscription = {
+      stop: () => {
+        stopped ??= (async () => {
+          stopping.abort();
+          // In-flight handlers finish and commit while this member still owns their partitions.
+          await Promise.allSettled([...inFlight]);
+          await consumer.disconnect();
+          this.subscriptions.delete(subscription);
+          this.log.info({ groupId, topics: options.topics }, 'subscription stopped');
+        })();
+        return stopped;
+      },
+    };
+    this.subscriptions.add(subscription);
+    this.log.info({ groupId, topics: options.topics }, 'subscribed');
+    return subscription;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    const [producer, admin] = await Promise.all([this.producer?.catch(() => undefined), this.admin?.catch(() => undefined)]);
+    await Promise.all([producer?.disconnect(), admin?.disconnect()]);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('event bus is closed');
+  }
+
+  private connectProducer(): Promise<Producer> {
+    this.producer ??= (async () => {
+      const producer = this.kafka.producer({
+        // Idempotence makes broker-side retries duplicate-free and, with one request in flight, keeps per-key order.
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        // Java-compatible murmur2: a key lands on the same partition whichever client published it.
+        createPartitioner: Partitioners.DefaultPartitioner,
+        // kafkajs retries an idempotent producer forever by default; a caller needs an answer. A publish retried by
+        // the caller after a rejection may duplicate a record, which at-least-once consumers already tolerate.
+        retry: { retries: this.options.publishRetries, maxRetryTime: 5_000 },
+      });
+      await producer.connect();
+      return producer;
+    })().catch((error: unknown) => {
+      this.producer = undefined;
+      throw error;
+    });
+    return this.producer;
+  }
+
+  private connectAdmin(): Promise<Admin> {
+    this.admin ??= (async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      return admin;
+    })().catch((error: unknown) => {
+      this.admin = undefined;
+      throw error;
+    });
+    return this.admin;
+  }
+
+  /**
+   * kafkajs would retry a missing topic for many seconds before failing with a generic error; one metadata listing
+   * answers at once. Names seen once are remembered.
+   */
+  private async assertTopicsExist(topics: readonly string[]): Promise<void> {
+    if (topics.every((t) => this.knownTopics.has(t))) return;
+    const admin = await this.connectAdmin();
+    for (const t of await admin.listTopics()) this.knownTopics.add(t);
+    const missing = topics.find((t) => !this.knownTopics.has(t));
+    if (missing !== undefined) throw new UnknownTopicError(missing);
+  }
+}
+
+export function createKafkaBus(config: KafkaConfig, log: Logger, options?: KafkaBusOptions): EventBus {
+  return new KafkaEventBus(config, log, options);
+}

@@ -1,0 +1,88 @@
+/**
+ * The event bus port: what services need from Kafka, and what an in-process adapter must also honour.
+ *
+ * Delivery contract (every adapter; `describeBusContract` in `./contract.ts` checks it):
+ * - At-least-once. A record is committed for a group only after the group's handler resolved for it. Records a
+ *   member received but did not commit are delivered again to whichever member next owns the partition (after a
+ *   stop, a crash or a rebalance), so a handler may see a record twice and must be idempotent.
+ * - Order: records with the same key on the same topic reach a group's handler in publish order, one at a time.
+ *   Different keys may be handled concurrently (`concurrency`).
+ * - Handler errors are retried in place: the same record is handed to the handler again after a back-off that
+ *   doubles from `retry.initialDelayMs` (100 ms) up to `retry.maxDelayMs` (30 s), for as long as the subscription runs. Later records
+ *   of that partition wait (per-key order forbids skipping). The record is never committed by a failure; if the
+ *   subscription stops or loses the partition meanwhile, the next owner receives it.
+ * - Poison: a handler that throws `PoisonEventError` (from `decodeEvent`) says "retrying cannot help". The record is
+ *   copied to the group's dead-letter topic `dlq.<groupId>` (same key, value and headers, plus the `dead-letter-*`
+ *   headers below) and then committed. A failed dead-letter publish counts as a handler error (retried).
+ * - `stop()` lets the in-flight handler finish (and commits its record if it succeeded), starts no new handler and
+ *   no further retry, then leaves the group.
+ */
+
+export type BusHeaders = Record<string, string>;
+
+export interface OutgoingRecord {
+  /** Partitioning key: records with the same key keep their order. Use the conversation id for message events. */
+  key: string;
+  value: Buffer | string;
+  headers?: BusHeaders;
+}
+
+export interface BusRecord {
+  topic: string;
+  partition: number;
+  /** Decimal text: Kafka offsets are 64-bit. */
+  offset: string;
+  /** Every record published through the port has a key; a foreign record without one reads as ''. */
+  key: string;
+  value: Buffer;
+  headers: BusHeaders;
+}
+
+export type RecordHandler = (record: BusRecord) => Promise<void>;
+
+export interface RetryPolicy {
+  initialDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface SubscribeOptions {
+  groupId: string;
+  topics: readonly string[];
+  /** Where a group without committed offsets starts: the oldest record (true) or only new ones (false, default). */
+  fromBeginning?: boolean;
+  /** How many partitions are handled at the same time (default 1). Per-key order holds at any value. */
+  concurrency?: number;
+  /** Back-off between attempts at a failing record. */
+  retry?: Partial<RetryPolicy>;
+  handler: RecordHandler;
+}
+
+export interface Subscription {
+  /** Finishes the in-flight handler, commits what succeeded, leaves the group. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export interface EventBus {
+  /** Resolves once every record is durably acknowledged (all in-sync replicas); rejects otherwise. */
+  publish(topic: string, records: readonly OutgoingRecord[]): Promise<void>;
+  /** Resolves once the consumer is running; rejects with `UnknownTopicError` for a topic that does not exist. */
+  subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /** Stops every subscription, then releases connections. */
+  close(): Promise<void>;
+}
+
+/** Headers added to a dead-lettered record, naming where it came from and why it was set aside. */
+export const DEAD_LETTER_HEADERS = {
+  topic: 'dead-letter-topic',
+  partition: 'dead-letter-partition',
+  offset: 'dead-letter-offset',
+  reason: 'dead-letter-reason',
+} as const;
+
+/** Topics are created by migrations only; publishing or subscribing to any other name is a bug, reported at once. */
+export class UnknownTopicError extends Error {
+  constructor(readonly topic: string) {
+    super(`topic "${topic}" does not exist (topics are created by \`npm run migrate\`)`);
+    this.name = 'UnknownTopicError';
+  }
+}

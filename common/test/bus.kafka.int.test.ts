@@ -1,0 +1,129 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { z } from 'zod';
+import { createKafkaClient, createKafkaBus } from '../src/bus/kafka';
+import { deleteTopics, ensureTopics, migrateKafka, verifyKafka } from '../src/bus/kafka-admin';
+import { describeBusContract } from '../src/bus/contract';
+import { kafkaEnv, loadConfig } from '../src/config';
+import { PLATFORM_TOPICS } from '../src/contracts/topics';
+import { createLogger } from '../src/logging';
+
+const config = loadConfig(z.object(kafkaEnv));
+const log = createLogger('bus-kafka-test', process.env.TEST_LOG_LEVEL ?? 'error');
+
+/** Fails the suite with a message that says what to do, instead of kafkajs's retry noise. */
+async function requireKafka(): Promise<void> {
+  const admin = createKafkaClient(config, log).admin({ retry: { retries: 1 } });
+  try {
+    await admin.connect();
+    await admin.listTopics();
+  } catch (error) {
+    throw new Error(
+      `Kafka is not reachable at ${config.KAFKA_BROKERS.join(',')} (start it with \`npm run infra:up\`): ${error instanceof Error ? error.message : String(error)}`,
+    );
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+describeBusContract('kafka', async () => {
+  await requireKafka();
+  // Short timings so a member that leaves is replaced within about a second (the broker has
+  // group.initial.rebalance.delay.ms=0; 6 s is its minimum session timeout).
+  const bus = createKafkaBus(config, log, { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500, rebalanceTimeoutMs: 10_000, maxWaitTimeMs: 200 });
+  const created: string[] = [];
+  return {
+    bus,
+    async createTopic(name, partitions) {
+      await ensureTopics(config, [name], { partitions, replicationFactor: config.KAFKA_REPLICATION_FACTOR });
+      created.push(name);
+    },
+    cleanup: () => deleteTopics(config, created),
+  };
+});
+
+describe('Kafka topic migration', () => {
+  beforeAll(requireKafka, 30_000);
+
+  test('migrateKafka creates every platform topic, is idempotent, and verifyKafka then reports nothing missing', async () => {
+    const migrationLog = { info: jest.fn(), warn: jest.fn() };
+    await migrateKafka(config, migrationLog);
+    await migrateKafka(config, migrationLog);
+    expect(await verifyKafka(config)).toEqual([]);
+
+    const admin = createKafkaClient(config, log).admin();
+    await admin.connect();
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [...PLATFORM_TOPICS] });
+      expect(topics.map((t) => t.name).sort()).toEqual([...PLATFORM_TOPICS].sort());
+    } finally {
+      await admin.disconnect();
+    }
+  }, 60_000);
+
+  test('ensureTopics creates only what is missing, with the asked partition count, and verifyKafka names a missing topic', async () => {
+    const topic = `migration.test.${randomUUID().slice(0, 8)}`;
+    try {
+      expect(await verifyKafka(config, [topic])).toEqual([`Kafka topic ${topic}`]);
+      expect(await ensureTopics(config, [topic], { partitions: 3, replicationFactor: 1 })).toEqual([topic]);
+      expect(await ensureTopics(config, [topic], { partitions: 3, replicationFactor: 1 })).toEqual([]);
+      expect(await verifyKafka(config, [topic])).toEqual([]);
+
+      const warn = jest.fn();
+      await ensureTopics(config, [topic], { partitions: 5, replicationFactor: 1 }, { info: jest.fn(), warn });
+      expect(warn).toHaveBeenCalledWith(expect.objectContaining({ topic, partitions: 3, wanted: 5 }), expect.any(String));
+    } finally {
+      await deleteTopics(config, [topic]);
+    }
+  }, 60_000);
+});
+
+describe('Kafka consumer crash', () => {
+  beforeAll(requireKafka, 30_000);
+
+  test('records a killed member had not committed are delivered to the next member of its group', async () => {
+    const topic = `crash.test.${randomUUID().slice(0, 8)}`;
+    const groupId = `crash.group.${randomUUID().slice(0, 8)}`;
+    await ensureTopics(config, [topic], { partitions: 1, replicationFactor: 1 });
+    const bus = createKafkaBus(config, log, { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500, maxWaitTimeMs: 200 });
+    // node itself (not the tsx wrapper, which would leave its node child running) so SIGKILL ends the consumer.
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fixtures', 'kafka-failing-consumer.ts')], {
+      env: { ...process.env, TOPIC: topic, GROUP_ID: groupId, FAIL_ON: 'e2' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      await bus.publish(topic, [0, 1, 2, 3].map((n) => ({ key: 'k', value: `e${n}` })));
+      await waitUntil('the child to retry e2', () => output.split('handling e2').length > 3, 30_000);
+      expect(output).not.toContain('handling e3');
+      child.kill('SIGKILL');
+
+      const received: string[] = [];
+      const subscription = await bus.subscribe({
+        groupId,
+        topics: [topic],
+        fromBeginning: true,
+        handler: async (record) => void received.push(record.value.toString('utf8')),
+      });
+      // The killed member holds the partition until its 6 s session times out.
+      await waitUntil('e3 at the next member', () => received.includes('e3'), 30_000);
+      await subscription.stop();
+      // e0 and e1 were committed before the first retry wait; e2 never was.
+      expect(received).toEqual(['e2', 'e3']);
+    } finally {
+      child.kill('SIGKILL');
+      await bus.close();
+      await deleteTopics(config, [topic]);
+    }
+  }, 60_000);
+});
+
+async function waitUntil(what: string, predicate: () => boolean, timeoutMs: number): Promise<void> {
+  const start = Date.now();
+  while (!predicate()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
