@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { env, loadConfig, postgresEnv, serviceEnv, withSecrets, type Env } from '@chat4all/common';
+import { authEnv, env, identityEnv, kafkaEnv, loadConfig, postgresEnv, serviceEnv, withSecrets, type Env } from '@chat4all/common';
 
 /** The users subgraph: users and conversations in CockroachDB/PostgreSQL. */
 export const configSchema = withSecrets(
@@ -7,6 +7,12 @@ export const configSchema = withSecrets(
     ...serviceEnv,
     PORT: env.port(4001),
     ...postgresEnv,
+    // Consumes messages.accepted to keep each conversation's lastActivityAt current.
+    ...kafkaEnv,
+    // Issues the client tokens on register/login (with RS256/ES256/EdDSA this service holds JWT_PRIVATE_KEY).
+    ...authEnv,
+    // Verifies the gateway-signed caller identity on every request.
+    ...identityEnv,
   }),
 );
 

@@ -152,6 +152,34 @@ export function describeUserRepositoryContract(name: string, setup: () => Promis
         expect(await repo.memberIds(conversation.id)).toEqual([a.id]);
       });
 
+      it('finds conversations by ids, aligned with the ids asked for', async () => {
+        const a = await newUser();
+        const [c1, c2] = [
+          await repo.createConversation({ title: 'one', memberIds: [a.id] }),
+          await repo.createConversation({ title: null, memberIds: [a.id] }),
+        ];
+        const found = await repo.findConversationsByIds([c2.id, randomUUID(), c1.id, 'garbage', c2.id.toUpperCase()]);
+        expect(found).toEqual([c2, null, c1, null, c2]);
+        expect(await repo.findConversationsByIds([])).toEqual([]);
+      });
+
+      it("lists many conversations' members with one statement", async () => {
+        const [a, b, c] = await Promise.all([newUser(), newUser(), newUser()]);
+        const first = await repo.createConversation({ title: 'ab', memberIds: [a!.id, b!.id] });
+        const second = await repo.createConversation({ title: 'c', memberIds: [c!.id] });
+        await repo.addMember(second.id, a!.id);
+        const unknown = randomUUID();
+
+        const before = harness.statementCount();
+        const members = await repo.memberIdsOf([second.id, unknown, first.id, 'garbage']);
+        expect(harness.statementCount() - before).toBe(1);
+
+        // Joining order, as memberIds gives it.
+        expect(members).toEqual([[c!.id, a!.id], [], await repo.memberIds(first.id), []]);
+        expect(members[2]!.sort()).toEqual([a!.id, b!.id].sort());
+        expect(await repo.memberIdsOf([])).toEqual([]);
+      });
+
       it('knows no members of an unknown conversation', async () => {
         expect(await repo.memberIds(randomUUID())).toEqual([]);
         expect(await repo.isMember(randomUUID(), randomUUID())).toBe(false);

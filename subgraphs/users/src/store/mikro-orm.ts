@@ -212,6 +212,33 @@ export class MikroOrmUserRepository implements UserRepository {
     return rows.map((row) => row.user.id);
   }
 
+  async findConversationsByIds(ids: readonly string[]): Promise<(Conversation | null)[]> {
+    const wanted = [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
+    const rows = wanted.length === 0 ? [] : await this.em().find(ConversationSchema, { id: { $in: wanted } });
+    const byId = new Map(rows.map((row) => [row.id, toConversation(row)]));
+    return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
+  }
+
+  async memberIdsOf(conversationIds: readonly string[]): Promise<string[][]> {
+    const wanted = [...new Set(conversationIds.filter(isUuid).map((id) => id.toLowerCase()))];
+    const rows =
+      wanted.length === 0
+        ? []
+        : await this.em().find(
+            ConversationMemberSchema,
+            { conversation: { $in: wanted } },
+            { orderBy: [{ joinedAt: QueryOrder.ASC }, { user: QueryOrder.ASC }] },
+          );
+    const byConversation = new Map<string, string[]>();
+    for (const row of rows) {
+      const members = byConversation.get(row.conversation.id) ?? [];
+      members.push(row.user.id);
+      byConversation.set(row.conversation.id, members);
+    }
+    // Fresh arrays per entry: callers may hold on to (or change) one without affecting another.
+    return conversationIds.map((id) => [...(byConversation.get(id.toLowerCase()) ?? [])]);
+  }
+
   async listConversationsForUser(userId: string, { first, after }: PageRequest): Promise<ConversationPage> {
     if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
       throw new RangeError(`first must be an integer from 1 to ${MAX_PAGE_SIZE}`);
@@ -257,6 +284,12 @@ export class MikroOrmUserRepository implements UserRepository {
       { lastActivityAt: at },
     );
     return affected > 0;
+  }
+
+  /** For readiness probes: empty when the database answers, else why not. */
+  async checkConnection(): Promise<string[]> {
+    const result = await this.orm.checkConnection();
+    return result.ok ? [] : [`database: ${result.reason}`];
   }
 
   async close(): Promise<void> {

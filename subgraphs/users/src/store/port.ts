@@ -22,6 +22,16 @@ export interface UserRepository {
   /** Member user ids in the order they joined; empty for an unknown conversation. */
   memberIds(conversationId: string): Promise<string[]>;
   /**
+   * One round trip for many conversations (what a DataLoader batch needs), aligned with `ids`: entry i is
+   * the conversation with id `ids[i]`, or null when there is none.
+   */
+  findConversationsByIds(ids: readonly string[]): Promise<(Conversation | null)[]>;
+  /**
+   * `memberIds` for many conversations in one round trip, aligned with `conversationIds` (empty lists for
+   * unknown conversations).
+   */
+  memberIdsOf(conversationIds: readonly string[]): Promise<string[][]>;
+  /**
    * The user's conversations, most recent activity first (ties broken by id), one page at a time.
    * `after` is the `endCursor` of the previous page; a cursor this store did not issue is an
    * `InvalidCursorError`.

@@ -1,0 +1,20 @@
+import type DataLoader from 'dataloader';
+import type { Identity } from '@chat4all/common';
+import type { Conversation, User } from './store/port';
+
+/** Per-request batching: every loader is created for one request, so answers never leak between callers. */
+export interface UsersLoaders {
+  /** Users by id: one `findUsersByIds` per tick (a page of 50 message senders is one statement). */
+  user: DataLoader<string, User | null>;
+  /** Conversations by id: one `findConversationsByIds` per tick. */
+  conversation: DataLoader<string, Conversation | null>;
+  /** Member ids by conversation id: one `memberIdsOf` per tick. */
+  memberIds: DataLoader<string, string[]>;
+}
+
+/** What every resolver sees for one request. */
+export interface UsersContext {
+  /** Verified by the subgraph kit from the gateway-signed headers; null for an anonymous request. */
+  identity: Identity | null;
+  loaders: UsersLoaders;
+}

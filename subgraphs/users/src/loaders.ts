@@ -1,0 +1,14 @@
+import DataLoader from 'dataloader';
+import type { UsersLoaders } from './context';
+import type { UserRepository } from './store/port';
+
+/** Fresh loaders for one request. The repository's batch lookups already answer aligned with the keys. */
+export function createLoaders(repository: UserRepository): UsersLoaders {
+  // Far above any page the API serves; it only keeps one statement's parameter list bounded (PostgreSQL allows 65535).
+  const options = { maxBatchSize: 1000 };
+  return {
+    user: new DataLoader((ids) => repository.findUsersByIds(ids), options),
+    conversation: new DataLoader((ids) => repository.findConversationsByIds(ids), options),
+    memberIds: new DataLoader((ids) => repository.memberIdsOf(ids), options),
+  };
+}

@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import { badUserInput, hashPassword, notFound, requireUser, unauthenticated, verifyPassword } from '@chat4all/common';
+import type { MutationResolvers } from '../generated/resolvers-types';
+import { ConversationNotFoundError, UsernameTakenError, UserNotFoundError } from '../store/port';
+import type { User } from '../store/port';
+import { conversationForMember, notAMember } from './access';
+import type { ResolverDeps } from './deps';
+import { CREATE_MEMBERS_MAX, USERNAME_MAX, checkDisplayName, checkPassword, checkTitle, checkUsername } from './input';
+
+const WRONG_CREDENTIALS = 'wrong username or password';
+
+export function mutationResolvers({ repository, jwt }: ResolverDeps): MutationResolvers {
+  // Verified against when the username is unknown, so that answer costs the same scrypt work as a wrong password
+  // and response time does not reveal which usernames exist. Hashed once, on first use.
+  let decoyHash: Promise<string> | undefined;
+  const decoy = () => (decoyHash ??= hashPassword(randomBytes(24).toString('base64url')));
+
+  const authPayload = async (user: User) => ({ token: await jwt.issue(user.id, user.username), user });
+
+  return {
+    register: async (_parent, { username, password, displayName }, { loaders }) => {
+      checkUsername(username);
+      checkPassword(password);
+      const name = checkDisplayName(displayName, username);
+      const passwordHash = await hashPassword(password);
+      let user: User;
+      try {
+        user = await repository.createUser({ username, displayName: name, passwordHash });
+      } catch (error) {
+        if (error instanceof UsernameTakenError) throw badUserInput(`username "${username}" is already taken`, 'username');
+        throw error;
+      }
+      loaders.user.prime(user.id, user);
+      return authPayload(user);
+    },
+
+    /** A wrong username and a wrong password get the same error, after the same hashing work. */
+    login: async (_parent, { username, password }, { loaders }) => {
+      // Longer than any valid username: no lookup, but still the decoy's hashing work below.
+      const user = username.length <= USERNAME_MAX ? await repository.findUserByUsername(username) : null;
+      const matches = await verifyPassword(password, user?.passwordHash ?? (await decoy()));
+      if (!user || !matches) throw unauthenticated(WRONG_CREDENTIALS);
+      loaders.user.prime(user.id, user);
+      return authPayload(user);
+    },
+
+    /** The caller is always a member; every other member id must name an existing user. */
+    createConversation: async (_parent, { title, memberIds }, { identity, loaders }) => {
+      const caller = requireUser(identity);
+      const checkedTitle = checkTitle(title);
+      if (memberIds.length > CREATE_MEMBERS_MAX) {
+        throw badUserInput(`a conversation starts with at most ${CREATE_MEMBERS_MAX} other members`, 'memberIds');
+      }
+      try {
+        const conversation = await repository.createConversation({ title: checkedTitle, memberIds: [caller.userId, ...memberIds] });
+        loaders.conversation.prime(conversation.id, conversation);
+        return conversation;
+      } catch (error) {
+        if (error instanceof UserNotFoundError) {
+          throw badUserInput(`no user with id ${error.userIds.map((id) => `"${id}"`).join(', ')}`, 'memberIds');
+        }
+        throw error;
+      }
+    },
+
+    /**
+     * Members only: a non-member, or a conversation id that does not exist, is FORBIDDEN alike (nothing learned about
+     * which ids exist). Adding someone who is already a member succeeds and changes nothing.
+     */
+    addConversationMember: async (_parent, { conversationId, userId }, { identity, loaders }) => {
+      const caller = requireUser(identity);
+      const conversation = await conversationForMember(loaders, conversationId, caller.userId);
+      if (!conversation) throw notAMember();
+      try {
+        await repository.addMember(conversation.id, userId);
+      } catch (error) {
+        if (error instanceof UserNotFoundError) throw notFound(`no user with id "${userId}"`);
+        if (error instanceof ConversationNotFoundError) throw notAMember();
+        throw error;
+      }
+      // The members read earlier in this request are stale now.
+      loaders.memberIds.clear(conversation.id);
+      return conversation;
+    },
+  };
+}

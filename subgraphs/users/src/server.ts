@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import {
+  createJwtService,
+  createSubgraphHandler,
+  deadLetterTopic,
+  verifyKafka,
+  type AuthConfig,
+  type EventBus,
+  type IdentityConfig,
+  type KafkaConfig,
+  type Logger,
+  type ServiceContext,
+  type SubgraphContext,
+  type SubgraphHandler,
+} from '@chat4all/common';
+import type { Config } from './config';
+import type { UsersContext } from './context';
+import { USERS_ACTIVITY_GROUP, startActivityConsumer, type ActivityConsumerOptions } from './events/activity';
+import { createLoaders } from './loaders';
+import { createResolvers } from './resolvers';
+import type { UserRepository } from './store/port';
+
+/** The subgraph's SDL, read once: the same file codegen and composition read. */
+export const typeDefs = readFileSync(join(__dirname, 'schema.graphql'), 'utf8');
+
+type OwnContext = Omit<UsersContext, 'identity'>;
+
+export type UsersSubgraphConfig = AuthConfig & IdentityConfig & Pick<Config, 'CHAT4ALL_PROFILE'>;
+
+/** The GraphQL endpoint alone (no consumer): resolvers over `repository`, identities verified with IDENTITY_SIGNING_KEY. */
+export function createUsersSubgraph(config: UsersSubgraphConfig, deps: { repository: UserRepository; log: Logger }): SubgraphHandler<OwnContext> {
+  const resolvers = createResolvers({ repository: deps.repository, jwt: createJwtService(config), log: deps.log });
+  return createSubgraphHandler<OwnContext>({
+    name: 'users',
+    typeDefs,
+    // The generated map is typed per field; Apollo's map is the loose form of the same object.
+    resolvers: resolvers as GraphQLResolverMap<SubgraphContext<OwnContext>>,
+    identityKey: config.IDENTITY_SIGNING_KEY,
+    introspection: config.CHAT4ALL_PROFILE !== 'production',
+    // New loaders per request: batching within one operation, no caching across callers.
+    context: () => ({ loaders: createLoaders(deps.repository) }),
+    log: deps.log.child({ component: 'graphql' }),
+  });
+}
+
+export interface UsersDependencies {
+  repository: UserRepository;
+  /** Readiness of the database behind `repository`: names of what is wrong, empty when it answers. */
+  checkDatabase: () => Promise<string[]>;
+  /** Carries the activity consumer; without one (e.g. a test of the API alone) no consumer runs. */
+  bus?: EventBus;
+  /** The consumer's options beyond the defaults (a test uses a group of its own and quick retries). */
+  activity?: Pick<ActivityConsumerOptions, 'groupId' | 'retry' | 'concurrency'>;
+}
+
+/**
+ * Builds the running service from config and dependencies: the subgraph handler, the activity consumer, readiness
+ * and shutdown steps. `main.ts` passes the real engines; tests pass their own (e.g. a repository that counts statements).
+ * Closing the repository and the bus stays with whoever created them.
+ */
+export async function startUsersService(
+  context: ServiceContext<UsersSubgraphConfig & KafkaConfig>,
+  deps: UsersDependencies,
+): Promise<{ handler: SubgraphHandler<OwnContext>['handler'] }> {
+  const { config, log } = context;
+  context.addReadinessCheck('database', deps.checkDatabase);
+
+  if (deps.bus) {
+    const missingDeadLetter = await verifyKafka(config, [deadLetterTopic(deps.activity?.groupId ?? USERS_ACTIVITY_GROUP)]);
+    if (missingDeadLetter.length > 0) {
+      log.warn({ missing: missingDeadLetter }, 'no dead-letter topic: an undecodable activity event would stall its partition');
+    }
+    const subscription = await startActivityConsumer({ ...deps.activity, bus: deps.bus, repository: deps.repository, log });
+    context.onShutdown('activity consumer', () => subscription.stop());
+  }
+
+  const subgraph = createUsersSubgraph(config, { repository: deps.repository, log });
+  // Registered after the consumer, so it stops first (shutdown runs in reverse): no new requests, then no new events.
+  context.onShutdown('graphql', () => subgraph.stop());
+  return { handler: subgraph.handler };
+}
