@@ -46,6 +46,17 @@ const config: CodegenConfig = {
         },
       },
     },
+    'subgraphs/files/src/generated/resolvers-types.ts': {
+      schema: 'subgraphs/files/src/schema.graphql',
+      plugins: resolverPlugins,
+      config: {
+        ...resolverConfig,
+        contextType: '../context#FilesContext',
+        // An Upload argument arrives as a promise of the streaming file; the scalar is never returned.
+        scalars: { ...resolverConfig.scalars, Upload: { input: '../context#UploadArgument', output: 'never' } },
+        mappers: { File: '../store/port#FileRecord' },
+      },
+    },
   },
 };
 

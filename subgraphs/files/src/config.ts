@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { env, loadConfig, s3Env, secret, serviceEnv, withSecrets, type Env } from '@chat4all/common';
+import { env, identityEnv, loadConfig, s3Env, secret, serviceEnv, withSecrets, type Env } from '@chat4all/common';
+import { DEFAULT_ALLOWED_CONTENT_TYPES, isContentTypePattern } from './upload/content-type';
+
+const GiB = 1024 * 1024 * 1024;
+/** SigV4 presigned URLs may live at most seven days. */
+const MAX_URL_TTL_SECONDS = 7 * 24 * 3600;
 
 /** The files subgraph: uploads streamed to MinIO/S3. */
 export const configSchema = withSecrets(
@@ -10,6 +15,24 @@ export const configSchema = withSecrets(
     // The S3 keys are credentials: no default in production (s3Env's defaults suit the local engines only).
     S3_ACCESS_KEY: secret('chat4all'),
     S3_SECRET_KEY: secret('chat4all-secret'),
+    /**
+     * The S3 endpoint as clients reach it, for the presigned download URLs (in compose the service talks to
+     * http://minio:9000 while browsers reach http://localhost:9000). Defaults to S3_ENDPOINT.
+     */
+    S3_PUBLIC_ENDPOINT: z.url().optional(),
+    // Verifies the gateway-signed caller identity.
+    ...identityEnv,
+    /** Largest file accepted; counted while the upload streams, so a bigger one is refused without being stored. */
+    MAX_UPLOAD_BYTES: env.int(2 * GiB, 1),
+    /** How long a `File.url` download link works. */
+    FILE_URL_TTL_SECONDS: z.coerce.number().int().min(1).max(MAX_URL_TTL_SECONDS).default(900),
+    /**
+     * Content types an upload may declare, comma-separated: exact types (`image/png`) or a whole family (`image/*`).
+     * Declared types whose formats have a signature must also match the file's first bytes.
+     */
+    UPLOAD_ALLOWED_CONTENT_TYPES: env
+      .list(DEFAULT_ALLOWED_CONTENT_TYPES.join(','))
+      .pipe(z.array(z.string().refine(isContentTypePattern, 'a content type such as image/png or image/*'))),
   }),
 );
 
@@ -17,4 +40,9 @@ export type Config = z.infer<typeof configSchema>;
 
 export function loadServiceConfig(source: Env = process.env): Config {
   return loadConfig(configSchema, source);
+}
+
+/** Where presigned URLs point: what clients can reach. */
+export function publicS3Endpoint(config: Pick<Config, 'S3_ENDPOINT' | 'S3_PUBLIC_ENDPOINT'>): string {
+  return config.S3_PUBLIC_ENDPOINT ?? config.S3_ENDPOINT;
 }

@@ -1,3 +1,5 @@
 export * from './store/port';
 export * from './store/s3';
 export * from './store/migrate';
+export * from './store/records';
+export { contentKey, metadataKey } from './store/keys';

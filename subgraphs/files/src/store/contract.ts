@@ -1,8 +1,9 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { newUuidV7 } from '@chat4all/common';
 import { BlobNotFoundError, BlobTooLargeError } from './port';
-import type { BlobStore } from './port';
+import type { BlobStore, FileRecord, FileRecordStore } from './port';
 
 export interface BlobStoreHarness {
   store: BlobStore;
@@ -167,6 +168,59 @@ export function describeBlobStoreContract(name: string, setup: () => Promise<Blo
       await expect(store.get(key)).rejects.toBeInstanceOf(BlobNotFoundError);
       await expect(store.stat(key)).rejects.toBeInstanceOf(BlobNotFoundError);
       await expect(store.delete(key)).resolves.toBeUndefined();
+    });
+  });
+}
+
+export interface FileRecordStoreHarness {
+  records: FileRecordStore;
+  close?: () => Promise<void>;
+}
+
+/** Behaviour every FileRecordStore must show; fresh ids per test, so it re-runs on the same store. */
+export function describeFileRecordStoreContract(name: string, setup: () => Promise<FileRecordStoreHarness>): void {
+  describe(`FileRecordStore contract: ${name}`, () => {
+    let harness: FileRecordStoreHarness;
+    let records: FileRecordStore;
+    const freshRecord = (extra: Partial<FileRecord> = {}): FileRecord => ({
+      id: newUuidV7(),
+      filename: 'report – März.pdf',
+      contentType: 'application/pdf',
+      size: 12345,
+      sha256: createHash('sha256').update(randomUUID()).digest('hex'),
+      ownerId: `user-${randomUUID()}`,
+      createdAt: new Date(Math.floor(Date.now() / 1000) * 1000 + 123),
+      ...extra,
+    });
+
+    beforeAll(async () => {
+      harness = await setup();
+      records = harness.records;
+    });
+    afterAll(async () => {
+      await harness?.close?.();
+    });
+
+    it('gives back exactly what was saved', async () => {
+      const record = freshRecord();
+      await records.save(record);
+      expect(await records.getMany([record.id])).toEqual([record]);
+    });
+
+    it('answers many ids in request order, with null for the missing and repeats answered alike', async () => {
+      const a = freshRecord({ size: 0, contentType: 'text/plain' });
+      const b = freshRecord({ size: 2 ** 40 });
+      await Promise.all([records.save(a), records.save(b)]);
+      const missing = newUuidV7();
+      expect(await records.getMany([b.id, missing, a.id, b.id])).toEqual([b, null, a, b]);
+      expect(await records.getMany([])).toEqual([]);
+    });
+
+    it('reads a larger batch in one call', async () => {
+      const saved = Array.from({ length: 40 }, () => freshRecord());
+      await Promise.all(saved.map((record) => records.save(record)));
+      const found = await records.getMany(saved.map((record) => record.id));
+      expect(found).toEqual(saved);
     });
   });
 }

@@ -51,3 +51,28 @@ export class BlobTooLargeError extends Error {
     this.name = 'BlobTooLargeError';
   }
 }
+
+/** What the subgraph knows about one uploaded file: its metadata, kept beside the content. */
+export interface FileRecord {
+  /** UUIDv7: time-ordered, and the key of both the content and the metadata. */
+  id: string;
+  /** Sanitized: a name to show and to download as, never a path. */
+  filename: string;
+  contentType: string;
+  size: number;
+  /** Lower-case hex SHA-256 of the content. */
+  sha256: string;
+  /** The user who uploaded it. */
+  ownerId: string;
+  createdAt: Date;
+}
+
+/**
+ * File metadata. A record is saved only once the content is completely stored, so a half-finished upload never
+ * shows as a file.
+ */
+export interface FileRecordStore {
+  save(record: FileRecord): Promise<void>;
+  /** Records for many ids at once, in request order, null where there is none. */
+  getMany(ids: readonly string[]): Promise<(FileRecord | null)[]>;
+}

@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import DataLoader from 'dataloader';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { createSubgraphHandler, requireSchema, type Logger, type ServiceDefinition, type SubgraphContext, type SubgraphHandler } from '@chat4all/common';
+import { configSchema, publicS3Endpoint, type Config } from './config';
+import type { FilesContext } from './context';
+import { createResolvers } from './resolvers';
+import { verifyS3 } from './store/migrate';
+import type { BlobStore, FileRecordStore } from './store/port';
+import { BlobFileRecordStore } from './store/records';
+import { S3BlobStore } from './store/s3';
+
+export const SERVICE_NAME = 'files';
+export const typeDefs = readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8');
+
+/** A page of attachments resolves in one batch; bigger batches are split so one request cannot fan out without end. */
+const MAX_LOADER_BATCH = 100;
+
+/** What the subgraph runs on; filesService passes the real adapters, tests may pass their own. */
+export interface FilesDependencies {
+  /** Content (and, by default, metadata) storage. */
+  blobs: BlobStore;
+  /** Signs download URLs for the endpoint clients reach. */
+  urls: Pick<BlobStore, 'presignGet'>;
+  /** Defaults to metadata objects in `blobs`. */
+  records?: FileRecordStore;
+  log: Logger;
+}
+
+export type FilesServerConfig = Pick<Config, 'IDENTITY_SIGNING_KEY' | 'MAX_UPLOAD_BYTES' | 'FILE_URL_TTL_SECONDS' | 'UPLOAD_ALLOWED_CONTENT_TYPES'>;
+
+type FilesOwnContext = Omit<FilesContext, 'identity'>;
+
+/** The files subgraph's GraphQL handler (mount it on the service bootstrap, or on any node http server). */
+export function createFilesSubgraph(config: FilesServerConfig, deps: FilesDependencies): SubgraphHandler<FilesOwnContext> {
+  const records = deps.records ?? new BlobFileRecordStore(deps.blobs);
+  const resolvers = createResolvers({
+    blobs: deps.blobs,
+    urls: deps.urls,
+    records,
+    log: deps.log,
+    options: {
+      maxUploadBytes: config.MAX_UPLOAD_BYTES,
+      urlTtlSeconds: config.FILE_URL_TTL_SECONDS,
+      allowedContentTypes: config.UPLOAD_ALLOWED_CONTENT_TYPES,
+    },
+  });
+  return createSubgraphHandler<FilesOwnContext>({
+    name: SERVICE_NAME,
+    typeDefs,
+    // Codegen's resolver map (with typed parents and args) is a stricter form of the one buildSubgraphSchema takes.
+    resolvers: resolvers as GraphQLResolverMap<SubgraphContext<FilesOwnContext>>,
+    identityKey: config.IDENTITY_SIGNING_KEY,
+    log: deps.log,
+    // The file stays a stream; the guard counts its bytes against the same limit the store enforces.
+    uploads: { maxFileSize: config.MAX_UPLOAD_BYTES, maxFiles: 1 },
+    context: () => ({
+      loaders: { file: new DataLoader((ids: readonly string[]) => records.getMany(ids), { maxBatchSize: MAX_LOADER_BATCH }) },
+    }),
+  });
+}
+
+/** Dependencies a test may supply instead of the real ones (which are then not created). */
+export type FilesOverrides = Partial<Omit<FilesDependencies, 'log'>>;
+
+/**
+ * The whole service for the bootstrap (`runServiceMain` in main.ts, `startService` in tests): checks the bucket,
+ * serves GraphQL with streamed uploads, reports readiness (bucket reachable), and stops in order.
+ */
+export function filesService(overrides: FilesOverrides = {}): ServiceDefinition<typeof configSchema> {
+  return {
+    name: SERVICE_NAME,
+    configSchema,
+    async start({ config, log, onShutdown, addReadinessCheck }) {
+      // Refuse to start without the bucket rather than fail on the first upload.
+      await requireSchema('s3', () => verifyS3(config));
+
+      const blobs = overrides.blobs ?? new S3BlobStore(config);
+      // Signing needs no request (the region is configured), so this client never has to reach the public address.
+      const urls = overrides.urls ?? new S3BlobStore({ ...config, S3_ENDPOINT: publicS3Endpoint(config) });
+      const subgraph = createFilesSubgraph(config, { blobs, urls, records: overrides.records, log });
+      onShutdown('graphql', () => subgraph.stop());
+
+      // verifyS3 asks for the bucket: an unreachable S3 fails it, a deleted bucket is named.
+      addReadinessCheck('s3', () => verifyS3(config));
+      return { handler: subgraph.handler };
+    },
+  };
+}
