@@ -10,3 +10,4 @@ export * from './bus/kafka-admin';
 export * from './auth';
 export * from './graphql';
 export * from './ids';
+export * from './worker';
