@@ -134,6 +134,6 @@ describe('topics', () => {
         ...Object.values(CONSUMER_GROUPS).map((g) => `dlq.${g}`),
       ].sort(),
     );
-    expect(Object.values(CONSUMER_GROUPS).sort()).toEqual(['connector-instagram', 'connector-whatsapp', 'router', 'status-persister']);
+    expect(Object.values(CONSUMER_GROUPS).sort()).toEqual(['connector-instagram', 'connector-whatsapp', 'router', 'status-persister', 'users-activity']);
   });
 });

@@ -58,6 +58,11 @@ export const serviceEnv = {
   CHAT4ALL_PROFILE: z.enum(['embedded', 'local', 'production']).default('local'),
   LOG_LEVEL: env.logLevel(),
   SHUTDOWN_TIMEOUT_MS: env.int(10_000, 100),
+  /** Loopback by default; containers set 0.0.0.0. */
+  HOST: env.string('127.0.0.1'),
+  /** Whole-request limit; 0 disables it (large uploads on slow links take long, and are bounded by size instead). */
+  HTTP_REQUEST_TIMEOUT_MS: env.int(0, 0),
+  HTTP_HEADERS_TIMEOUT_MS: env.int(60_000, 1000),
 };
 
 /** Engines, named the same way in every service, the infra scripts and docker-compose. */

@@ -27,6 +27,7 @@ export const CONSUMER_GROUPS = {
   connectorWhatsapp: 'connector-whatsapp',
   connectorInstagram: 'connector-instagram',
   statusPersister: 'status-persister',
+  usersActivity: 'users-activity',
 } as const;
 export type ConsumerGroup = (typeof CONSUMER_GROUPS)[keyof typeof CONSUMER_GROUPS];
 

@@ -11,8 +11,11 @@ import { ShutdownSequence } from './shutdown';
 /** What every service's config must carry for the bootstrap itself. */
 export interface BootstrapConfig {
   PORT: number;
+  HOST: string;
   LOG_LEVEL: string;
   SHUTDOWN_TIMEOUT_MS: number;
+  HTTP_REQUEST_TIMEOUT_MS: number;
+  HTTP_HEADERS_TIMEOUT_MS: number;
 }
 
 export interface ServiceContext<C> {
@@ -77,10 +80,12 @@ export async function startService<S extends z.ZodObject>(
     isDraining: () => shutdown.started,
     handler: started ? started.handler : undefined,
   });
-  const port = await listen(server, config.PORT, options.host);
+  server.requestTimeout = config.HTTP_REQUEST_TIMEOUT_MS;
+  server.headersTimeout = config.HTTP_HEADERS_TIMEOUT_MS;
+  const port = await listen(server, config.PORT, options.host ?? config.HOST);
   // Registered last so it runs first: stop taking new requests before consumers and connections close.
   shutdown.add('http server', () => closeServer(server));
-  log.info({ port }, 'service started');
+  log.info({ port, host: options.host ?? config.HOST }, 'service started');
 
   if (options.handleSignals) {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {

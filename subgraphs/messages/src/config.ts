@@ -21,8 +21,8 @@ export const configSchema = withSecrets(
     MEMBERSHIP_CACHE_TTL_MS: env.int(2000, 0),
     /** Most conversations whose members are remembered at once (least recently used forgotten first). */
     MEMBERSHIP_CACHE_MAX_ENTRIES: env.int(10_000, 1),
-    USERS_SUBGRAPH_URL: env.url('http://127.0.0.1:4001/graphql'),
-    FILES_SUBGRAPH_URL: env.url('http://127.0.0.1:4003/graphql'),
+    SUBGRAPH_USERS_URL: env.url('http://127.0.0.1:4001/graphql'),
+    SUBGRAPH_FILES_URL: env.url('http://127.0.0.1:4003/graphql'),
     /** Time limit for one call to another subgraph. */
     PEER_TIMEOUT_MS: env.int(3000, 1),
     /**

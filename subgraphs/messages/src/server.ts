@@ -79,12 +79,12 @@ export function createMessagesSubgraph(config: MessagesServerConfig, deps: Messa
 
 /** The users and files subgraphs, called with this service's own signed identity. */
 export function peerDirectories(
-  config: Pick<Config, 'IDENTITY_SIGNING_KEY' | 'USERS_SUBGRAPH_URL' | 'FILES_SUBGRAPH_URL' | 'PEER_TIMEOUT_MS'>,
+  config: Pick<Config, 'IDENTITY_SIGNING_KEY' | 'SUBGRAPH_USERS_URL' | 'SUBGRAPH_FILES_URL' | 'PEER_TIMEOUT_MS'>,
 ): { conversations: ConversationDirectory; files: FileDirectory } {
   const authHeaders = () => signIdentity({ service: SERVICE_NAME }, config.IDENTITY_SIGNING_KEY);
   return {
-    conversations: new UsersSubgraphDirectory({ name: 'users', url: config.USERS_SUBGRAPH_URL, authHeaders, timeoutMs: config.PEER_TIMEOUT_MS }),
-    files: new FilesSubgraphDirectory({ name: 'files', url: config.FILES_SUBGRAPH_URL, authHeaders, timeoutMs: config.PEER_TIMEOUT_MS }),
+    conversations: new UsersSubgraphDirectory({ name: 'users', url: config.SUBGRAPH_USERS_URL, authHeaders, timeoutMs: config.PEER_TIMEOUT_MS }),
+    files: new FilesSubgraphDirectory({ name: 'files', url: config.SUBGRAPH_FILES_URL, authHeaders, timeoutMs: config.PEER_TIMEOUT_MS }),
   };
 }
 

@@ -8,14 +8,12 @@ import {
   type RecordHandler,
   type SubscribeOptions,
   type Subscription,
+  CONSUMER_GROUPS,
 } from '@chat4all/common';
 import type { UserRepository } from '../store/port';
 
-/**
- * The consumer group that keeps `lastActivityAt` current. Its dead-letter topic is `dlq.users-activity`.
- * (Not yet in common's CONSUMER_GROUPS, so `npm run migrate` does not create that topic; see `activityTopics`.)
- */
-export const USERS_ACTIVITY_GROUP = 'users-activity';
+/** The consumer group that keeps `lastActivityAt` current; `npm run migrate` creates its dead-letter topic. */
+export const USERS_ACTIVITY_GROUP = CONSUMER_GROUPS.usersActivity;
 
 /** The topics this consumer reads and the one it dead-letters to. */
 export const activityTopics = {
