@@ -1,6 +1,6 @@
 import type { Resolvers } from '../generated/resolvers-types';
 import { conversationResolvers } from './Conversation';
-import { DateTimeScalar } from './DateTime';
+import { DateTimeScalar } from '@chat4all/common';
 import type { ResolverDeps } from './deps';
 import { messageResolvers } from './Message';
 import { mutationResolvers } from './Mutation';

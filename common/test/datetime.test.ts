@@ -1,5 +1,5 @@
 import { Kind } from 'graphql';
-import { DateTimeScalar } from '../src/resolvers/DateTime';
+import { DateTimeScalar } from '../src/graphql/datetime';
 
 describe('DateTime scalar', () => {
   it('writes Dates and ISO text as UTC ISO-8601', () => {
