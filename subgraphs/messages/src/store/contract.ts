@@ -93,6 +93,29 @@ export function describeMessageStoreContract(name: string, setup: () => Promise<
         expect((await store.get(m.id))?.status).toBe('DELIVERED');
       });
 
+      it('records the channel whichever order the copies without and with a channel arrive in, and never clears it', async () => {
+        // The subgraph stores its read-your-writes copy without a channel; the router stores the same message with one.
+        const conv = conversation();
+        const now = Date.now();
+        const first = message(conv, now - 1000);
+        await store.insert(first);
+        await store.insert({ ...first, channel: 'INSTAGRAM' });
+        expect((await store.get(first.id))?.channel).toBe('INSTAGRAM');
+        await store.insert(first);
+        expect((await store.get(first.id))?.channel).toBe('INSTAGRAM');
+
+        const routedFirst = message(conv, now, { channel: 'WHATSAPP' });
+        await store.insert(routedFirst);
+        const { channel: _channel, ...withoutChannel } = routedFirst;
+        await store.insert(withoutChannel);
+        expect((await store.get(routedFirst.id))?.channel).toBe('WHATSAPP');
+        const page = await store.listByConversation(conv, { first: 10 });
+        expect(page.items.map((m) => [m.id, m.channel])).toEqual([
+          [routedFirst.id, 'WHATSAPP'],
+          [first.id, 'INSTAGRAM'],
+        ]);
+      });
+
       it('get returns null for an unknown id and for a string that is no message id', async () => {
         expect(await store.get(newMessageId())).toBeNull();
         expect(await store.get('not-an-id')).toBeNull();

@@ -1,0 +1,14 @@
+import type { HandlerContext, MessageStatusChanged } from '@chat4all/common';
+import type { MessageStore } from '@chat4all/messages';
+
+/**
+ * Applies a status event to the store. The store moves a status only forward (SENT < DELIVERED < READ, FAILED ends
+ * it) and keeps each transition's time once, so late, repeated and redelivered events change nothing. The router's own
+ * DELIVERED events come through here too; they are already recorded and re-applying them is a no-op.
+ */
+export function persistStatusHandler(store: MessageStore): (event: MessageStatusChanged, context: HandlerContext) => Promise<void> {
+  return async (event, { log }) => {
+    const moved = await store.recordStatus(event.messageId, event.conversationId, event.status, new Date(event.at), event.reason);
+    log.info({ status: event.status, source: event.source, at: event.at, moved }, moved ? 'status recorded' : 'status event changes nothing');
+  };
+}
