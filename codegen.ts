@@ -1,9 +1,11 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
+import { apiSchemaSdl } from './gateway/src/supergraph/api-schema';
 
 /**
  * `npm run codegen`: resolver types per subgraph, generated from each subgraph's own SDL (one `generates` entry per
- * subgraph) and committed. Mappers name the types resolvers really return (the stores' records, key stubs), so a
- * resolver that hands back the wrong shape fails the typecheck.
+ * subgraph), and typed client documents for the end-to-end tests' operations; all committed. Mappers name the types
+ * resolvers really return (the stores' records, key stubs), so a resolver that hands back the wrong shape fails the
+ * typecheck.
  */
 const resolverPlugins = ['typescript', 'typescript-resolvers'];
 const resolverConfig = {
@@ -55,6 +57,20 @@ const config: CodegenConfig = {
         // An Upload argument arrives as a promise of the streaming file; the scalar is never returned.
         scalars: { ...resolverConfig.scalars, Upload: { input: '../context#UploadArgument', output: 'never' } },
         mappers: { File: '../store/port#FileRecord' },
+      },
+    },
+    // The operations clients run, typed against the API schema the gateway serves (the composed supergraph.graphql
+    // without its federation directives and @inaccessible fields): a document that stops matching fails codegen.
+    'test/e2e/generated/': {
+      schema: apiSchemaSdl(),
+      documents: 'test/e2e/operations/*.graphql',
+      preset: 'client',
+      presetConfig: { fragmentMasking: false },
+      config: {
+        useTypeImports: true,
+        enumsAsTypes: true,
+        // JSON carries DateTime as ISO text; an Upload travels as a multipart file part (see test/e2e/support/upload.ts).
+        scalars: { DateTime: 'string', Upload: { input: 'Blob', output: 'never' } },
       },
     },
   },

@@ -3,3 +3,4 @@ export * from './http';
 export * from './readiness';
 export * from './shutdown';
 export * from './metrics';
+export * from './store-calls';

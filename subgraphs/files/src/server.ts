@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import DataLoader from 'dataloader';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { createSubgraphHandler, requireSchema, type Logger, type ServiceDefinition, type SubgraphContext, type SubgraphHandler } from '@chat4all/common';
+import { countStoreCalls, createSubgraphHandler, requireSchema, type Logger, type ServiceDefinition, type SubgraphContext, type SubgraphHandler } from '@chat4all/common';
 import { configSchema, publicS3Endpoint, type Config } from './config';
 import type { FilesContext } from './context';
 import { createResolvers } from './resolvers';
@@ -72,14 +72,16 @@ export function filesService(overrides: FilesOverrides = {}): ServiceDefinition<
   return {
     name: SERVICE_NAME,
     configSchema,
-    async start({ config, log, onShutdown, addReadinessCheck }) {
+    async start({ config, log, metrics, onShutdown, addReadinessCheck }) {
       // Refuse to start without the bucket rather than fail on the first upload.
       await requireSchema('s3', () => verifyS3(config));
 
       const blobs = overrides.blobs ?? new S3BlobStore(config);
       // Signing needs no request (the region is configured), so this client never has to reach the public address.
       const urls = overrides.urls ?? new S3BlobStore({ ...config, S3_ENDPOINT: publicS3Endpoint(config) });
-      const subgraph = createFilesSubgraph(config, { blobs, urls, records: overrides.records, log });
+      // Metadata calls per method on /metrics (chat4all_store_calls_total{store="file-records"}): shows the loader batching.
+      const records = countStoreCalls(overrides.records ?? new BlobFileRecordStore(blobs), metrics, 'file-records');
+      const subgraph = createFilesSubgraph(config, { blobs, urls, records, log });
       onShutdown('graphql', () => subgraph.stop());
 
       // verifyS3 asks for the bucket: an unreachable S3 fails it, a deleted bucket is named.

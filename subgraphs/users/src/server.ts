@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import {
+  countStoreCalls,
   createJwtService,
   createSubgraphHandler,
   deadLetterTopic,
@@ -66,17 +67,19 @@ export async function startUsersService(
 ): Promise<{ handler: SubgraphHandler<OwnContext>['handler'] }> {
   const { config, log } = context;
   context.addReadinessCheck('database', deps.checkDatabase);
+  // Calls per method on /metrics (chat4all_store_calls_total{store="users"}): shows the DataLoaders batching.
+  const repository = countStoreCalls(deps.repository, context.metrics, 'users');
 
   if (deps.bus) {
     const missingDeadLetter = await verifyKafka(config, [deadLetterTopic(deps.activity?.groupId ?? USERS_ACTIVITY_GROUP)]);
     if (missingDeadLetter.length > 0) {
       log.warn({ missing: missingDeadLetter }, 'no dead-letter topic: an undecodable activity event would stall its partition');
     }
-    const subscription = await startActivityConsumer({ ...deps.activity, bus: deps.bus, repository: deps.repository, log });
+    const subscription = await startActivityConsumer({ ...deps.activity, bus: deps.bus, repository, log });
     context.onShutdown('activity consumer', () => subscription.stop());
   }
 
-  const subgraph = createUsersSubgraph(config, { repository: deps.repository, log });
+  const subgraph = createUsersSubgraph(config, { repository, log });
   // Registered after the consumer, so it stops first (shutdown runs in reverse): no new requests, then no new events.
   context.onShutdown('graphql', () => subgraph.stop());
   return { handler: subgraph.handler };
