@@ -13,6 +13,8 @@ interface JestSummary {
 
 async function main(): Promise<void> {
   const jestArgs = process.argv.slice(2);
+  await step('typecheck (npm run typecheck)', 'npm', ['run', '--silent', 'typecheck']);
+  await step('lint (npm run lint)', 'npm', ['run', '--silent', 'lint']);
   await step('local engines (npm run infra:up)', 'npm', ['run', '--silent', 'infra:up']);
   await step('migrations (npm run migrate)', 'npm', ['run', '--silent', 'migrate']);
 
