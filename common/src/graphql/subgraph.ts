@@ -81,7 +81,6 @@ export function createSubgraphHandler<C extends object = object>(options: Subgra
     csrfPrevention: true,
     introspection: options.introspection ?? debug,
     includeStacktraceInErrorResponses: debug,
-    status400ForVariableCoercionErrors: true,
     formatError: errorFormatter(debug, log),
     plugins: [ApolloServerPluginLandingPageDisabled()],
     logger: {
