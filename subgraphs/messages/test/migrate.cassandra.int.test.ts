@@ -50,6 +50,7 @@ describe('Cassandra migrations', () => {
       'messages_by_client_id',
       'messages_by_conversation',
       'messages_by_id',
+      'platform_message_refs',
       'schema_migrations',
       'send_claims',
     ]);

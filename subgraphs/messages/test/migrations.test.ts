@@ -36,7 +36,7 @@ describe('CQL migration files', () => {
 
   it('the package ships its own migrations, each with statements', async () => {
     const own = await loadMigrations();
-    expect(own.map((m) => m.name)).toEqual(['001_message_tables', '002_message_lookups', '003_send_claims']);
+    expect(own.map((m) => m.name)).toEqual(['001_message_tables', '002_message_lookups', '003_send_claims', '004_platform_message_refs']);
     for (const m of own) expect(m.statements.every((s) => /^CREATE TABLE IF NOT EXISTS /.test(s))).toBe(true);
   });
 });
