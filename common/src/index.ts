@@ -11,3 +11,4 @@ export * from './auth';
 export * from './graphql';
 export * from './ids';
 export * from './worker';
+export * from './connector';

@@ -1,0 +1,4 @@
+import { runServiceMain } from '@chat4all/common';
+import { instagramService } from './server';
+
+runServiceMain(instagramService());
