@@ -66,9 +66,9 @@ describe('against the simulated Send API', () => {
     const fileId = await p.connector.sendFile('conv-ig', { url: 'https://files.example/c.mp4', filename: 'c.mp4', contentType: 'video/mp4' }, file);
     await refs.save('INSTAGRAM', fileId, file);
     await p.simulator.dispatcher.idle();
-    expect(p.simulator.list().map((m) => [m.kind, m.recipient, m.metadata])).toEqual([
-      ['text', 'conv-ig', text.metadata],
-      ['video', 'conv-ig', file.metadata],
+    expect(p.simulator.list().map((m) => [m.kind, m.recipient, m.metadata, m.link])).toEqual([
+      ['text', 'conv-ig', text.metadata, undefined],
+      ['video', 'conv-ig', file.metadata, 'https://files.example/c.mp4'],
     ]);
     // Per recipient, in send order: the first message's receipts, then the second's.
     expect(p.statuses().map((s) => [s.messageId, s.status, s.key, s.channel])).toEqual([

@@ -57,7 +57,10 @@ describe('against the simulated Cloud API', () => {
     const p = await start();
     await p.connector.sendFile('conv-f', { url: 'https://files.example/a.png', filename: 'a.png', contentType: 'image/png', caption: 'look' }, ctx('conv-f'));
     await p.connector.sendFile('conv-f', { url: 'https://files.example/b.pdf', filename: 'b.pdf', contentType: 'application/pdf' }, ctx('conv-f'));
-    expect(p.simulator.list().map((m) => m.kind)).toEqual(['image', 'document']);
+    expect(p.simulator.list().map((m) => [m.kind, m.link])).toEqual([
+      ['image', 'https://files.example/a.png'],
+      ['document', 'https://files.example/b.pdf'],
+    ]);
   });
 
   test('the same metadata twice is one platform message: same id, one webhook series', async () => {

@@ -9,6 +9,8 @@ export interface SimulatedSend {
   metadata?: string;
   /** `text`, `image`, `document`, `file`, …: what was sent, for the simulator's record. */
   kind: string;
+  /** A media message's file URL (the platform downloads it from there). */
+  link?: string;
 }
 
 export type SimulatedStatus = 'delivered' | 'read' | 'failed';

@@ -35,6 +35,7 @@ export interface SimulatedMessage {
   recipient: string;
   kind: string;
   metadata?: string;
+  link?: string;
   /** Send calls that returned this message (more than 1: a redelivered send answered idempotently). */
   requests: number;
   /** The statuses queued as webhooks, in order. */
@@ -160,6 +161,7 @@ export class PlatformSimulator {
     const fails = platform.asyncFailures && options.random() < options.failedStatusRate;
     const statuses: SimulatedStatus[] = fails ? ['failed'] : ['delivered', 'read'];
     const message: SimulatedMessage = { id, recipient: send.recipient, kind: send.kind, requests: 1, statuses };
+    if (send.link !== undefined) message.link = send.link;
     if (send.metadata !== undefined) {
       message.metadata = send.metadata;
       this.byMetadata.set(send.metadata, id);

@@ -31,7 +31,9 @@ export function instagramPlatform(options: { apiVersion: string; accountId: stri
       if (metadata !== undefined && (typeof metadata !== 'string' || metadata.length > 1000)) {
         return { invalid: 'message.metadata must be a string of at most 1000 characters' };
       }
-      return { recipient: body.recipient.id, kind, ...(metadata === undefined ? {} : { metadata }) };
+      const attachment = body.message.attachment;
+      const link = isObject(attachment) && isObject(attachment.payload) && nonEmpty(attachment.payload.url) ? { link: attachment.payload.url } : {};
+      return { recipient: body.recipient.id, kind, ...link, ...(metadata === undefined ? {} : { metadata }) };
     },
     // Instagram mids are long base64 strings; this keeps their look.
     newMessageId: (random: Random) => `aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlE${randomBytes(random, 24).toString('base64url')}`,

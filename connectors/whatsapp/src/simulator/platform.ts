@@ -40,7 +40,9 @@ export function whatsappPlatform(options: { apiVersion: string; phoneNumberId: s
       if (metadata !== undefined && (typeof metadata !== 'string' || metadata.length > 512)) {
         return { invalid: 'biz_opaque_callback_data must be a string of at most 512 characters' };
       }
-      return { recipient: body.to, kind: String(body.type), ...(metadata === undefined ? {} : { metadata }) };
+      const media = body[String(body.type)];
+      const link = isObject(media) && nonEmpty(media.link) ? { link: media.link } : {};
+      return { recipient: body.to, kind: String(body.type), ...link, ...(metadata === undefined ? {} : { metadata }) };
     },
     newMessageId: (random: Random) => `wamid.${randomBytes(random, 30).toString('base64')}`,
     sendAnswer: (id: string, send: SimulatedSend) => ({
