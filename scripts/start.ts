@@ -6,7 +6,6 @@ import { step } from './run';
 import { services } from './services';
 
 const root = path.resolve(__dirname, '..');
-const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
 
 async function waitReady(port: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -38,7 +37,9 @@ async function main(): Promise<void> {
 
   const started = Date.now();
   for (const service of services) {
-    const child = spawn(tsx, [path.join(root, service.dir, 'src', 'main.ts')], {
+    // One node process per service (no tsx wrapper process), so SIGTERM reaches its graceful shutdown directly.
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, service.entry)], {
+      cwd: root,
       env: { ...process.env, PORT: String(service.port) },
       stdio: 'inherit',
     });
@@ -58,7 +59,7 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     stopAll('SIGTERM');
   } else if (!stopping) {
-    process.stdout.write(`\nChat4All is up in ${((Date.now() - started) / 1000).toFixed(1)} s: gateway http://127.0.0.1:4000 (health: /healthz, /readyz, /metrics)\n`);
+    process.stdout.write(`\nChat4All is up in ${((Date.now() - started) / 1000).toFixed(1)} s: GraphQL at http://127.0.0.1:4000/graphql (Ctrl-C stops everything)\n`);
   }
   await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)))));
 }

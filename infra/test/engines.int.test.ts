@@ -30,7 +30,7 @@ describe('local engines (after npm run infra:up)', () => {
       ['postgres', settings.postgres.port],
     ] as const) {
       const line = lines.find((l) => l.startsWith(`${name} `));
-      expect(line).toMatch(new RegExp(`^${name}\\s+up\\s+pid \\d+\\s+port ${port}\\s+ready \\(`));
+      expect(line).toMatch(new RegExp(`^${name}\\s+up\\s+pid (\\d+|-)\\s+port ${port}\\s+ready \\(`));
     }
   });
 
