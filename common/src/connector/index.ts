@@ -13,3 +13,4 @@ export * from './outbound';
 export * from './webhook';
 export * from './service';
 export * from './simulator';
+export * from './json';

@@ -1,5 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import {
+  isObject,
+  list,
+  type Json,
   PlatformError,
   WebhookRejectedError,
   graphPost,
@@ -26,9 +29,6 @@ export function attachmentType(contentType: string): 'image' | 'video' | 'audio'
   return family === 'image' || family === 'video' || family === 'audio' ? family : 'file';
 }
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 /**
  * Instagram messaging (Send API): `POST /{version}/{ig-user-id}/messages`. Its webhooks report `delivery` (mids) and

@@ -1,5 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import {
+  isObject,
+  list,
+  type Json,
   PlatformError,
   WebhookRejectedError,
   decodeRefMetadata,
@@ -38,9 +41,6 @@ export function mapWhatsAppStatus(status: string): PlatformStatus | null {
 /** Image types the Cloud API sends as `image` (with a preview); anything else goes as a `document`. */
 const IMAGE_TYPES = new Set(['image/jpeg', 'image/png']);
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 /**
  * WhatsApp Cloud API: `POST /{version}/{phone-number-id}/messages`. Our ids travel in `biz_opaque_callback_data`,

@@ -1,7 +1,5 @@
-import { randomBytes, type Random, type SimulatedPlatform, type SimulatedSend, type StatusEvent } from '@chat4all/common';
+import { isObject, randomBytes, type Json, type Random, type SimulatedPlatform, type SimulatedSend, type StatusEvent } from '@chat4all/common';
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 
 /** The business account the simulated number belongs to (the webhook's `entry[].id`). */
