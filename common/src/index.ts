@@ -12,3 +12,4 @@ export * from './graphql';
 export * from './ids';
 export * from './worker';
 export * from './connector';
+export * from './bus/dead-letter';

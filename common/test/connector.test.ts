@@ -26,7 +26,8 @@ import {
   type PlatformMessageRefs,
   type SendContext,
 } from '../src/connector';
-import { RetryLaterError, WORKER_DEAD_LETTER_HEADERS, WorkerMetrics, type HandlerContext } from '../src/worker';
+import { RetryLaterError, WorkerMetrics, type HandlerContext } from '../src/worker';
+import { DEAD_LETTER_HEADERS } from '../src/bus/dead-letter';
 import { RecordingBus } from './support/recording-bus';
 
 const silent = pino({ level: 'silent' });
@@ -361,7 +362,7 @@ describe('outbound sender', () => {
     expect(failed?.event).toMatchObject({ messageId: event.message.messageId, status: 'FAILED', channel: 'WHATSAPP', source: 'connector-whatsapp' });
     expect(failed?.event.reason).toMatch(/refused.*to is required/);
     const [dead] = bus.on(deadLetterTopic(GROUP));
-    expect(dead?.headers?.[WORKER_DEAD_LETTER_HEADERS.reason]).toMatch(/to is required/);
+    expect(dead?.headers?.[DEAD_LETTER_HEADERS.reason]).toMatch(/to is required/);
     expect(decodeEvent(MessageOutbound, dead!.value as Buffer)).toEqual(event);
     expect((await workerMetrics.deadLettered.get()).values[0]?.value).toBe(1);
   });

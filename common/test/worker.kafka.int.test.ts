@@ -9,7 +9,8 @@ import { EVENT_VERSION, MessageAccepted, encodeEvent } from '../src/contracts/ev
 import { TOPICS, deadLetterTopic } from '../src/contracts/topics';
 import { newUuidV7 } from '../src/ids';
 import { createLogger } from '../src/logging';
-import { KafkaLagSource, WORKER_DEAD_LETTER_HEADERS as H, WorkerMetrics, namespacedBus, startEventConsumer, topicNamespace } from '../src/worker';
+import { KafkaLagSource, WorkerMetrics, namespacedBus, startEventConsumer, topicNamespace } from '../src/worker';
+import { DEAD_LETTER_HEADERS as H } from '../src/bus/dead-letter';
 
 jest.setTimeout(90_000);
 

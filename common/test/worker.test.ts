@@ -8,9 +8,9 @@ import type { MessageOutbound, MessageStatusChanged} from '../src/contracts/even
 import { EVENT_VERSION, MessageAccepted, PoisonEventError, encodeEvent } from '../src/contracts/events';
 import { deadLetterTopic } from '../src/contracts/topics';
 import { newUuidV7 } from '../src/ids';
+import { DEAD_LETTER_HEADERS as H } from '../src/bus/dead-letter';
 import {
   RetryLaterError,
-  WORKER_DEAD_LETTER_HEADERS as H,
   WorkerMetrics,
   attemptPolicyFrom,
   backoffDelayMs,

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { decodeEvent } from '../contracts/events';
 import { deadLetterTopic } from '../contracts/topics';
-import { DEAD_LETTER_HEADERS, UnknownTopicError, type BusRecord, type EventBus, type RecordHandler, type SubscribeOptions, type Subscription } from './port';
+import { UnknownTopicError, type BusRecord, type EventBus, type RecordHandler, type SubscribeOptions, type Subscription } from './port';
+import { DEAD_LETTER_HEADERS } from './dead-letter';
 
 /** What a contract run needs from an adapter: the bus, and a way to create topics (an admin concern, not the port's). */
 export interface BusContractContext {

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PoisonEventError } from '../contracts/events';
-import { deadLetterTopic } from '../contracts/topics';
 import type { Logger } from '../logging';
-import { DEAD_LETTER_HEADERS, type BusRecord, type OutgoingRecord, type RecordHandler, type RetryPolicy } from './port';
+import { type BusRecord, type OutgoingRecord, type RecordHandler, type RetryPolicy } from './port';
+import { publishDeadLetter } from './dead-letter';
 
 /**
  * The part of the delivery contract every adapter shares (see `./port.ts`): run the handler, retry failures in place
@@ -35,7 +35,7 @@ export async function deliverRecord(record: BusRecord, ctx: DeliveryContext): Pr
     } catch (error) {
       if (error instanceof PoisonEventError) {
         try {
-          await deadLetter(record, error, ctx);
+          await deadLetter(record, error, attempt, ctx);
           return 'handled';
         } catch (dlqError) {
           logFailure(ctx, record, attempt, dlqError, 'dead-letter publish failed; retrying');
@@ -54,21 +54,8 @@ export async function deliverRecord(record: BusRecord, ctx: DeliveryContext): Pr
   }
 }
 
-async function deadLetter(record: BusRecord, error: PoisonEventError, ctx: DeliveryContext): Promise<void> {
-  const topic = deadLetterTopic(ctx.groupId);
-  await ctx.publish(topic, [
-    {
-      key: record.key,
-      value: record.value,
-      headers: {
-        ...record.headers,
-        [DEAD_LETTER_HEADERS.topic]: record.topic,
-        [DEAD_LETTER_HEADERS.partition]: String(record.partition),
-        [DEAD_LETTER_HEADERS.offset]: record.offset,
-        [DEAD_LETTER_HEADERS.reason]: error.reason.slice(0, 1000),
-      },
-    },
-  ]);
+async function deadLetter(record: BusRecord, error: PoisonEventError, attempt: number, ctx: DeliveryContext): Promise<void> {
+  const topic = await publishDeadLetter(ctx.publish, ctx.groupId, record, { kind: 'poison', reason: error.reason, attempts: attempt });
   ctx.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, deadLetterTopic: topic, reason: error.reason }, 'poison record dead-lettered');
 }
 

@@ -71,14 +71,6 @@ export interface EventBus {
   close(): Promise<void>;
 }
 
-/** Headers added to a dead-lettered record, naming where it came from and why it was set aside. */
-export const DEAD_LETTER_HEADERS = {
-  topic: 'dead-letter-topic',
-  partition: 'dead-letter-partition',
-  offset: 'dead-letter-offset',
-  reason: 'dead-letter-reason',
-} as const;
-
 /** Topics are created by migrations only; publishing or subscribing to any other name is a bug, reported at once. */
 export class UnknownTopicError extends Error {
   constructor(readonly topic: string) {

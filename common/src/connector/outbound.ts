@@ -4,7 +4,7 @@ import { TOPICS } from '../contracts/topics';
 import type { Logger } from '../logging';
 import { RetryLaterError } from '../worker/backoff';
 import type { HandlerContext } from '../worker/consumer';
-import { publishDeadLetter } from '../worker/dead-letter';
+import { publishDeadLetter } from '../bus/dead-letter';
 import type { WorkerMetrics } from '../worker/metrics';
 import type { CircuitBreaker } from './breaker';
 import { CircuitOpenError, PlatformError } from './errors';
@@ -142,7 +142,7 @@ export class OutboundSender {
   private async failPermanently(event: MessageOutbound, reason: string, context: HandlerContext): Promise<void> {
     const { bus, groupId, workerMetrics } = this.options;
     await this.publishFailed(event, reason);
-    await publishDeadLetter(bus, groupId, context.record, { kind: 'gave-up', reason, attempts: context.attempt });
+    await publishDeadLetter((topic, records) => bus.publish(topic, records), groupId, context.record, { kind: 'gave-up', reason, attempts: context.attempt });
     workerMetrics.deadLettered.inc({ group: groupId, topic: context.record.topic, kind: 'gave_up' });
     this.options.metrics.messages.inc({ channel: this.channel, outcome: 'failed' });
     context.log.warn({ reason }, 'message FAILED without retry; record dead-lettered');

@@ -5,7 +5,7 @@ import { PoisonEventError, decodeEvent } from '../contracts/events';
 import type { Logger } from '../logging';
 import type { BusRecord, EventBus, Subscription } from '../bus/port';
 import { DEFAULT_ATTEMPT_POLICY, RetryLaterError, backoffDelayMs, checkAttemptPolicy, type AttemptPolicy } from './backoff';
-import { publishDeadLetter, type DeadLetterKind } from './dead-letter';
+import { publishDeadLetter, type DeadLetterKind } from '../bus/dead-letter';
 import { startLagSampler, type LagSampler, type LagSource } from './lag';
 import type { WorkerMetrics } from './metrics';
 
@@ -118,7 +118,7 @@ export async function startEventConsumer<S extends z.ZodType>(options: EventCons
   const pause = (ms: number) => sleep(ms, undefined, { signal: stopping.signal });
 
   async function deadLetter(record: BusRecord, recordLog: Logger, kind: DeadLetterKind, reason: string, attempts: number): Promise<void> {
-    const topic = await publishDeadLetter(bus, groupId, record, { kind, reason, attempts });
+    const topic = await publishDeadLetter((topic, records) => bus.publish(topic, records), groupId, record, { kind, reason, attempts });
     metrics.deadLettered.inc({ group: groupId, topic: record.topic, kind: kind === 'poison' ? 'poison' : 'gave_up' });
     recordLog.warn({ deadLetterTopic: topic, kind, reason, attempts }, 'record dead-lettered');
   }

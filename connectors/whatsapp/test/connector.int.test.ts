@@ -1,4 +1,4 @@
-import { SIGNATURE_HEADER, WORKER_DEAD_LETTER_HEADERS, decodeEvent, MessageOutbound, signBody } from '@chat4all/common';
+import { SIGNATURE_HEADER, DEAD_LETTER_HEADERS, decodeEvent, MessageOutbound, signBody } from '@chat4all/common';
 import { ConnectorScenario, type ChannelProcesses, type ObservedStatus } from '../../../common/test/support/connector-scenario';
 import { ServiceProcess, freePort, metricValue, waitFor } from '../../../common/test/support/processes';
 import { postWebhook } from '../../../common/test/support/platform-pair';
@@ -154,8 +154,8 @@ describe('WhatsApp platform failing 30% of calls', () => {
     const dead = scenario.deadLetters.map((r) => ({ id: decodeEvent(MessageOutbound, r.value).message.messageId, headers: r.headers }));
     expect(dead.map((d) => d.id).sort()).toEqual([...failed].sort());
     for (const d of dead) {
-      expect(d.headers[WORKER_DEAD_LETTER_HEADERS.kind]).toBe('gave-up');
-      expect(d.headers[WORKER_DEAD_LETTER_HEADERS.reason]).toMatch(/HTTP 50[03]/);
+      expect(d.headers[DEAD_LETTER_HEADERS.kind]).toBe('gave-up');
+      expect(d.headers[DEAD_LETTER_HEADERS.reason]).toMatch(/HTTP 50[03]/);
     }
     // A FAILED message never reached the platform; a READ one reached it exactly once.
     const platform = await scenario.simulatorMessages();

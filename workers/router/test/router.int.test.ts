@@ -8,7 +8,7 @@ import {
   OUTBOUND_TOPICS,
   PLATFORM_TOPICS,
   TOPICS,
-  WORKER_DEAD_LETTER_HEADERS as H,
+  DEAD_LETTER_HEADERS as H,
   cassandraEnv,
   createKafkaBus,
   createKafkaClient,

@@ -1,13 +1,15 @@
 import { deadLetterTopic } from '../contracts/topics';
-import { DEAD_LETTER_HEADERS, type BusRecord, type EventBus } from '../bus/port';
+import type { BusRecord, OutgoingRecord } from './port';
 
 /**
- * Headers on a record a worker set aside: the bus's own (origin topic, partition, offset, reason) plus what the worker
- * runtime knows: why (`poison`: it cannot be decoded; `gave-up`: its handler failed every attempt), which group, and
- * after how many attempts.
+ * Headers on a dead-lettered record: where it came from (topic, partition, offset), why it was set aside (`poison`: it
+ * cannot be decoded; `gave-up`: its handler failed every attempt), the reason, the consumer group and the attempts.
  */
-export const WORKER_DEAD_LETTER_HEADERS = {
-  ...DEAD_LETTER_HEADERS,
+export const DEAD_LETTER_HEADERS = {
+  topic: 'dead-letter-topic',
+  partition: 'dead-letter-partition',
+  offset: 'dead-letter-offset',
+  reason: 'dead-letter-reason',
   kind: 'dead-letter-kind',
   group: 'dead-letter-group',
   attempts: 'dead-letter-attempts',
@@ -17,19 +19,21 @@ export type DeadLetterKind = 'poison' | 'gave-up';
 
 const MAX_REASON_LENGTH = 1000;
 
+export type Publish = (topic: string, records: readonly OutgoingRecord[]) => Promise<void>;
+
 /**
  * Copies the record, byte for byte and with its key and headers, to the group's dead-letter topic. Resolves once the
- * copy is durable; the caller commits the original only then.
+ * copy is durable (the caller commits the original only then) with the dead-letter topic's name.
  */
 export async function publishDeadLetter(
-  bus: EventBus,
+  publish: Publish,
   groupId: string,
   record: BusRecord,
   dead: { kind: DeadLetterKind; reason: string; attempts: number },
 ): Promise<string> {
   const topic = deadLetterTopic(groupId);
-  const H = WORKER_DEAD_LETTER_HEADERS;
-  await bus.publish(topic, [
+  const H = DEAD_LETTER_HEADERS;
+  await publish(topic, [
     {
       key: record.key,
       value: record.value,
