@@ -2,7 +2,7 @@ import type { Client, types } from 'cassandra-driver';
 import type { CassandraConfig } from '@chat4all/common';
 import { bucketOfId } from './buckets';
 import { connectCassandra, type ConsistencyLevel } from './client';
-import { InvalidMessageIdError, isMessageId } from './ids';
+import { InvalidMessageIdError, isMessageId, messageIdTime } from './ids';
 import { decodeCursor, encodeCursor, pageSize } from './pagination';
 import type { MessageStore } from './port';
 import { canAdvance, deriveStatus, type StoredStatus } from './status';
@@ -137,11 +137,16 @@ export class CassandraMessageStore implements MessageStore {
     const bucket = bucketOfId(id);
     const stored = await this.client.execute(CQL.selectStatuses, [conversationId, bucket, id]);
     // SENT is implied by the message existing; its time does not matter for the decision.
-    const current = deriveStatus(new Date(0), stored.rows.map(toStoredStatus)).status;
+    const transitions = stored.rows.map(toStoredStatus);
+    const current = deriveStatus(new Date(0), transitions).status;
     if (!canAdvance(current, status)) return false;
+    // Times come from several clocks (ours, and platforms whose webhooks carry whole seconds), so a later transition
+    // can carry an earlier time; it is recorded no earlier than the one before it, keeping statusHistory in time order.
+    const floor = Math.max(messageIdTime(id), ...transitions.map((t) => t.at.getTime()));
+    const recordedAt = at.getTime() < floor ? new Date(floor) : at;
     // A status event can outrun the message's insert (they travel on different topics), so it is recorded without
     // checking that the message exists; the row stays invisible until the message itself is stored.
-    await this.client.execute(CQL.insertStatus, [conversationId, bucket, id, status, at, status === 'FAILED' ? reason : undefined]);
+    await this.client.execute(CQL.insertStatus, [conversationId, bucket, id, status, recordedAt, status === 'FAILED' ? reason : undefined]);
     return true;
   }
 

@@ -285,6 +285,18 @@ export function describeMessageStoreContract(name: string, setup: () => Promise<
         ]);
       });
 
+      it('records a transition whose clock is behind the previous one at the previous time, keeping history in order', async () => {
+        const m = await inserted();
+        expect(await store.recordStatus(m.id, m.conversationId, 'DELIVERED', later(m, 700))).toBe(true);
+        // e.g. a platform webhook's whole-second timestamp, truncated below our own DELIVERED time.
+        expect(await store.recordStatus(m.id, m.conversationId, 'READ', later(m, 0))).toBe(true);
+        expect((await store.get(m.id))?.statusHistory).toEqual([
+          { status: 'SENT', at: m.createdAt },
+          { status: 'DELIVERED', at: later(m, 700) },
+          { status: 'READ', at: later(m, 700) },
+        ]);
+      });
+
       it('may skip DELIVERED and go straight to READ', async () => {
         const m = await inserted();
         expect(await store.recordStatus(m.id, m.conversationId, 'READ', later(m, 50))).toBe(true);
