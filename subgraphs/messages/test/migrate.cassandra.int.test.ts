@@ -26,6 +26,16 @@ async function tables(keyspace: string): Promise<string[]> {
   }
 }
 
+async function defaultTtl(keyspace: string, table: string): Promise<number | undefined> {
+  const client = await connectCassandra(base);
+  try {
+    const result = await client.execute('SELECT default_time_to_live FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?', [keyspace, table]);
+    return result.first()?.get('default_time_to_live') as number | undefined;
+  } finally {
+    await client.shutdown();
+  }
+}
+
 afterAll(async () => {
   const client = await connectCassandra(base);
   try {
@@ -54,6 +64,7 @@ describe('Cassandra migrations', () => {
       'schema_migrations',
       'send_claims',
     ]);
+    expect(await defaultTtl(scratchKeyspace, 'send_claims')).toBe(604800);
 
     await migrateCassandra(scratch, log);
     expect(await verifyCassandra(scratch)).toEqual([]);
