@@ -69,6 +69,16 @@ export type MessageEdge = {
   node: Message;
 };
 
+/** One event of a message's life, as subscriptions deliver it. */
+export type MessageEvent = {
+  __typename?: 'MessageEvent';
+  /** Opaque position of this event; pass it as `after` to resume after it. */
+  cursor: Scalars['String']['output'];
+  message: Message;
+  /** The status before this event; null for a newly accepted message. */
+  previousStatus?: Maybe<MessageStatus>;
+};
+
 export type MessageStatus =
   | 'DELIVERED'
   | 'FAILED'
@@ -112,6 +122,34 @@ export type Query = {
 
 export type QueryMessageArgs = {
   id: Scalars['ID']['input'];
+};
+
+/** Served by the gateway over graphql-ws on /graphql (events come from Kafka); this subgraph only declares the fields. */
+export type Subscription = {
+  __typename?: 'Subscription';
+  messageAdded: Message;
+  messageStatusChanged: MessageEvent;
+  /** Every event of every conversation the caller belongs to. */
+  myEvents: MessageEvent;
+};
+
+
+/** Served by the gateway over graphql-ws on /graphql (events come from Kafka); this subgraph only declares the fields. */
+export type SubscriptionMessageAddedArgs = {
+  conversationId: Scalars['ID']['input'];
+};
+
+
+/** Served by the gateway over graphql-ws on /graphql (events come from Kafka); this subgraph only declares the fields. */
+export type SubscriptionMessageStatusChangedArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  conversationId: Scalars['ID']['input'];
+};
+
+
+/** Served by the gateway over graphql-ws on /graphql (events come from Kafka); this subgraph only declares the fields. */
+export type SubscriptionMyEventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type User = {
@@ -228,12 +266,14 @@ export type ResolversTypes = ResolversObject<{
   Message: ResolverTypeWrapper<StoredMessage>;
   MessageConnection: ResolverTypeWrapper<Omit<MessageConnection, 'edges'> & { edges: Array<ResolversTypes['MessageEdge']> }>;
   MessageEdge: ResolverTypeWrapper<Omit<MessageEdge, 'node'> & { node: ResolversTypes['Message'] }>;
+  MessageEvent: ResolverTypeWrapper<Omit<MessageEvent, 'message'> & { message: ResolversTypes['Message'] }>;
   MessageStatus: MessageStatus;
   MessageStatusChange: ResolverTypeWrapper<MessageStatusChange>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   User: ResolverTypeWrapper<UserRef>;
 }>;
 
@@ -248,11 +288,13 @@ export type ResolversParentTypes = ResolversObject<{
   Message: StoredMessage;
   MessageConnection: Omit<MessageConnection, 'edges'> & { edges: Array<ResolversParentTypes['MessageEdge']> };
   MessageEdge: Omit<MessageEdge, 'node'> & { node: ResolversParentTypes['Message'] };
+  MessageEvent: Omit<MessageEvent, 'message'> & { message: ResolversParentTypes['Message'] };
   MessageStatusChange: MessageStatusChange;
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
   Boolean: Scalars['Boolean']['output'];
   Query: Record<PropertyKey, never>;
+  Subscription: Record<PropertyKey, never>;
   User: UserRef;
 }>;
 
@@ -294,6 +336,12 @@ export type MessageEdgeResolvers<ContextType = MessagesContext, ParentType exten
   node?: Resolver<ResolversTypes['Message'], ParentType, ContextType>;
 }>;
 
+export type MessageEventResolvers<ContextType = MessagesContext, ParentType extends ResolversParentTypes['MessageEvent'] = ResolversParentTypes['MessageEvent']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['Message'], ParentType, ContextType>;
+  previousStatus?: Resolver<Maybe<ResolversTypes['MessageStatus']>, ParentType, ContextType>;
+}>;
+
 export type MessageStatusChangeResolvers<ContextType = MessagesContext, ParentType extends ResolversParentTypes['MessageStatusChange'] = ResolversParentTypes['MessageStatusChange']> = ResolversObject<{
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['MessageStatus'], ParentType, ContextType>;
@@ -312,6 +360,12 @@ export type QueryResolvers<ContextType = MessagesContext, ParentType extends Res
   message?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType, RequireFields<QueryMessageArgs, 'id'>>;
 }>;
 
+export type SubscriptionResolvers<ContextType = MessagesContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  messageAdded?: SubscriptionResolver<ResolversTypes['Message'], "messageAdded", ParentType, ContextType, RequireFields<SubscriptionMessageAddedArgs, 'conversationId'>>;
+  messageStatusChanged?: SubscriptionResolver<ResolversTypes['MessageEvent'], "messageStatusChanged", ParentType, ContextType, RequireFields<SubscriptionMessageStatusChangedArgs, 'conversationId'>>;
+  myEvents?: SubscriptionResolver<ResolversTypes['MessageEvent'], "myEvents", ParentType, ContextType, Partial<SubscriptionMyEventsArgs>>;
+}>;
+
 export type UserResolvers<ContextType = MessagesContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = ResolversObject<{
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
@@ -323,10 +377,12 @@ export type Resolvers<ContextType = MessagesContext> = ResolversObject<{
   Message?: MessageResolvers<ContextType>;
   MessageConnection?: MessageConnectionResolvers<ContextType>;
   MessageEdge?: MessageEdgeResolvers<ContextType>;
+  MessageEvent?: MessageEventResolvers<ContextType>;
   MessageStatusChange?: MessageStatusChangeResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 }>;
 

@@ -5,6 +5,7 @@ import type { ResolverDeps } from './deps';
 import { messageResolvers } from './Message';
 import { mutationResolvers } from './Mutation';
 import { queryResolvers } from './Query';
+import { subscriptionResolvers } from './Subscription';
 
 export type { ResolverDeps } from './deps';
 
@@ -14,6 +15,7 @@ export function createResolvers(deps: ResolverDeps): Resolvers {
     DateTime: DateTimeScalar,
     Query: queryResolvers(deps),
     Mutation: mutationResolvers(deps),
+    Subscription: subscriptionResolvers(),
     Message: messageResolvers(deps),
     Conversation: conversationResolvers(deps),
   };
