@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import DataLoader from 'dataloader';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { countStoreCalls, createSubgraphHandler, requireSchema, type Logger, type ServiceDefinition, type SubgraphContext, type SubgraphHandler } from '@chat4all/common';
+import { countStoreCalls, createSubgraphHandler, requireSchema, type Logger, type RequestHandler, type ServiceDefinition, type SubgraphContext, type SubgraphHandler } from '@chat4all/common';
 import { configSchema, publicS3Endpoint, type Config } from './config';
 import type { FilesContext } from './context';
 import { createResolvers } from './resolvers';
@@ -10,6 +10,7 @@ import { verifyS3 } from './store/migrate';
 import type { BlobStore, FileRecordStore } from './store/port';
 import { BlobFileRecordStore } from './store/records';
 import { S3BlobStore } from './store/s3';
+import { routeSignedBlobs } from './store/signed-blobs';
 
 export const SERVICE_NAME = 'files';
 export const typeDefs = readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8');
@@ -62,7 +63,10 @@ export function createFilesSubgraph(config: FilesServerConfig, deps: FilesDepend
 }
 
 /** Dependencies a test may supply instead of the real ones (which are then not created). */
-export type FilesOverrides = Partial<Omit<FilesDependencies, 'log'>>;
+export type FilesOverrides = Partial<Omit<FilesDependencies, 'log'>> & {
+  /** Serves `/blobs/…` (presigned downloads of an embedded store, `serveSignedBlobs`); other paths stay GraphQL. */
+  signedBlobs?: RequestHandler;
+};
 
 /**
  * The whole service for the bootstrap (`runServiceMain` in main.ts, `startService` in tests): checks the bucket,
@@ -86,7 +90,7 @@ export function filesService(overrides: FilesOverrides = {}): ServiceDefinition<
 
       // verifyS3 asks for the bucket: an unreachable S3 fails it, a deleted bucket is named.
       addReadinessCheck('s3', () => verifyS3(config));
-      return { handler: subgraph.handler };
+      return { handler: overrides.signedBlobs ? routeSignedBlobs(overrides.signedBlobs, subgraph.handler) : subgraph.handler };
     },
   };
 }

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Client, S3Error } from 'minio';
 import type { S3Config } from '@chat4all/common';
-import { BlobNotFoundError, BlobTooLargeError } from './port';
+import { PutMeter } from './meter';
+import { BlobNotFoundError } from './port';
 import type { BlobStat, BlobStore, PutOptions, PutResult } from './port';
 
 /** S3's smallest allowed part (except the last one). */
@@ -53,8 +53,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   async put(key: string, body: Readable, { contentType, maxBytes }: PutOptions): Promise<PutResult> {
-    const hash = createHash('sha256');
-    let size = 0;
+    const meter = new PutMeter(key, maxBytes);
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     // Parts are uploaded one at a time, so the source is not read while a part is in flight:
@@ -80,17 +79,15 @@ export class S3BlobStore implements BlobStore {
 
     try {
       for await (const chunk of body as AsyncIterable<Buffer | string>) {
-        const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-        size += bytes.length;
-        // Throwing inside for-await destroys the source, so the sender stops here too.
-        if (size > maxBytes) throw new BlobTooLargeError(key, maxBytes);
-        hash.update(bytes);
+        // Throwing (past maxBytes) inside for-await destroys the source, so the sender stops here too.
+        const bytes = meter.take(chunk);
         pending.push(bytes);
         pendingBytes += bytes.length;
         if (pendingBytes >= this.partSize) await uploadPart();
       }
       if (uploadId === undefined) {
-        await this.client.putObject(this.bucket, key, takePending(), size, { 'Content-Type': contentType });
+        const payload = takePending();
+        await this.client.putObject(this.bucket, key, payload, payload.length, { 'Content-Type': contentType });
       } else {
         if (pendingBytes > 0) await uploadPart();
         await this.client.completeMultipartUpload(this.bucket, key, uploadId, parts);
@@ -103,7 +100,7 @@ export class S3BlobStore implements BlobStore {
       }
       throw error;
     }
-    return { size, sha256: hash.digest('hex') };
+    return meter.result();
   }
 
   async get(key: string): Promise<Readable> {
