@@ -1,31 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
-import { createKafkaBus, createKafkaClient } from '../../src/bus/kafka';
+import { createKafkaBus } from '../../src/bus/kafka';
 import { deleteTopics, ensureTopics } from '../../src/bus/kafka-admin';
 import type { BusRecord, EventBus } from '../../src/bus/port';
-import { kafkaEnv, loadConfig } from '../../src/config';
 import { EVENT_VERSION, MessageOutbound, MessageStatusChanged, decodeEvent, encodeEvent, type Channel } from '../../src/contracts/events';
 import { TOPICS, connectorGroup, deadLetterTopic, outboundTopic } from '../../src/contracts/topics';
 import { newUuidV7 } from '../../src/ids';
 import { createLogger } from '../../src/logging';
 import type { SimulatedMessage, SimulatorStats } from '../../src/connector/simulator';
 import { namespacedBus, topicNamespace } from '../../src/worker';
+import { kafkaConfig, requireKafka } from './kafka';
 import { ServiceProcess, freePort, waitReady } from './processes';
 
-export const kafkaConfig = loadConfig(z.object(kafkaEnv));
 const log = createLogger('connector-scenario', process.env.TEST_LOG_LEVEL ?? 'error');
-
-export async function requireKafka(): Promise<void> {
-  const admin = createKafkaClient(kafkaConfig, log).admin({ retry: { retries: 1 } });
-  try {
-    await admin.connect();
-    await admin.listTopics();
-  } catch (error) {
-    throw new Error(`Kafka is not reachable at ${kafkaConfig.KAFKA_BROKERS.join(',')} (start it with \`npm run infra:up\`): ${error instanceof Error ? error.message : String(error)}`);
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
-}
 
 /** How to run one channel's connector and simulator as processes. */
 export interface ChannelProcesses {
@@ -33,8 +19,8 @@ export interface ChannelProcesses {
   connectorScript: string;
   simulatorScript: string;
   /** The platform variables both ends read: API URL for the connector, webhook URL for the simulator. */
-  connectorEnv(ports: { connector: number; simulator: number }): Record<string, string>;
-  simulatorEnv(ports: { connector: number; simulator: number }): Record<string, string>;
+  connectorEnv(ports: ChannelPorts): Record<string, string>;
+  simulatorEnv(ports: ChannelPorts): Record<string, string>;
 }
 
 export interface ScenarioOptions {
@@ -44,6 +30,43 @@ export interface ScenarioOptions {
 }
 
 export type ObservedStatus = MessageStatusChanged & { partition: number };
+
+export interface ChannelPorts {
+  connector: number;
+  simulator: number;
+}
+
+/** A channel's platform simulator as a process on `ports.simulator`, posting its webhooks to the connector's port. */
+export function spawnSimulator(setup: ChannelProcesses, ports: ChannelPorts, env: Record<string, string> = {}): ServiceProcess {
+  return new ServiceProcess(`${setup.channel.toLowerCase()}-simulator`, setup.simulatorScript, {
+    CHAT4ALL_PROFILE: 'local',
+    LOG_LEVEL: 'info',
+    PORT: String(ports.simulator),
+    ...setup.simulatorEnv(ports),
+    ...env,
+  });
+}
+
+/**
+ * A channel's connector as a process on `ports.connector`, calling the simulator's port, with quick retries and a
+ * short Kafka session (a killed member's partitions move on after 6 s). `env` adds or overrides settings, e.g.
+ * `KAFKA_TOPIC_PREFIX`, retry budget, breaker.
+ */
+export function spawnConnector(setup: ChannelProcesses, ports: ChannelPorts, env: Record<string, string> = {}): ServiceProcess {
+  return new ServiceProcess(`${setup.channel.toLowerCase()}-connector`, setup.connectorScript, {
+    CHAT4ALL_PROFILE: 'local',
+    LOG_LEVEL: 'info',
+    PORT: String(ports.connector),
+    KAFKA_SESSION_TIMEOUT_MS: '6000',
+    WORKER_RETRY_INITIAL_MS: '20',
+    WORKER_RETRY_MAX_MS: '200',
+    WORKER_LAG_SAMPLE_MS: '1000',
+    CIRCUIT_COOLDOWN_MS: '300',
+    SEND_TIMEOUT_MS: '3000',
+    ...setup.connectorEnv(ports),
+    ...env,
+  });
+}
 
 /**
  * One connector and its platform simulator, each a separate process, on topics of their own (a fresh
@@ -57,7 +80,7 @@ export class ConnectorScenario {
   private inner!: EventBus;
   bus!: EventBus;
   readonly namespace = topicNamespace(`test-conn-${randomUUID().slice(0, 8)}.`);
-  readonly ports = { connector: 0, simulator: 0 };
+  readonly ports: ChannelPorts = { connector: 0, simulator: 0 };
   private readonly topics: string[];
 
   private constructor(
@@ -116,32 +139,11 @@ export class ConnectorScenario {
   }
 
   private spawnSimulator(): ServiceProcess {
-    return new ServiceProcess(`${this.setup.channel.toLowerCase()}-simulator`, this.setup.simulatorScript, {
-      CHAT4ALL_PROFILE: 'local',
-      LOG_LEVEL: 'info',
-      PORT: String(this.ports.simulator),
-      ...this.setup.simulatorEnv(this.ports),
-      ...this.options.simulatorEnv,
-    });
+    return spawnSimulator(this.setup, this.ports, this.options.simulatorEnv);
   }
 
   private spawnConnector(): ServiceProcess {
-    return new ServiceProcess(`${this.setup.channel.toLowerCase()}-connector`, this.setup.connectorScript, {
-      CHAT4ALL_PROFILE: 'local',
-      LOG_LEVEL: 'info',
-      PORT: String(this.ports.connector),
-      KAFKA_CLIENT_ID: 'connector-test',
-      KAFKA_TOPIC_PREFIX: this.namespace.prefix,
-      // A killed member's partitions move on after this long.
-      KAFKA_SESSION_TIMEOUT_MS: '6000',
-      WORKER_RETRY_INITIAL_MS: '20',
-      WORKER_RETRY_MAX_MS: '200',
-      WORKER_LAG_SAMPLE_MS: '1000',
-      CIRCUIT_COOLDOWN_MS: '300',
-      SEND_TIMEOUT_MS: '3000',
-      ...this.setup.connectorEnv(this.ports),
-      ...this.options.connectorEnv,
-    });
+    return spawnConnector(this.setup, this.ports, { KAFKA_CLIENT_ID: 'connector-test', KAFKA_TOPIC_PREFIX: this.namespace.prefix, ...this.options.connectorEnv });
   }
 
   /** Starts the connector again (after `kill9`), on the same port and topics. */

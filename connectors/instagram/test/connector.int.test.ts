@@ -2,39 +2,17 @@ import { Client } from 'cassandra-driver';
 import { z } from 'zod';
 import { SIGNATURE_HEADER, cassandraEnv, createLogger, loadConfig, signBody } from '@chat4all/common';
 import { migrateCassandra } from '../../../subgraphs/messages/src/store/migrate';
-import { ConnectorScenario, type ChannelProcesses } from '../../../common/test/support/connector-scenario';
+import { ConnectorScenario } from '../../../common/test/support/connector-scenario';
 import { waitFor, metricValue } from '../../../common/test/support/processes';
 import { postWebhook } from '../../../common/test/support/platform-pair';
 import { REFS_TABLE } from '../src/refs-cassandra';
 import { instagramPlatform } from '../src/simulator/platform';
+import { INSTAGRAM_TEST_ACCOUNT, instagramProcesses } from './support/channel';
 
 jest.setTimeout(180_000);
 
 const cassandra = loadConfig(z.object(cassandraEnv));
-const APP_SECRET = 'it-instagram-app-secret';
-const ACCOUNT = '17841400000000077';
-const instagram: ChannelProcesses = {
-  channel: 'INSTAGRAM',
-  connectorScript: 'connectors/instagram/src/main.ts',
-  simulatorScript: 'connectors/instagram/src/simulator/main.ts',
-  connectorEnv: ({ simulator }) => ({
-    INSTAGRAM_API_URL: `http://127.0.0.1:${simulator}`,
-    INSTAGRAM_ACCOUNT_ID: ACCOUNT,
-    INSTAGRAM_TOKEN: 'it-instagram-token',
-    INSTAGRAM_APP_SECRET: APP_SECRET,
-  }),
-  simulatorEnv: ({ connector }) => ({
-    INSTAGRAM_WEBHOOK_URL: `http://127.0.0.1:${connector}/webhook`,
-    INSTAGRAM_ACCOUNT_ID: ACCOUNT,
-    INSTAGRAM_TOKEN: 'it-instagram-token',
-    INSTAGRAM_APP_SECRET: APP_SECRET,
-    SIM_LATENCY_MIN_MS: '20',
-    SIM_LATENCY_MAX_MS: '40',
-    // Receipts come later than the send, so some are still pending when the connector is killed.
-    SIM_DELIVERED_AFTER_MS: '150',
-  }),
-};
-
+const { appSecret: APP_SECRET, accountId: ACCOUNT } = INSTAGRAM_TEST_ACCOUNT;
 let scenario: ConnectorScenario;
 let client: Client;
 
@@ -47,7 +25,14 @@ beforeAll(async () => {
   }
   client = new Client({ contactPoints: cassandra.CASSANDRA_CONTACT_POINTS, localDataCenter: cassandra.CASSANDRA_LOCAL_DC, keyspace: cassandra.CASSANDRA_KEYSPACE });
   await client.connect();
-  scenario = await ConnectorScenario.start(instagram);
+  scenario = await ConnectorScenario.start(instagramProcesses, {
+    simulatorEnv: {
+      SIM_LATENCY_MIN_MS: '20',
+      SIM_LATENCY_MAX_MS: '40',
+      // Receipts come later than the send, so some are still pending when the connector is killed.
+      SIM_DELIVERED_AFTER_MS: '150',
+    },
+  });
 });
 
 afterAll(async () => {

@@ -1,30 +1,13 @@
 import { SIGNATURE_HEADER, DEAD_LETTER_HEADERS, decodeEvent, MessageOutbound, signBody } from '@chat4all/common';
-import { ConnectorScenario, type ChannelProcesses, type ObservedStatus } from '../../../common/test/support/connector-scenario';
+import { ConnectorScenario, type ObservedStatus } from '../../../common/test/support/connector-scenario';
 import { ServiceProcess, freePort, metricValue, waitFor } from '../../../common/test/support/processes';
 import { postWebhook } from '../../../common/test/support/platform-pair';
 import { whatsappPlatform } from '../src/simulator/platform';
+import { WHATSAPP_TEST_ACCOUNT, whatsappProcesses } from './support/channel';
 
 jest.setTimeout(180_000);
 
-const APP_SECRET = 'it-whatsapp-app-secret';
-const PHONE = '100000000000077';
-const whatsapp: ChannelProcesses = {
-  channel: 'WHATSAPP',
-  connectorScript: 'connectors/whatsapp/src/main.ts',
-  simulatorScript: 'connectors/whatsapp/src/simulator/main.ts',
-  connectorEnv: ({ simulator }) => ({
-    WHATSAPP_API_URL: `http://127.0.0.1:${simulator}`,
-    WHATSAPP_PHONE_NUMBER_ID: PHONE,
-    WHATSAPP_TOKEN: 'it-whatsapp-token',
-    WHATSAPP_APP_SECRET: APP_SECRET,
-  }),
-  simulatorEnv: ({ connector }) => ({
-    WHATSAPP_WEBHOOK_URL: `http://127.0.0.1:${connector}/webhook`,
-    WHATSAPP_PHONE_NUMBER_ID: PHONE,
-    WHATSAPP_TOKEN: 'it-whatsapp-token',
-    WHATSAPP_APP_SECRET: APP_SECRET,
-  }),
-};
+const { appSecret: APP_SECRET, phoneNumberId: PHONE } = WHATSAPP_TEST_ACCOUNT;
 
 /** Each conversation's statuses of one kind, in the order they arrived on the status topic. */
 function byConversation(statuses: readonly ObservedStatus[], status: ObservedStatus['status']): Map<string, string[]> {
@@ -37,7 +20,7 @@ describe('WhatsApp connector and simulator as separate processes on real Kafka',
   let scenario: ConnectorScenario;
   beforeAll(async () => {
     // Enough latency that a burst is still in flight when the connector is killed.
-    scenario = await ConnectorScenario.start(whatsapp, { simulatorEnv: { SIM_LATENCY_MIN_MS: '30', SIM_LATENCY_MAX_MS: '60' } });
+    scenario = await ConnectorScenario.start(whatsappProcesses, { simulatorEnv: { SIM_LATENCY_MIN_MS: '30', SIM_LATENCY_MAX_MS: '60' } });
   });
   afterAll(async () => {
     await scenario?.close();
@@ -127,7 +110,7 @@ describe('WhatsApp connector and simulator as separate processes on real Kafka',
 describe('WhatsApp platform failing 30% of calls', () => {
   let scenario: ConnectorScenario;
   beforeAll(async () => {
-    scenario = await ConnectorScenario.start(whatsapp, {
+    scenario = await ConnectorScenario.start(whatsappProcesses, {
       simulatorEnv: { SIM_FAILURE_RATE: '0.3', SIM_SEED: '20261126' },
       // Two attempts per message, so some messages run out of attempts.
       connectorEnv: { WORKER_MAX_ATTEMPTS: '2', CIRCUIT_FAILURE_THRESHOLD: '4' },
@@ -172,11 +155,11 @@ describe('WhatsApp platform failing 30% of calls', () => {
 
 test('the connector refuses to start on topics that were never migrated, naming the missing topic', async () => {
   const port = await freePort();
-  const connector = new ServiceProcess('whatsapp-unmigrated', whatsapp.connectorScript, {
+  const connector = new ServiceProcess('whatsapp-unmigrated', whatsappProcesses.connectorScript, {
     CHAT4ALL_PROFILE: 'local',
     PORT: String(port),
     KAFKA_TOPIC_PREFIX: `never-migrated-${port}.`,
-    ...whatsapp.connectorEnv({ connector: port, simulator: port }),
+    ...whatsappProcesses.connectorEnv({ connector: port, simulator: port }),
   });
   expect(await connector.exited).toBe(1);
   expect(connector.lines.join('\n')).toMatch(/kafka is not migrated: missing Kafka topic never-migrated-\d+\.messages\.outbound\.whatsapp/);

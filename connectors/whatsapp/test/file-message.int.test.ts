@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { EVENT_VERSION, FilesSubgraphLinks, createLogger, loadConfig, newUuidV7, s3Env, startService, type MessageOutbound, type RunningService, type S3Config } from '@chat4all/common';
 import { BlobFileRecordStore, S3BlobStore, contentKey, createMinioClient, metadataKey, migrateS3 } from '../../../subgraphs/files/src';
 import { filesService } from '../../../subgraphs/files/src/server';
-import { ConnectorScenario, type ChannelProcesses } from '../../../common/test/support/connector-scenario';
+import { ConnectorScenario } from '../../../common/test/support/connector-scenario';
 import { waitFor } from '../../../common/test/support/processes';
+import { whatsappProcesses } from './support/channel';
 
 jest.setTimeout(180_000);
 
@@ -24,14 +25,6 @@ let files: RunningService;
 let filesUrl: string;
 let scenario: ConnectorScenario;
 
-const whatsapp: ChannelProcesses = {
-  channel: 'WHATSAPP',
-  connectorScript: 'connectors/whatsapp/src/main.ts',
-  simulatorScript: 'connectors/whatsapp/src/simulator/main.ts',
-  connectorEnv: ({ simulator }) => ({ WHATSAPP_API_URL: `http://127.0.0.1:${simulator}`, SUBGRAPH_FILES_URL: filesUrl, IDENTITY_SIGNING_KEY: KEY }),
-  simulatorEnv: ({ connector }) => ({ WHATSAPP_WEBHOOK_URL: `http://127.0.0.1:${connector}/webhook` }),
-};
-
 beforeAll(async () => {
   try {
     await createMinioClient(s3).listBuckets();
@@ -47,7 +40,7 @@ beforeAll(async () => {
     env: { PORT: '0', LOG_LEVEL: 'silent', S3_ENDPOINT: s3.S3_ENDPOINT, S3_BUCKET: s3.S3_BUCKET, IDENTITY_SIGNING_KEY: KEY },
   });
   filesUrl = `http://127.0.0.1:${files.port}/graphql`;
-  scenario = await ConnectorScenario.start(whatsapp);
+  scenario = await ConnectorScenario.start(whatsappProcesses, { connectorEnv: { SUBGRAPH_FILES_URL: filesUrl, IDENTITY_SIGNING_KEY: KEY } });
 });
 
 afterAll(async () => {

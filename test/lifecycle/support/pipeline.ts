@@ -1,55 +1,72 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import {
-  EVENT_VERSION,
-  MessageAccepted,
+  MessageStatusChanged,
   PLATFORM_TOPICS,
+  TOPICS,
   cassandraEnv,
+  connectorGroup,
   createKafkaBus,
   createLogger,
+  deadLetterTopic,
+  decodeEvent,
   deleteTopics,
-  encodeEvent,
   ensureTopics,
   loadConfig,
   namespacedBus,
-  newUuidV7,
   topicNamespace,
-  TOPICS,
+  type BusRecord,
+  type Channel,
   type EventBus,
+  type MessageAccepted,
+  type SimulatedMessage,
+  type SimulatorStats,
 } from '@chat4all/common';
-import { CassandraMessageStore, migrateCassandra, type Message } from '@chat4all/messages';
-import type { SimulatedMessage } from '../../common/src/connector/simulator';
-import { kafkaConfig, requireKafka } from '../../common/test/support/connector-scenario';
-import { ServiceProcess, freePort, waitReady } from '../../common/test/support/processes';
+import { CassandraMessageStore, acceptedEvent, messageFromAccepted, messageIdTime, migrateCassandra, newMessageId, publishAccepted, type Message } from '@chat4all/messages';
+import { spawnConnector, spawnSimulator, type ChannelPorts, type ChannelProcesses, type ObservedStatus } from '../../../common/test/support/connector-scenario';
+import { kafkaConfig, requireKafka } from '../../../common/test/support/kafka';
+import { fetchMetrics, freePort, waitReady, type ServiceProcess } from '../../../common/test/support/processes';
+import { instagramProcesses } from '../../../connectors/instagram/test/support/channel';
+import { whatsappProcesses } from '../../../connectors/whatsapp/test/support/channel';
+import { startRouterProcess, type RouterProcess } from '../../../workers/router/test/support/router-process';
 
 const log = createLogger('lifecycle-test', process.env.TEST_LOG_LEVEL ?? 'error');
 
+export const CHANNELS = ['WHATSAPP', 'INSTAGRAM'] as const satisfies readonly Channel[];
+const CHANNEL_PROCESSES: Record<Channel, ChannelProcesses> = { WHATSAPP: whatsappProcesses, INSTAGRAM: instagramProcesses };
+/** The keyspace of these tests, apart from the application's; fresh conversation ids keep runs apart inside it. */
+const KEYSPACE = 'chat4all_lifecycle';
+
 export interface PipelineOptions {
-  /** Behaviour of both platform simulators (latency, failure rate). */
+  /** Behaviour of both platform simulators (latency, failure rate), beside fast defaults. */
   simulatorEnv?: Record<string, string>;
   /** Extra settings for both connectors (retry budget, breaker). */
   connectorEnv?: Record<string, string>;
 }
 
-type Channel = 'whatsapp' | 'instagram';
-
 /**
  * The whole lifecycle behind the API, every worker its own process: the router, both connectors and both platform
- * simulators, on topics of their own (a fresh KAFKA_TOPIC_PREFIX) and a dedicated Cassandra keyspace. Tests publish
- * `MessageAccepted` events as the messages subgraph does and read the outcome from Cassandra and the simulators.
+ * simulators, on topics of their own (one fresh KAFKA_TOPIC_PREFIX, topics created here and deleted by `close`) and a
+ * dedicated Cassandra keyspace (migrated by `start`). Tests publish `MessageAccepted` as the messages subgraph does
+ * (it publishes to the plain topic names, so it cannot feed prefixed workers) and read the outcome from Cassandra,
+ * the simulators, and observers on the status and connector dead-letter topics.
  */
 export class Pipeline {
   readonly namespace = topicNamespace(`test-life-${randomUUID().slice(0, 8)}.`);
-  readonly cassandra = loadConfig(z.object(cassandraEnv), { ...process.env, CASSANDRA_KEYSPACE: 'chat4all_lifecycle' });
+  readonly cassandra = { ...loadConfig(z.object(cassandraEnv)), CASSANDRA_KEYSPACE: KEYSPACE };
+  /** Every status event on the run's status topic, in arrival order (per partition: topic order). */
+  readonly statuses: ObservedStatus[] = [];
+  /** Records on each connector group's dead-letter topic. */
+  readonly deadLetters: Record<Channel, BusRecord[]> = { WHATSAPP: [], INSTAGRAM: [] };
   store!: CassandraMessageStore;
-  router!: ServiceProcess;
+  router!: RouterProcess;
   readonly connectors = {} as Record<Channel, ServiceProcess>;
   readonly simulators = {} as Record<Channel, ServiceProcess>;
+  readonly ports = {} as Record<Channel, ChannelPorts>;
   private bus!: EventBus;
-  private readonly ports = { router: 0, whatsapp: 0, instagram: 0, whatsappSimulator: 0, instagramSimulator: 0 };
   private readonly topics = PLATFORM_TOPICS.map((t) => this.namespace.topic(t));
 
-  constructor(private readonly options: PipelineOptions = {}) {}
+  private constructor(private options: PipelineOptions) {}
 
   static async start(options: PipelineOptions = {}): Promise<Pipeline> {
     const pipeline = new Pipeline(options);
@@ -64,149 +81,181 @@ export class Pipeline {
 
   private async begin(): Promise<void> {
     await requireKafka();
-    await migrateCassandra(this.cassandra, log);
+    try {
+      await migrateCassandra(this.cassandra, log);
+    } catch (error) {
+      throw new Error(`Cassandra is not reachable at ${this.cassandra.CASSANDRA_CONTACT_POINTS.join(',')} (start it with \`npm run infra:up\`): ${String(error)}`);
+    }
     await ensureTopics(kafkaConfig, this.topics, { partitions: 3, replicationFactor: kafkaConfig.KAFKA_REPLICATION_FACTOR });
     this.store = await CassandraMessageStore.connect(this.cassandra);
-    this.bus = namespacedBus(createKafkaBus(kafkaConfig, log), this.namespace);
-    for (const key of Object.keys(this.ports) as (keyof typeof this.ports)[]) this.ports[key] = await freePort();
-    for (const channel of ['whatsapp', 'instagram'] as const) this.simulators[channel] = this.spawnSimulator(channel);
-    for (const channel of ['whatsapp', 'instagram'] as const) this.connectors[channel] = this.spawnConnector(channel);
-    this.router = this.spawnRouter();
-    await this.waitAllReady();
+    this.bus = namespacedBus(createKafkaBus(kafkaConfig, log, { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500, maxWaitTimeMs: 200 }), this.namespace);
+    await this.bus.subscribe({
+      groupId: 'observer-status',
+      topics: [TOPICS.messagesStatus],
+      fromBeginning: true,
+      concurrency: 3,
+      handler: async (record) => {
+        this.statuses.push({ ...decodeEvent(MessageStatusChanged, record.value), partition: record.partition });
+      },
+    });
+    for (const channel of CHANNELS) {
+      await this.bus.subscribe({
+        groupId: `observer-dlq-${channel.toLowerCase()}`,
+        topics: [deadLetterTopic(connectorGroup(channel))],
+        fromBeginning: true,
+        handler: async (record) => {
+          this.deadLetters[channel].push(record);
+        },
+      });
+    }
+    for (const channel of CHANNELS) this.ports[channel] = { connector: await freePort(), simulator: await freePort() };
+    await this.startChannels();
+    this.router = await startRouterProcess(this.workerEnv({ PORT: '0', KAFKA_CLIENT_ID: 'life-router' }));
   }
 
-  private workerEnv(port: number): Record<string, string> {
+  private workerEnv(env: Record<string, string>): Record<string, string> {
     return {
       CHAT4ALL_PROFILE: 'local',
       LOG_LEVEL: 'info',
-      PORT: String(port),
       KAFKA_TOPIC_PREFIX: this.namespace.prefix,
-      CASSANDRA_KEYSPACE: this.cassandra.CASSANDRA_KEYSPACE,
+      CASSANDRA_KEYSPACE: KEYSPACE,
       // A killed member's partitions move to its successor after this long.
       KAFKA_SESSION_TIMEOUT_MS: '6000',
       WORKER_RETRY_INITIAL_MS: '20',
       WORKER_RETRY_MAX_MS: '200',
-      WORKER_LAG_SAMPLE_MS: '1000',
+      WORKER_LAG_SAMPLE_MS: '500',
+      ...env,
     };
   }
 
-  private platformEnv(channel: Channel): Record<string, string> {
-    const connector = `http://127.0.0.1:${this.ports[channel]}/webhook`;
-    const api = `http://127.0.0.1:${this.ports[`${channel}Simulator`]}`;
-    return channel === 'whatsapp'
-      ? { WHATSAPP_API_URL: api, WHATSAPP_WEBHOOK_URL: connector, WHATSAPP_TOKEN: 'life-wa-token', WHATSAPP_APP_SECRET: 'life-wa-secret' }
-      : { INSTAGRAM_API_URL: api, INSTAGRAM_WEBHOOK_URL: connector, INSTAGRAM_TOKEN: 'life-ig-token', INSTAGRAM_APP_SECRET: 'life-ig-secret' };
+  private startConnector(channel: Channel): ServiceProcess {
+    const env = this.workerEnv({ KAFKA_CLIENT_ID: `life-${channel.toLowerCase()}`, ...this.options.connectorEnv });
+    this.connectors[channel] = spawnConnector(CHANNEL_PROCESSES[channel], this.ports[channel], env);
+    return this.connectors[channel];
   }
 
-  private spawnSimulator(channel: Channel): ServiceProcess {
-    return new ServiceProcess(`${channel}-simulator`, `connectors/${channel}/src/simulator/main.ts`, {
-      CHAT4ALL_PROFILE: 'local',
-      LOG_LEVEL: 'info',
-      PORT: String(this.ports[`${channel}Simulator`]),
-      SIM_LATENCY_MIN_MS: '5',
-      SIM_LATENCY_MAX_MS: '20',
-      ...this.platformEnv(channel),
-      ...this.options.simulatorEnv,
-    });
-  }
-
-  private spawnConnector(channel: Channel): ServiceProcess {
-    return new ServiceProcess(`${channel}-connector`, `connectors/${channel}/src/main.ts`, {
-      ...this.workerEnv(this.ports[channel]),
-      KAFKA_CLIENT_ID: `life-${channel}`,
-      CIRCUIT_COOLDOWN_MS: '300',
-      SEND_TIMEOUT_MS: '3000',
-      ...this.platformEnv(channel),
-      ...this.options.connectorEnv,
-    });
-  }
-
-  private spawnRouter(): ServiceProcess {
-    return new ServiceProcess('router', 'workers/router/src/main.ts', { ...this.workerEnv(this.ports.router), KAFKA_CLIENT_ID: 'life-router' });
-  }
-
-  private async waitAllReady(): Promise<void> {
-    await Promise.all([
-      waitReady(this.router, `${this.url('router')}/readyz`),
-      waitReady(this.connectors.whatsapp, `${this.url('whatsapp')}/readyz`),
-      waitReady(this.connectors.instagram, `${this.url('instagram')}/readyz`),
-      waitReady(this.simulators.whatsapp, `${this.url('whatsappSimulator')}/healthz`),
-      waitReady(this.simulators.instagram, `${this.url('instagramSimulator')}/healthz`),
-    ]);
-  }
-
-  url(service: keyof Pipeline['ports']): string {
-    return `http://127.0.0.1:${this.ports[service]}`;
-  }
-
-  /** Starts again, on the same ports and topics, whichever of the router and connectors is not running. */
-  async restartStopped(): Promise<void> {
-    if (!this.router.running) this.router = this.spawnRouter();
-    for (const channel of ['whatsapp', 'instagram'] as const) {
-      if (!this.connectors[channel].running) this.connectors[channel] = this.spawnConnector(channel);
+  private async startChannels(): Promise<void> {
+    for (const channel of CHANNELS) {
+      const env = { SIM_LATENCY_MIN_MS: '5', SIM_LATENCY_MAX_MS: '20', ...this.options.simulatorEnv };
+      this.simulators[channel] = spawnSimulator(CHANNEL_PROCESSES[channel], this.ports[channel], env);
+      this.startConnector(channel);
     }
-    await this.waitAllReady();
+    await Promise.all(CHANNELS.flatMap((c) => [this.waitConnector(c), waitReady(this.simulators[c], `${this.simulatorUrl(c)}/healthz`)]));
+  }
+
+  private waitConnector(channel: Channel): Promise<void> {
+    return waitReady(this.connectors[channel], `${this.connectorUrl(channel)}/readyz`);
+  }
+
+  connectorUrl(channel: Channel): string {
+    return `http://127.0.0.1:${this.ports[channel].connector}`;
+  }
+
+  simulatorUrl(channel: Channel): string {
+    return `http://127.0.0.1:${this.ports[channel].simulator}`;
+  }
+
+  routerUrl(): string {
+    return `http://127.0.0.1:${this.router.port}`;
+  }
+
+  /** Starts again, on the same topics (and the connectors on the same ports), whichever worker is not running. */
+  async restartStopped(): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const channel of CHANNELS) {
+      if (this.connectors[channel].running) continue;
+      this.startConnector(channel);
+      waits.push(this.waitConnector(channel));
+    }
+    if (!this.router.process.running) this.router = await startRouterProcess(this.workerEnv({ PORT: '0', KAFKA_CLIENT_ID: 'life-router' }));
+    await Promise.all(waits);
+  }
+
+  /** Stops both connectors and both simulators (SIGTERM) and starts them again with other settings. */
+  async reconfigureChannels(options: PipelineOptions): Promise<void> {
+    await Promise.all(CHANNELS.flatMap((c) => [this.connectors[c].stop(), this.simulators[c].stop()]));
+    this.options = options;
+    await this.startChannels();
   }
 
   /**
-   * `perConversation` accepted messages in each conversation, interleaved, as the messages subgraph publishes them
-   * (key = conversation id). Every third message starts with `@`, which the default rules route to Instagram.
+   * `perConversation` accepted messages in each conversation, interleaved, built as the messages subgraph builds
+   * them (time-ordered id, createdAt from the id). Every third message starts with `@`, which the default rules route
+   * to Instagram.
    */
   accepted(conversations: readonly string[], perConversation: number): MessageAccepted[] {
     const events: MessageAccepted[] = [];
     for (let n = 0; n < perConversation; n++) {
       for (const conversationId of conversations) {
+        const id = newMessageId();
         const content = n % 3 === 0 ? `@ig message ${n}` : `message ${n}`;
-        events.push({ version: EVENT_VERSION, messageId: newUuidV7(), conversationId, senderId: 'life-sender', content, createdAt: new Date().toISOString() });
+        events.push(acceptedEvent({ id, conversationId, senderId: 'life-sender', createdAt: new Date(messageIdTime(id)), content }));
       }
     }
     return events;
   }
 
-  async publish(events: readonly MessageAccepted[]): Promise<void> {
-    await this.bus.publish(
-      TOPICS.messagesAccepted,
-      events.map((e) => ({ key: e.conversationId, value: encodeEvent(MessageAccepted, e) })),
+  /**
+   * Publishes as the subgraph's send does: one `publishAccepted` per message (key = conversation id), each
+   * conversation's messages one after the other (a client waits for each send's answer), conversations side by side.
+   * With `storeCopy`, each message is then also stored as the subgraph stores its copy (without a channel).
+   */
+  async publish(events: readonly MessageAccepted[], { storeCopy = false } = {}): Promise<void> {
+    const byConversation = new Map<string, MessageAccepted[]>();
+    for (const e of events) byConversation.set(e.conversationId, [...(byConversation.get(e.conversationId) ?? []), e]);
+    await Promise.all(
+      [...byConversation.values()].map(async (conversation) => {
+        for (const event of conversation) {
+          await publishAccepted(this.bus, event);
+          if (storeCopy) await this.store.insert(messageFromAccepted(event));
+        }
+      }),
     );
   }
 
-  /** The stored messages, one per id (null where the router has not stored it yet). */
+  /** The stored messages, one per id (null where none is stored). */
   async stored(ids: readonly string[]): Promise<(Message | null)[]> {
     const result: (Message | null)[] = [];
     for (let i = 0; i < ids.length; i += 100) result.push(...(await this.store.getMany(ids.slice(i, i + 100))));
     return result;
   }
 
-  /** Every message of a conversation, newest first, paging through the whole history. */
-  async history(conversationId: string): Promise<Message[]> {
+  /** Every message of a conversation, newest first, paging through the whole history `pageSize` at a time. */
+  async history(conversationId: string, pageSize = 10): Promise<Message[]> {
     const all: Message[] = [];
     let after: string | undefined;
     for (;;) {
-      const page = await this.store.listByConversation(conversationId, { first: 50, ...(after ? { after } : {}) });
+      const page = await this.store.listByConversation(conversationId, { first: pageSize, ...(after ? { after } : {}) });
       all.push(...page.items);
       if (!page.hasNextPage || !page.endCursor) return all;
       after = page.endCursor;
     }
   }
 
+  /** What a platform simulator received (its `/_simulator/messages`). */
   async platformMessages(channel: Channel): Promise<SimulatedMessage[]> {
-    const res = await fetch(`${this.url(`${channel}Simulator`)}/_simulator/messages`);
+    const res = await fetch(`${this.simulatorUrl(channel)}/_simulator/messages`);
     return ((await res.json()) as { messages: SimulatedMessage[] }).messages;
   }
 
-  async metrics(service: 'router' | Channel): Promise<string> {
-    return (await fetch(`${this.url(service)}/metrics`)).text();
+  async simulatorStats(channel: Channel): Promise<SimulatorStats> {
+    return (await (await fetch(`${this.simulatorUrl(channel)}/_simulator/stats`)).json()) as SimulatorStats;
   }
 
+  async metrics(service: 'router' | Channel): Promise<string> {
+    return fetchMetrics(service === 'router' ? this.routerUrl() : this.connectorUrl(service));
+  }
+
+  /** Every worker's recent output, for failure messages. */
   explain(): string {
-    return [this.router, ...Object.values(this.connectors), ...Object.values(this.simulators)]
-      .filter(Boolean)
+    return [this.router?.process, ...Object.values(this.connectors), ...Object.values(this.simulators)]
+      .filter((p): p is ServiceProcess => p !== undefined)
       .map((p) => p.tail(15))
       .join('\n');
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.router, ...Object.values(this.connectors), ...Object.values(this.simulators)].filter(Boolean).map((p) => p.stop()));
+    await Promise.all([this.router?.process, ...Object.values(this.connectors), ...Object.values(this.simulators)].map((p) => p?.stop()));
     await this.bus?.close();
     await this.store?.close();
     await deleteTopics(kafkaConfig, this.topics).catch(() => undefined);

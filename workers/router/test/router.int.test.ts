@@ -11,14 +11,12 @@ import {
   DEAD_LETTER_HEADERS as H,
   cassandraEnv,
   createKafkaBus,
-  createKafkaClient,
   createLogger,
   deadLetterTopic,
   decodeEvent,
   deleteTopics,
   encodeEvent,
   ensureTopics,
-  kafkaEnv,
   loadConfig,
   namespacedBus,
   topicNamespace,
@@ -29,12 +27,13 @@ import {
   type Subscription,
 } from '@chat4all/common';
 import { CassandraMessageStore, migrateCassandra, newMessageId, type Message } from '@chat4all/messages';
+import { kafkaConfig, requireKafka } from '../../../common/test/support/kafka';
+import { waitFor } from '../../../common/test/support/processes';
 import { metricValue, startRouterProcess, type RouterProcess } from './support/router-process';
 
 jest.setTimeout(240_000);
 
 const log = createLogger('router-int-test', process.env.TEST_LOG_LEVEL ?? 'error');
-const kafkaConfig = loadConfig(z.object(kafkaEnv));
 // A keyspace for these tests, apart from the application's; fresh conversation ids keep runs apart inside it.
 const KEYSPACE = 'chat4all_router_test';
 const cassandraConfig: CassandraConfig = { ...loadConfig(z.object(cassandraEnv)), CASSANDRA_KEYSPACE: KEYSPACE };
@@ -54,26 +53,6 @@ const routerEnv: Record<string, string> = {
   WORKER_RETRY_MAX_MS: '1000',
   WORKER_LAG_SAMPLE_MS: '300',
 };
-
-async function requireKafka(): Promise<void> {
-  const admin = createKafkaClient(kafkaConfig, log).admin({ retry: { retries: 1 } });
-  try {
-    await admin.connect();
-    await admin.listTopics();
-  } catch (error) {
-    throw new Error(`Kafka is not reachable at ${kafkaConfig.KAFKA_BROKERS.join(',')} (start it with \`npm run infra:up\`): ${String(error)}`);
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
-}
-
-async function waitFor(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 90_000, everyMs = 200): Promise<void> {
-  const started = Date.now();
-  while (!(await predicate())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
 
 let bus: EventBus;
 let store: CassandraMessageStore;
@@ -104,10 +83,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (router && router.child.exitCode === null && router.child.signalCode === null) {
-    router.child.kill('SIGKILL');
-    await router.exited;
-  }
+  await router?.process.kill9();
   await reader?.stop();
   await bus?.close();
   await store?.close();
@@ -239,7 +215,7 @@ test('200 accepted messages across 10 conversations: each stored once, DELIVERED
 
   // Logs carry the ids; metrics count the work and the lag drains to zero.
   const one = messages[0]!.event;
-  await router!.waitForLine((l) => l.msg === 'message routed' && l.messageId === one.messageId && l.conversationId === one.conversationId, 5_000);
+  await router!.process.waitForLine((l) => l.msg === 'message routed' && l.messageId === one.messageId && l.conversationId === one.conversationId, 5_000);
   await waitFor('router lag 0 on every partition', async () => {
     const text = await router!.metrics();
     const lines = text.split('\n').filter((l) => l.startsWith('chat4all_worker_consumer_lag{') && l.includes('group="router"'));
@@ -330,24 +306,22 @@ test('kill -9 in the middle of a burst, then restart: every message stored once 
   const { conversations, messages } = burst(10, 20);
   const wanted = new Set(conversations);
   await publishAccepted(messages, 50);
-  await waitFor('the burst under way', () => statusEventsFor(wanted).length >= 30, 60_000, 20);
-  router!.child.kill('SIGKILL');
-  expect(await router!.exited).toEqual({ code: null, signal: 'SIGKILL' });
+  await waitFor('the burst under way', () => statusEventsFor(wanted).length >= 30, 60_000, () => router!.process.tail(), 20);
+  expect(await router!.process.kill9()).toEqual({ code: null, signal: 'SIGKILL' });
   const deliveredAtKill = await countDelivered(conversations);
   expect(deliveredAtKill).toBeLessThan(messages.length); // the kill really interrupted the burst
 
   router = await startRouterProcess(routerEnv);
-  await waitFor('200 messages DELIVERED after the restart', async () => (await countDelivered(conversations)) === messages.length, 120_000, 500);
+  await waitFor('200 messages DELIVERED after the restart', async () => (await countDelivered(conversations)) === messages.length, 120_000, () => router!.process.tail(), 500);
   const repeats = await expectRouted(conversations, messages);
   // Only records handed to the channel but not yet marked DELIVERED at the kill can go out twice.
   expect(repeats).toBeLessThanOrEqual(messages.length - deliveredAtKill);
 });
 
 test('SIGTERM stops the consumers cleanly and the process exits 0', async () => {
-  const running = router!;
-  running.child.kill('SIGTERM');
-  expect(await running.exited).toEqual({ code: 0, signal: null });
-  const stops = running.lines.filter((l) => l.msg === 'consumer stopped').map((l) => l.groupId);
+  const running = router!.process;
+  expect(await running.stop()).toEqual({ code: 0, signal: null });
+  const stops = running.logs.filter((l) => l.msg === 'consumer stopped').map((l) => l.groupId);
   expect(stops.sort()).toEqual(['router', 'status-persister']);
-  expect(running.lines.find((l) => l.msg === 'stopped')).toMatchObject({ clean: true });
+  expect(running.logs.find((l) => l.msg === 'stopped')).toMatchObject({ clean: true });
 });
