@@ -13,3 +13,4 @@ export * from './ids';
 export * from './worker';
 export * from './connector';
 export * from './bus/dead-letter';
+export * from './peers';

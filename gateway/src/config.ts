@@ -43,6 +43,13 @@ export const configSchema = withSecrets(
     GRAPHQL_LANDING_PAGE: optionalBool(),
     MAX_UPLOAD_BYTES: env.int(2 * 1024 * MiB, 1),
     MAX_UPLOAD_FILES: env.int(10, 1),
+    /** Events one subscription may have waiting; a subscriber that falls further behind is closed with 4429. */
+    SUBSCRIPTION_BUFFER: env.int(1_000, 1),
+    /**
+     * How long a conversation's member list is reused when authorizing subscription events: a member added or removed
+     * gets (or stops getting) events at most this long after the change. 0 asks the users subgraph for every event.
+     */
+    SUBSCRIPTION_MEMBERSHIP_TTL_MS: env.int(5_000, 0),
   }),
 );
 

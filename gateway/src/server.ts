@@ -3,8 +3,18 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { createJwtService, ErrorCode, type Logger, type RequestHandler, type ServiceDefinition } from '@chat4all/common';
-import type { GraphQLFormattedError } from 'graphql';
+import {
+  createJwtService,
+  ErrorCode,
+  Membership,
+  signIdentity,
+  UsersSubgraphDirectory,
+  type Logger,
+  type RequestHandler,
+  type ServiceDefinition,
+  type UpgradeListener,
+} from '@chat4all/common';
+import { buildSchema, printSchema, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { configSchema, graphqlToggles, type Config } from './config';
 import { createGatewayHandler } from './http/handler';
 import type { Login } from './http/token';
@@ -13,12 +23,16 @@ import { LimitedApolloServer } from './limits/request-limits';
 import { createSubgraphAgent, createUndiciFetcher } from './subgraphs/fetcher';
 import { supergraphSource, subgraphUrls } from './supergraph/load';
 import { UploadingDataSource } from './uploads/data-source';
+import { createSubscriptionServer, FanOut, startKafkaFeed, type KafkaFeed, type RunQuery } from './subscriptions';
 
 export interface Gateway {
   handler: RequestHandler;
   server: LimitedApolloServer;
   /** Runs the `login` mutation through the gateway's own executor (what `/token` does). */
   login: Login;
+  /** graphql-ws on the same port and path (`/graphql`), fed by this instance's Kafka consumer. */
+  upgrade: UpgradeListener;
+  feed: KafkaFeed;
   stop(): Promise<void>;
 }
 
@@ -93,6 +107,11 @@ export async function createGateway(config: Config, log: Logger): Promise<Gatewa
       }),
   });
 
+  // The API schema the gateway serves, for validating subscriptions (graphql-ws executes them, not Apollo).
+  // Rebuilt from its SDL: the gateway's own schema object carries resolvers of its own, which would shadow ours.
+  let apiSchema: GraphQLSchema | undefined;
+  gateway.onSchemaLoadOrUpdate(({ apiSchema: schema }) => (apiSchema = buildSchema(printSchema(schema))));
+
   const toggles = graphqlToggles(config);
   const server = new LimitedApolloServer(
     {
@@ -120,9 +139,10 @@ export async function createGateway(config: Config, log: Logger): Promise<Gatewa
     throw error;
   }
   const login = loginThrough(server);
+  const jwt = createJwtService(config);
   const handler = createGatewayHandler({
     server,
-    jwt: createJwtService(config),
+    jwt,
     login,
     log,
     maxBodyBytes: config.GRAPHQL_MAX_BODY_BYTES,
@@ -130,12 +150,54 @@ export async function createGateway(config: Config, log: Logger): Promise<Gatewa
     maxUploadFiles: config.MAX_UPLOAD_FILES,
   });
 
+  const fanOut = new FanOut();
+  let feed: KafkaFeed;
+  try {
+    feed = await startKafkaFeed(config, fanOut, log.child({ component: 'subscriptions' }));
+  } catch (error) {
+    await server.stop();
+    await agent.close();
+    throw error;
+  }
+  // Membership is asked of the users subgraph as the gateway itself (a signed service identity), cached briefly.
+  const membership = new Membership(
+    new UsersSubgraphDirectory({
+      name: 'users',
+      url: config.SUBGRAPH_USERS_URL,
+      authHeaders: () => signIdentity({ service: 'gateway' }, config.IDENTITY_SIGNING_KEY),
+      timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+    }),
+    { ttlMs: config.SUBSCRIPTION_MEMBERSHIP_TTL_MS, maxEntries: 10_000 },
+  );
+  const subscriptions = createSubscriptionServer({
+    jwt,
+    path: '/graphql',
+    schema: () => {
+      if (!apiSchema) throw new Error('the supergraph is not loaded');
+      return apiSchema;
+    },
+    fanOut,
+    membership,
+    bufferSize: config.SUBSCRIPTION_BUFFER,
+    log: log.child({ component: 'subscriptions' }),
+    // Each event's message goes through the same executor as HTTP queries, as the subscriber.
+    runQuery: async ({ query, variables }, caller) => {
+      const response = await server.executeOperation({ query, variables }, { contextValue: { identity: caller } });
+      if (response.body.kind !== 'single') throw new Error('unexpected incremental response');
+      return response.body.singleResult as Awaited<ReturnType<RunQuery>>;
+    },
+  });
+
   return {
     handler,
     server,
     login,
+    upgrade: (request, socket, head) => subscriptions.upgrade(request, socket, head),
+    feed,
     async stop() {
-      // Apollo stops the gateway with it; then the idle pooled connections close.
+      // Subscribers and the feed first, then Apollo (which stops the gateway), then the idle pooled connections.
+      await subscriptions.close();
+      await feed.stop();
       await server.stop();
       await agent.close();
     },
@@ -151,6 +213,8 @@ export const gatewayService: ServiceDefinition<typeof configSchema> = {
     onShutdown('gateway', () => gateway.stop());
     // Composition happened before start returned; the check reports a server that has been stopped.
     addReadinessCheck('supergraph', async () => (gateway.server.assertStarted('readyz'), []));
-    return { handler: gateway.handler };
+    // Subscribers only get events published after the feed's consumer holds its partitions.
+    addReadinessCheck('subscription feed', async () => (gateway.feed.joined ? [] : ['subscription feed has not joined its Kafka group yet']));
+    return { handler: gateway.handler, upgrade: gateway.upgrade };
   },
 };

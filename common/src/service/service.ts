@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import { ConfigError, loadConfig, type Env } from '../config';
@@ -31,9 +32,15 @@ export interface ServiceContext<C> {
 export interface ServiceDefinition<S extends z.ZodObject> {
   name: string;
   configSchema: S;
-  /** Starts the service's work; may return the HTTP handler for its own routes. */
-  start(context: ServiceContext<z.infer<S>>): Promise<{ handler?: RequestHandler } | void>;
+  /**
+   * Starts the service's work; may return the HTTP handler for its own routes, and an `upgrade` listener for
+   * protocol upgrades on the same port (the gateway's graphql-ws). Without one, upgrade requests are refused.
+   */
+  start(context: ServiceContext<z.infer<S>>): Promise<{ handler?: RequestHandler; upgrade?: UpgradeListener } | void>;
 }
+
+/** Node's `upgrade` event listener (the request, its socket and the first bytes after the headers). */
+export type UpgradeListener = (request: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 export interface RunningService {
   port: number;
@@ -80,6 +87,7 @@ export async function startService<S extends z.ZodObject>(
     isDraining: () => shutdown.started,
     handler: started ? started.handler : undefined,
   });
+  if (started && started.upgrade) server.on('upgrade', started.upgrade);
   server.requestTimeout = config.HTTP_REQUEST_TIMEOUT_MS;
   server.headersTimeout = config.HTTP_HEADERS_TIMEOUT_MS;
   const port = await listen(server, config.PORT, options.host ?? config.HOST);

@@ -1,0 +1,5 @@
+export * from './port';
+export * from './lru';
+export * from './entities';
+export * from './membership';
+export * from './users';

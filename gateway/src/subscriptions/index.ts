@@ -1,0 +1,7 @@
+export { createSubscriptionServer, type SubscriptionServer } from './ws';
+export { startKafkaFeed, type KafkaFeed } from './feed';
+export { FanOut, type LiveEvent } from './fanout';
+export { BoundedQueue } from './queue';
+export { encodeCursor, decodeCursor, type EventPosition } from './cursor';
+export { CLOSE_TOO_SLOW } from './execute';
+export type { RunQuery, SubscriptionContext } from './execute';

@@ -1,0 +1,95 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { JwtService } from '@chat4all/common';
+import { GraphQLError, getOperationAST, parse, subscribe, type GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { callerFromAuthorization, type Caller } from '../auth';
+import { eventFieldResolver, eventSubscriber, type SubscriptionContext, type SubscriptionDeps } from './execute';
+
+export interface SubscriptionServerOptions extends SubscriptionDeps {
+  jwt: Pick<JwtService, 'verify'>;
+  /** The API schema the gateway serves (it changes only when the supergraph does). */
+  schema: () => GraphQLSchema;
+  /** The path graphql-ws answers on: the same as HTTP GraphQL. */
+  path: string;
+}
+
+export interface SubscriptionServer {
+  /** The HTTP server's `upgrade` listener. */
+  upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Closes every socket (1001 going away) and the server. */
+  close(): Promise<void>;
+}
+
+// A type alias (not an interface) so it meets graphql-ws's Record<PropertyKey, unknown> constraint.
+type ConnectionExtra = {
+  caller?: Caller;
+};
+
+/**
+ * graphql-ws (protocol `graphql-transport-ws`) on the gateway's own HTTP server. `connection_init` must carry
+ * `authorization: "Bearer <jwt>"`; without it, or with a token that does not verify, the socket closes with 4403
+ * Forbidden. Only subscriptions run here (queries and mutations go over HTTP); their events come from the Kafka feed.
+ */
+export function createSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
+  const { jwt, log } = options;
+  const wss = new WebSocketServer({ noServer: true });
+  const fieldResolver = eventFieldResolver(options);
+  const subscribeFieldResolver = eventSubscriber(options);
+
+  useServer<Record<string, unknown> | undefined, ConnectionExtra>(
+    {
+      schema: () => options.schema(),
+      onConnect: async (ctx) => {
+        const header = ctx.connectionParams?.authorization;
+        if (typeof header !== 'string' || header.trim() === '') return false;
+        try {
+          const caller = await callerFromAuthorization(header, jwt);
+          if (!caller) return false;
+          ctx.extra.caller = caller;
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      onSubscribe: (_ctx, _id, payload) => {
+        let operation;
+        try {
+          operation = getOperationAST(parse(payload.query), payload.operationName ?? undefined);
+        } catch (error) {
+          return [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
+        }
+        if (operation && operation.operation !== 'subscription') {
+          return [new GraphQLError('only subscriptions are served over graphql-ws; send queries and mutations to /graphql over HTTP', { extensions: { code: 'BAD_REQUEST' } })];
+        }
+        return undefined; // graphql-ws parses and validates against the schema as usual
+      },
+      context: (ctx): SubscriptionContext => {
+        const caller = ctx.extra.caller;
+        if (!caller) throw new Error('subscription without an authenticated connection');
+        return { caller, closeSocket: (code, reason) => ctx.extra.socket.close(code, reason) };
+      },
+      subscribe: (args) => subscribe({ ...args, fieldResolver, subscribeFieldResolver }),
+      onError: (_ctx, _id, _payload, errors) => {
+        log.debug({ errors: errors.map((e) => e.message) }, 'subscription refused');
+      },
+    },
+    wss,
+  );
+
+  return {
+    upgrade(request, socket, head) {
+      const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+      if (path !== options.path) {
+        socket.destroy();
+        return;
+      }
+      wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+    },
+    async close() {
+      for (const client of wss.clients) client.close(1001, 'gateway shutting down');
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,166 @@
+import { randomBytes } from 'node:crypto';
+import type { ApolloClient } from '@apollo/client';
+import { print } from 'graphql';
+import { createClient, type Client, type ExecutionResult } from 'graphql-ws';
+import WebSocket from 'ws';
+import { CreateConversationDocument, MessageStatusChangedDocument, RegisterDocument, SendMessageDocument, type MessageStatusChangedSubscription } from './generated/graphql';
+import { apolloClient, run } from './support/client';
+import { E2E_KEYSPACE } from './support/engines';
+import { startStack, type E2eStack } from './support/stack';
+import { startWorkers, type Workers } from './support/workers';
+
+/**
+ * Live status through the gateway: the four API processes of the e2e stack plus the router, the WhatsApp connector
+ * and its simulator, all on real Kafka, Cassandra and PostgreSQL. Clients are graphql-ws `createClient`s over node's
+ * `ws`, as an application would connect. Logs: .local/logs/e2e/<service>.log.
+ */
+jest.setTimeout(120_000);
+
+const PASSWORD = 'correct horse battery staple';
+const unique = (name: string) => `${name}_${randomBytes(5).toString('hex')}`;
+
+interface Person {
+  id: string;
+  displayName: string;
+  token: string;
+  client: ApolloClient;
+}
+
+type Event = MessageStatusChangedSubscription['messageStatusChanged'];
+
+interface Watch {
+  events: Event[];
+  errors: unknown[];
+  /** Resolves with the close event's code when the socket closes (or the subscription errors). */
+  closed: Promise<number | undefined>;
+  dispose(): Promise<void>;
+}
+
+describe('subscriptions through the gateway (graphql-ws, fed by Kafka)', () => {
+  let stack: E2eStack | undefined;
+  let workers: Workers | undefined;
+  let alice: Person;
+  let outsider: Person;
+  let conversationId: string;
+  const title = unique('live status');
+  const clients: Client[] = [];
+
+  const wsUrl = () => stack!.graphqlUrl.replace(/^http/, 'ws');
+
+  async function register(name: string): Promise<Person> {
+    const displayName = `${name} ${randomBytes(2).toString('hex')}`;
+    const { register } = await run(apolloClient(stack!.graphqlUrl), RegisterDocument, { username: unique(name), password: PASSWORD, displayName });
+    return { id: register.user.id, displayName, token: register.token, client: apolloClient(stack!.graphqlUrl, register.token) };
+  }
+
+  function connect(authorization: string | undefined): { client: Client; closed: Promise<number | undefined> } {
+    let closedWith: (code: number | undefined) => void = () => undefined;
+    const closed = new Promise<number | undefined>((resolve) => (closedWith = resolve));
+    const client = createClient({
+      url: wsUrl(),
+      webSocketImpl: WebSocket,
+      connectionParams: authorization === undefined ? {} : { authorization },
+      retryAttempts: 0,
+      lazy: false,
+      // A refused connection is what some tests expect; its close code is read from `closed` below.
+      onNonLazyError: () => undefined,
+      on: { closed: (event) => closedWith((event as { code?: number }).code) },
+    });
+    clients.push(client);
+    return { client, closed };
+  }
+
+  /** Subscribes and resolves once the server acknowledged the connection (the subscription is then registered). */
+  async function watch(person: Person): Promise<Watch> {
+    const { client, closed } = connect(`Bearer ${person.token}`);
+    const events: Event[] = [];
+    const errors: unknown[] = [];
+    await new Promise<void>((resolve, reject) => {
+      client.on('connected', () => resolve());
+      client.on('closed', (event) => reject(new Error(`closed before connecting: ${(event as { code?: number }).code}`)));
+    });
+    const dispose = client.subscribe<MessageStatusChangedSubscription>(
+      { query: print(MessageStatusChangedDocument), variables: { conversationId } },
+      {
+        next: (result: ExecutionResult<MessageStatusChangedSubscription>) => {
+          if (result.errors) errors.push(...result.errors);
+          if (result.data) events.push(result.data.messageStatusChanged);
+        },
+        error: (error) => errors.push(error),
+        complete: () => undefined,
+      },
+    );
+    // The subscribe message reaches the server before the next operation is sent over HTTP only if we give it a moment.
+    await new Promise((r) => setTimeout(r, 300));
+    return { events, errors, closed, dispose: async () => dispose() };
+  }
+
+  async function until(condition: () => boolean, what: string, seen: () => unknown, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; seen: ${JSON.stringify(seen())}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  beforeAll(async () => {
+    stack = await startStack();
+    // The connector asks the files subgraph for links when a backlog message carries a file.
+    workers = await startWorkers({
+      CASSANDRA_KEYSPACE: E2E_KEYSPACE,
+      IDENTITY_SIGNING_KEY: stack.secrets.IDENTITY_SIGNING_KEY,
+      SUBGRAPH_FILES_URL: `${stack.origins.files}/graphql`,
+    });
+    alice = await register('alice');
+    outsider = await register('outsider');
+    const created = await run(alice.client, CreateConversationDocument, { title, memberIds: [] });
+    conversationId = created.createConversation.id;
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.dispose()));
+    await workers?.stop();
+    await stack?.stop();
+  });
+
+  it('a member sees SENT, DELIVERED then READ for a message it sends, with federated fields resolved', async () => {
+    const live = await watch(alice);
+    const content = unique('hello live');
+    const { sendMessage } = await run(alice.client, SendMessageDocument, { conversationId, content });
+    await until(() => live.events.filter((e) => e.message.id === sendMessage.id).some((e) => e.message.status === 'READ') || live.errors.length > 0, 'READ', () => live);
+    expect(live.errors).toEqual([]);
+    const mine = live.events.filter((e) => e.message.id === sendMessage.id);
+    expect(mine.map((e) => e.message.status)).toEqual(['SENT', 'DELIVERED', 'READ']);
+    expect(mine.map((e) => e.previousStatus)).toEqual([null, 'SENT', 'DELIVERED']);
+    for (const event of mine) {
+      expect(event.message).toMatchObject({ content, sender: { id: alice.id, displayName: alice.displayName }, conversation: { id: conversationId, title } });
+      expect(typeof event.cursor).toBe('string');
+      expect(JSON.parse(Buffer.from(event.cursor, 'base64url').toString('utf8'))).toEqual({
+        topic: expect.stringMatching(/^messages\.(accepted|status)$/),
+        partition: expect.any(Number),
+        offset: expect.stringMatching(/^\d+$/),
+      });
+    }
+    expect(new Set(mine.map((e) => e.cursor)).size).toBe(3);
+    await live.dispose();
+  });
+
+  it('a missing or bad token is refused with 4403 Forbidden', async () => {
+    const bad = connect('Bearer not-a-token');
+    expect(await bad.closed).toBe(4403);
+    const missing = connect(undefined);
+    expect(await missing.closed).toBe(4403);
+  });
+
+  it('a non-member subscribed to the conversation receives nothing while a member receives its events', async () => {
+    const stranger = await watch(outsider);
+    const member = await watch(alice);
+    const { sendMessage } = await run(alice.client, SendMessageDocument, { conversationId, content: unique('members only') });
+    await until(() => member.events.some((e) => e.message.id === sendMessage.id && e.message.status === 'READ'), 'the member to see READ', () => member);
+    // The non-member's subscription got the same Kafka events in the same gateway; give it the same time again.
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(stranger.events).toEqual([]);
+    expect(stranger.errors).toEqual([]);
+    await Promise.all([stranger.dispose(), member.dispose()]);
+  });
+});

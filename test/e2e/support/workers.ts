@@ -1,0 +1,108 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Env } from '@chat4all/common';
+import { repositoryRoot } from '../../support/codegen';
+import { LOG_DIR } from './stack';
+
+/** Ports of the lifecycle processes the subscription tests add to the e2e stack (next to its 14000–14003). */
+export const WORKER_PORTS = { router: 14010, whatsapp: 14011, whatsappSimulator: 14012 } as const;
+type WorkerName = keyof typeof WORKER_PORTS;
+
+const entries: Record<WorkerName, string> = {
+  router: 'workers/router/src/main.ts',
+  whatsapp: 'connectors/whatsapp/src/main.ts',
+  whatsappSimulator: 'connectors/whatsapp/src/simulator/main.ts',
+};
+
+export interface Workers {
+  stop(): Promise<void>;
+}
+
+interface Running {
+  name: WorkerName;
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  logFile: string;
+}
+
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+function launch(name: WorkerName, env: Env): Running {
+  mkdirSync(LOG_DIR, { recursive: true });
+  const logFile = path.join(LOG_DIR, `${name}.log`);
+  const log = createWriteStream(logFile, { flags: 'w' });
+  const child = spawn(process.execPath, ['--import', 'tsx', entries[name]], {
+    cwd: repositoryRoot,
+    env: { ...process.env, ...env, PORT: String(WORKER_PORTS[name]) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      live.delete(child);
+      setImmediate(() => log.end());
+      resolve(code);
+    }),
+  );
+  return { name, child, exited, logFile };
+}
+
+async function waitAnswering(service: Running, route: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  let exitCode: number | null | undefined;
+  void service.exited.then((code) => (exitCode = code));
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) {
+      throw new Error(`e2e: ${service.name} exited with ${exitCode}; ${service.logFile}:\n${readFileSync(service.logFile, 'utf8').split('\n').slice(-15).join('\n')}`);
+    }
+    const ok = await fetch(`http://127.0.0.1:${WORKER_PORTS[service.name]}${route}`, { signal: AbortSignal.timeout(2000) }).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) return;
+    await sleep(200);
+  }
+  throw new Error(`e2e: ${service.name} did not answer ${route} within 60 s; see ${service.logFile}`);
+}
+
+async function terminate(service: Running): Promise<void> {
+  if (service.child.exitCode !== null) return;
+  service.child.kill('SIGTERM');
+  const timer = setTimeout(() => service.child.kill('SIGKILL'), 20_000);
+  await service.exited;
+  clearTimeout(timer);
+}
+
+/**
+ * The router, the WhatsApp connector and its platform simulator as processes on the platform topics (no topic prefix:
+ * the messages subgraph publishes to the plain `messages.accepted`), storing in the e2e keyspace, so a message sent
+ * through the gateway really goes SENT → DELIVERED → READ.
+ */
+export async function startWorkers(engines: Env): Promise<Workers> {
+  const connector = `http://127.0.0.1:${WORKER_PORTS.whatsapp}/webhook`;
+  const api = `http://127.0.0.1:${WORKER_PORTS.whatsappSimulator}`;
+  const platform = { WHATSAPP_API_URL: api, WHATSAPP_WEBHOOK_URL: connector, WHATSAPP_TOKEN: 'e2e-wa-token', WHATSAPP_APP_SECRET: 'e2e-wa-secret' };
+  const common: Env = { ...engines, CHAT4ALL_PROFILE: 'local', HOST: '127.0.0.1', LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'info' };
+  const simulator = launch('whatsappSimulator', { ...common, ...platform, SIM_LATENCY_MIN_MS: '5', SIM_LATENCY_MAX_MS: '20' });
+  // Short retries, so a backlog record left by earlier runs (e.g. a file the files subgraph no longer has) fails fast.
+  const whatsapp = launch('whatsapp', { ...common, ...platform, KAFKA_CLIENT_ID: 'e2e-whatsapp', WORKER_RETRY_INITIAL_MS: '20', WORKER_RETRY_MAX_MS: '200' });
+  const router = launch('router', { ...common, KAFKA_CLIENT_ID: 'e2e-router' });
+  const all = [router, whatsapp, simulator];
+  const stop = async () => {
+    for (const service of all) await terminate(service);
+  };
+  try {
+    await Promise.all([waitAnswering(simulator, '/healthz'), waitAnswering(whatsapp, '/readyz'), waitAnswering(router, '/readyz')]);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { stop };
+}
