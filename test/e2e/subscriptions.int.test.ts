@@ -3,11 +3,11 @@ import type { ApolloClient } from '@apollo/client';
 import { print } from 'graphql';
 import { createClient, type Client, type ExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
-import { CreateConversationDocument, MessageStatusChangedDocument, RegisterDocument, SendMessageDocument, type MessageStatusChangedSubscription } from './generated/graphql';
+import { AddConversationMemberDocument, CreateConversationDocument, MessageStatusChangedDocument, RegisterDocument, SendMessageDocument, type MessageStatusChangedSubscription } from './generated/graphql';
 import { apolloClient, run } from './support/client';
 import { E2E_KEYSPACE } from './support/engines';
 import { startStack, type E2eStack } from './support/stack';
-import { startWorkers, type Workers } from './support/workers';
+import { startSecondGateway, startWorkers, type Workers } from './support/workers';
 
 /**
  * Live status through the gateway: the four API processes of the e2e stack plus the router, the WhatsApp connector
@@ -53,11 +53,11 @@ describe('subscriptions through the gateway (graphql-ws, fed by Kafka)', () => {
     return { id: register.user.id, displayName, token: register.token, client: apolloClient(stack!.graphqlUrl, register.token) };
   }
 
-  function connect(authorization: string | undefined): { client: Client; closed: Promise<number | undefined> } {
+  function connect(authorization: string | undefined, url = wsUrl()): { client: Client; closed: Promise<number | undefined> } {
     let closedWith: (code: number | undefined) => void = () => undefined;
     const closed = new Promise<number | undefined>((resolve) => (closedWith = resolve));
     const client = createClient({
-      url: wsUrl(),
+      url,
       webSocketImpl: WebSocket,
       connectionParams: authorization === undefined ? {} : { authorization },
       retryAttempts: 0,
@@ -71,8 +71,8 @@ describe('subscriptions through the gateway (graphql-ws, fed by Kafka)', () => {
   }
 
   /** Subscribes and resolves once the server acknowledged the connection (the subscription is then registered). */
-  async function watch(person: Person): Promise<Watch> {
-    const { client, closed } = connect(`Bearer ${person.token}`);
+  async function watch(person: Person, url?: string): Promise<Watch> {
+    const { client, closed } = connect(`Bearer ${person.token}`, url);
     const events: Event[] = [];
     const errors: unknown[] = [];
     await new Promise<void>((resolve, reject) => {
@@ -162,5 +162,51 @@ describe('subscriptions through the gateway (graphql-ws, fed by Kafka)', () => {
     expect(stranger.events).toEqual([]);
     expect(stranger.errors).toEqual([]);
     await Promise.all([stranger.dispose(), member.dispose()]);
+  });
+
+  it('a member added to the conversation starts receiving its events without reconnecting, within the membership TTL', async () => {
+    const newcomer = await register('newcomer');
+    const watching = await watch(newcomer);
+    const added = Date.now();
+    await run(alice.client, AddConversationMemberDocument, { conversationId, userId: newcomer.id });
+    // Gateway default SUBSCRIPTION_MEMBERSHIP_TTL_MS = 5000: the cached "not a member" answer lasts at most that long.
+    const bound = 5_000 + 3_000;
+    let firstSeenAt: number | undefined;
+    while (firstSeenAt === undefined && Date.now() - added < bound + 5_000) {
+      await run(alice.client, SendMessageDocument, { conversationId, content: unique('welcome') });
+      await new Promise((r) => setTimeout(r, 500));
+      if (watching.events.length > 0) firstSeenAt = Date.now();
+    }
+    expect(watching.errors).toEqual([]);
+    expect(firstSeenAt).toBeDefined();
+    expect(firstSeenAt! - added).toBeLessThanOrEqual(bound);
+    expect(watching.events[0]!.message.conversation).toEqual({ id: conversationId, title });
+    await watching.dispose();
+  });
+
+  it('two gateway instances at once: subscribers on each receive every event of the conversation', async () => {
+    const bob = await register('bob');
+    await run(alice.client, AddConversationMemberDocument, { conversationId, userId: bob.id });
+    const second = await startSecondGateway({
+      ...stack!.secrets,
+      SUBGRAPH_USERS_URL: `${stack!.origins.users}/graphql`,
+      SUBGRAPH_MESSAGES_URL: `${stack!.origins.messages}/graphql`,
+      SUBGRAPH_FILES_URL: `${stack!.origins.files}/graphql`,
+    });
+    try {
+      const onFirst = await watch(alice);
+      const onSecond = await watch(bob, second.graphqlUrl.replace(/^http/, 'ws'));
+      const { sendMessage } = await run(alice.client, SendMessageDocument, { conversationId, content: unique('both instances') });
+      const readBy = (w: Watch) => () => w.events.some((e) => e.message.id === sendMessage.id && e.message.status === 'READ');
+      await until(readBy(onFirst), 'READ on the first gateway', () => onFirst);
+      await until(readBy(onSecond), 'READ on the second gateway', () => onSecond);
+      for (const w of [onFirst, onSecond]) {
+        expect(w.errors).toEqual([]);
+        expect(w.events.filter((e) => e.message.id === sendMessage.id).map((e) => e.message.status)).toEqual(['SENT', 'DELIVERED', 'READ']);
+      }
+      await Promise.all([onFirst.dispose(), onSecond.dispose()]);
+    } finally {
+      await second.stop();
+    }
   });
 });

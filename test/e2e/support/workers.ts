@@ -7,13 +7,14 @@ import { repositoryRoot } from '../../support/codegen';
 import { LOG_DIR } from './stack';
 
 /** Ports of the lifecycle processes the subscription tests add to the e2e stack (next to its 14000–14003). */
-export const WORKER_PORTS = { router: 14010, whatsapp: 14011, whatsappSimulator: 14012 } as const;
+export const WORKER_PORTS = { router: 14010, whatsapp: 14011, whatsappSimulator: 14012, secondGateway: 14013 } as const;
 type WorkerName = keyof typeof WORKER_PORTS;
 
 const entries: Record<WorkerName, string> = {
   router: 'workers/router/src/main.ts',
   whatsapp: 'connectors/whatsapp/src/main.ts',
   whatsappSimulator: 'connectors/whatsapp/src/simulator/main.ts',
+  secondGateway: 'gateway/src/main.ts',
 };
 
 export interface Workers {
@@ -105,4 +106,20 @@ export async function startWorkers(engines: Env): Promise<Workers> {
     throw error;
   }
   return { stop };
+}
+
+/**
+ * A second gateway instance beside the stack's (same subgraphs and secrets, port 14013), as a load balancer would have
+ * it: its own Kafka feed, its own subscribers. Resolves once it is ready (its feed has joined its group).
+ */
+export async function startSecondGateway(env: Env): Promise<{ graphqlUrl: string; stop(): Promise<void> }> {
+  const gateway = launch('secondGateway', { CHAT4ALL_PROFILE: 'local', HOST: '127.0.0.1', LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'info', ...env });
+  const stop = () => terminate(gateway);
+  try {
+    await waitAnswering(gateway, '/readyz');
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { graphqlUrl: `http://127.0.0.1:${WORKER_PORTS.secondGateway}/graphql`, stop };
 }
