@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { ApolloClient } from '@apollo/client';
+import { ApolloClient as ApolloClientClass, InMemoryCache, type ApolloClient } from '@apollo/client';
+import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { print } from 'graphql';
 import { createClient, type Client, type ExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -207,6 +208,38 @@ describe('subscriptions through the gateway (graphql-ws, fed by Kafka)', () => {
       await Promise.all([onFirst.dispose(), onSecond.dispose()]);
     } finally {
       await second.stop();
+    }
+  });
+
+  it('Apollo Client with GraphQLWsLink and the typed document sees SENT, DELIVERED, READ', async () => {
+    const { client: wsClient } = connect(`Bearer ${alice.token}`);
+    await new Promise<void>((resolve) => wsClient.on('connected', () => resolve()));
+    const apollo = new ApolloClientClass({ link: new GraphQLWsLink(wsClient), cache: new InMemoryCache() });
+    const events: Event[] = [];
+    const errors: unknown[] = [];
+    const subscription = apollo
+      .subscribe({ query: MessageStatusChangedDocument, variables: { conversationId }, fetchPolicy: 'no-cache' })
+      .subscribe({
+        next: (result) => {
+          if (result.error) errors.push(result.error);
+          if (result.data) events.push(result.data.messageStatusChanged);
+        },
+        error: (error: unknown) => errors.push(error),
+      });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const { sendMessage } = await run(alice.client, SendMessageDocument, { conversationId, content: unique('apollo') });
+      await until(() => events.some((e) => e.message.id === sendMessage.id && e.message.status === 'READ') || errors.length > 0, 'READ via Apollo', () => ({ events, errors }));
+      expect(errors).toEqual([]);
+      const mine = events.filter((e) => e.message.id === sendMessage.id);
+      expect(mine.map((e) => [e.previousStatus, e.message.status])).toEqual([
+        [null, 'SENT'],
+        ['SENT', 'DELIVERED'],
+        ['DELIVERED', 'READ'],
+      ]);
+      expect(mine[2]!.message.sender.displayName).toBe(alice.displayName);
+    } finally {
+      subscription.unsubscribe();
     }
   });
 });
