@@ -1,0 +1,109 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AuthError, createLogger } from '@chat4all/common';
+import { buildSchema } from 'graphql';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { encodeCursor } from '../src/subscriptions/cursor';
+import { FanOut, type LiveEvent } from '../src/subscriptions/fanout';
+import { createSubscriptionServer, type SubscriptionServer } from '../src/subscriptions/ws';
+import { apiSchemaSdl } from '../src/supergraph/api-schema';
+
+/**
+ * The graphql-ws server on a real HTTP server with a real graphql-ws client, fed by an in-process fan-out instead of
+ * Kafka, with a query runner the test controls: the buffer bound and the per-event membership check, deterministically.
+ */
+const SUBSCRIPTION = 'subscription ($c: ID!) { messageStatusChanged(conversationId: $c) { previousStatus cursor message { id status } } }';
+
+function event(conversationId: string, n: number): LiveEvent {
+  return { kind: 'status', conversationId, messageId: `m${n}`, status: 'DELIVERED', previousStatus: 'SENT', cursor: encodeCursor({ topic: 'messages.status', partition: 0, offset: String(n) }) };
+}
+
+describe('graphql-ws server (in process)', () => {
+  let server: http.Server;
+  let subscriptions: SubscriptionServer;
+  let url: string;
+  const fanOut = new FanOut();
+  const members = new Set(['c-member']);
+  let release: () => void = () => undefined;
+  let blockQueries = false;
+  const clients: Client[] = [];
+
+  beforeAll(async () => {
+    subscriptions = createSubscriptionServer({
+      path: '/graphql',
+      schema: (() => {
+        const schema = buildSchema(apiSchemaSdl());
+        return () => schema;
+      })(),
+      jwt: {
+        verify: async (token: string) => {
+          if (token !== 'good') throw new AuthError('bad token');
+          return { userId: 'u1', username: 'u' };
+        },
+      },
+      fanOut,
+      membership: { isMember: async (conversationId: string) => members.has(conversationId) },
+      bufferSize: 3,
+      log: createLogger('test', 'silent'),
+      runQuery: async ({ variables }) => {
+        if (blockQueries) await new Promise<void>((resolve) => (release = resolve));
+        // The stored status is SENT; the event's own status must win.
+        return { data: { message: { id: variables.chat4allEventMessageId, status: 'SENT' } } };
+      },
+    });
+    server = http.createServer((_req, res) => res.writeHead(404).end());
+    server.on('upgrade', (req, socket, head) => subscriptions.upgrade(req, socket, head));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  });
+
+  afterAll(async () => {
+    release();
+    await Promise.all(clients.map((c) => c.dispose()));
+    await subscriptions.close();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  function subscribe(conversationId: string) {
+    let closedWith: (code: number | undefined) => void = () => undefined;
+    const closed = new Promise<number | undefined>((resolve) => (closedWith = resolve));
+    const client = createClient({
+      url,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: 'Bearer good' },
+      retryAttempts: 0,
+      on: { closed: (e) => closedWith((e as { code?: number }).code) },
+    });
+    clients.push(client);
+    const data: unknown[] = [];
+    const errors: unknown[] = [];
+    client.subscribe({ query: SUBSCRIPTION, variables: { c: conversationId } }, { next: (r) => (r.errors ? errors.push(...r.errors) : data.push(r.data)), error: (e) => errors.push(e), complete: () => undefined });
+    return { data, errors, closed };
+  }
+
+  const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('delivers events of a conversation the subscriber belongs to, with the status the event carries; none of others', async () => {
+    const member = subscribe('c-member');
+    const stranger = subscribe('c-other');
+    await settle(200);
+    fanOut.publish(event('c-member', 1));
+    fanOut.publish(event('c-other', 2));
+    await settle(200);
+    expect(member.errors).toEqual([]);
+    expect(member.data).toEqual([{ messageStatusChanged: { previousStatus: 'SENT', cursor: event('c-member', 1).cursor, message: { id: 'm1', status: 'DELIVERED' } } }]);
+    expect(stranger.data).toEqual([]);
+  });
+
+  it('closes a subscriber that falls more than SUBSCRIPTION_BUFFER events behind with 4429', async () => {
+    const slow = subscribe('c-member');
+    await settle(200);
+    blockQueries = true;
+    // The first event is taken out of the queue and stays in execution (blocked); three more fill the queue; the fifth overflows.
+    for (let n = 10; n < 15; n++) fanOut.publish(event('c-member', n));
+    expect(await slow.closed).toBe(4429);
+    blockQueries = false;
+    release();
+  });
+});
