@@ -79,7 +79,7 @@ describe('graphql-ws server (in process)', () => {
     const data: unknown[] = [];
     const errors: unknown[] = [];
     client.subscribe({ query: SUBSCRIPTION, variables: { c: conversationId } }, { next: (r) => (r.errors ? errors.push(...r.errors) : data.push(r.data)), error: (e) => errors.push(e), complete: () => undefined });
-    return { data, errors, closed };
+    return { data, errors, closed, client };
   }
 
   const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -105,5 +105,15 @@ describe('graphql-ws server (in process)', () => {
     expect(await slow.closed).toBe(4429);
     blockQueries = false;
     release();
+  });
+
+  it('forgets a subscriber once its client goes away (no listener left behind)', async () => {
+    const before = fanOut.listenerCount;
+    const gone = subscribe('c-member');
+    await settle(200);
+    expect(fanOut.listenerCount).toBe(before + 1);
+    await gone.client.dispose();
+    await settle(200);
+    expect(fanOut.listenerCount).toBe(before);
   });
 });
