@@ -172,6 +172,7 @@ export async function createGateway(config: Config, log: Logger): Promise<Gatewa
   const subscriptions = createSubscriptionServer({
     jwt,
     path: '/graphql',
+    limits: { maxDepth: config.GRAPHQL_MAX_DEPTH, maxAliases: config.GRAPHQL_MAX_ALIASES, maxCost: config.GRAPHQL_MAX_COST, maxTokens: config.GRAPHQL_MAX_TOKENS },
     schema: () => {
       if (!apiSchema) throw new Error('the supergraph is not loaded');
       return apiSchema;

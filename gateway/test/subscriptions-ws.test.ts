@@ -45,6 +45,7 @@ describe('graphql-ws server (in process)', () => {
       fanOut,
       membership: { isMember: async (conversationId: string) => members.has(conversationId) },
       bufferSize: 3,
+      limits: { maxDepth: 4, maxAliases: 2, maxCost: 1_000, maxTokens: 200 },
       log: createLogger('test', 'silent'),
       runQuery: async ({ variables }) => {
         if (blockQueries) await new Promise<void>((resolve) => (release = resolve));
@@ -115,5 +116,21 @@ describe('graphql-ws server (in process)', () => {
     await gone.client.dispose();
     await settle(200);
     expect(fanOut.listenerCount).toBe(before);
+  });
+
+  it('refuses what is not a valid subscription within the limits before it starts', async () => {
+    const client = createClient({ url, webSocketImpl: WebSocket, connectionParams: { authorization: 'Bearer good' }, retryAttempts: 0 });
+    clients.push(client);
+    const codes = async (query: string) => {
+      const errors: unknown[] = [];
+      await new Promise<void>((resolve) =>
+        client.subscribe({ query, variables: { c: 'c-member' } }, { next: () => undefined, error: (e) => (errors.push(e), resolve()), complete: () => resolve() }),
+      );
+      return (errors[0] as { extensions?: { code?: string } }[] | undefined)?.map((e) => e.extensions?.code ?? 'none');
+    };
+    const deep = 'subscription ($c: ID!) { messageStatusChanged(conversationId: $c) { message { conversation { messages { edges { node { id } } } } } } }';
+    expect(await codes(deep)).toEqual(['QUERY_TOO_DEEP']);
+    expect(await codes('subscription ($c: ID!) { messageStatusChanged(conversationId: $c) { nope } }')).toEqual(['none']);
+    expect(await codes('query { __typename }')).toEqual(['BAD_REQUEST']);
   });
 });

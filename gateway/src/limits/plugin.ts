@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { analyzeOperation } from './analysis';
 
 export interface OperationLimits {
@@ -21,6 +21,31 @@ export function limitError(code: keyof typeof LimitCode, message: string, status
   return new GraphQLError(message, { extensions: { code, http: { status } } });
 }
 
+/** The limit error an operation deserves, or undefined when it is within every limit (HTTP and graphql-ws use this). */
+export function operationLimitError(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown> | undefined,
+  limits: OperationLimits,
+): GraphQLError | undefined {
+  const shape = analyzeOperation(schema, document, operation, variables, {
+    defaultListSize: 10,
+    costCeiling: limits.maxCost,
+    maxVisits: Math.max(10_000, limits.maxCost * 2),
+  });
+  if (shape.depth > limits.maxDepth) {
+    return limitError('QUERY_TOO_DEEP', `the operation is ${shape.depth} levels deep; the limit is ${limits.maxDepth}`);
+  }
+  if (shape.aliases > limits.maxAliases) {
+    return limitError('TOO_MANY_ALIASES', `the operation uses ${shape.aliases} aliases; the limit is ${limits.maxAliases}`);
+  }
+  if (shape.truncated || shape.cost > limits.maxCost) {
+    return limitError('QUERY_TOO_COMPLEX', `the operation's cost is over the limit of ${limits.maxCost} (one per field, times page and list sizes)`);
+  }
+  return undefined;
+}
+
 /**
  * Refuses operations over the depth, alias or cost limits after validation and before the query
  * planner runs (so no subgraph sees them). A GraphQLError thrown from didResolveOperation becomes
@@ -33,20 +58,8 @@ export function operationLimitsPlugin(limits: OperationLimits): ApolloServerPlug
         async didResolveOperation({ schema, document, operation, request }) {
           // No operation (e.g. an unknown operationName): Apollo answers that itself.
           if (!operation) return;
-          const shape = analyzeOperation(schema, document, operation, request.variables, {
-            defaultListSize: 10,
-            costCeiling: limits.maxCost,
-            maxVisits: Math.max(10_000, limits.maxCost * 2),
-          });
-          if (shape.depth > limits.maxDepth) {
-            throw limitError('QUERY_TOO_DEEP', `the operation is ${shape.depth} levels deep; the limit is ${limits.maxDepth}`);
-          }
-          if (shape.aliases > limits.maxAliases) {
-            throw limitError('TOO_MANY_ALIASES', `the operation uses ${shape.aliases} aliases; the limit is ${limits.maxAliases}`);
-          }
-          if (shape.truncated || shape.cost > limits.maxCost) {
-            throw limitError('QUERY_TOO_COMPLEX', `the operation's cost is over the limit of ${limits.maxCost} (one per field, times page and list sizes)`);
-          }
+          const error = operationLimitError(schema, document, operation, request.variables, limits);
+          if (error) throw error;
         },
       };
     },

@@ -1,10 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { JwtService } from '@chat4all/common';
-import { GraphQLError, getOperationAST, parse, subscribe, type GraphQLSchema } from 'graphql';
+import { GraphQLError, getOperationAST, parse, subscribe, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { callerFromAuthorization, type Caller } from '../auth';
+import { limitError, operationLimitError, type OperationLimits } from '../limits/plugin';
 import { eventFieldResolver, eventSubscriber, type SubscriptionContext, type SubscriptionDeps } from './execute';
 
 export interface SubscriptionServerOptions extends SubscriptionDeps {
@@ -13,6 +14,8 @@ export interface SubscriptionServerOptions extends SubscriptionDeps {
   schema: () => GraphQLSchema;
   /** The path graphql-ws answers on: the same as HTTP GraphQL. */
   path: string;
+  /** The same depth, alias, cost and token limits as HTTP operations. */
+  limits: OperationLimits & { maxTokens: number };
 }
 
 export interface SubscriptionServer {
@@ -53,17 +56,29 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
           return false;
         }
       },
-      onSubscribe: (_ctx, _id, payload) => {
-        let operation;
+      // Parsed (token-bounded), validated and measured here, so a subscription over the limits never starts.
+      onSubscribe: (_ctx, _id, payload): ExecutionArgs | readonly GraphQLError[] => {
+        const schema = options.schema();
+        let document: DocumentNode;
         try {
-          operation = getOperationAST(parse(payload.query), payload.operationName ?? undefined);
+          document = parse(payload.query, { maxTokens: options.limits.maxTokens });
         } catch (error) {
+          if (error instanceof GraphQLError && /token limit/i.test(error.message)) {
+            return [limitError('TOO_MANY_TOKENS', `the operation has more than ${options.limits.maxTokens} tokens`)];
+          }
           return [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
         }
-        if (operation && operation.operation !== 'subscription') {
+        const operation = getOperationAST(document, payload.operationName ?? undefined);
+        if (!operation) return [new GraphQLError('the document names no operation to run', { extensions: { code: 'BAD_REQUEST' } })];
+        if (operation.operation !== 'subscription') {
           return [new GraphQLError('only subscriptions are served over graphql-ws; send queries and mutations to /graphql over HTTP', { extensions: { code: 'BAD_REQUEST' } })];
         }
-        return undefined; // graphql-ws parses and validates against the schema as usual
+        const invalid = validate(schema, document);
+        if (invalid.length > 0) return invalid;
+        const variables = payload.variables ?? undefined;
+        const tooBig = operationLimitError(schema, document, operation, variables, options.limits);
+        if (tooBig) return [tooBig];
+        return { schema, document, operationName: payload.operationName ?? undefined, variableValues: variables };
       },
       context: (ctx): SubscriptionContext => {
         const caller = ctx.extra.caller;
