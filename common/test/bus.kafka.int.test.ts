@@ -8,24 +8,11 @@ import { describeBusContract } from '../src/bus/contract';
 import { kafkaEnv, loadConfig } from '../src/config';
 import { PLATFORM_TOPICS } from '../src/contracts/topics';
 import { createLogger } from '../src/logging';
+import { requireKafka } from './support/kafka';
 
 const config = loadConfig(z.object(kafkaEnv));
 const log = createLogger('bus-kafka-test', process.env.TEST_LOG_LEVEL ?? 'error');
 
-/** Fails the suite with a message that says what to do, instead of kafkajs's retry noise. */
-async function requireKafka(): Promise<void> {
-  const admin = createKafkaClient(config, log).admin({ retry: { retries: 1 } });
-  try {
-    await admin.connect();
-    await admin.listTopics();
-  } catch (error) {
-    throw new Error(
-      `Kafka is not reachable at ${config.KAFKA_BROKERS.join(',')} (start it with \`npm run infra:up\`): ${error instanceof Error ? error.message : String(error)}`,
-    );
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
-}
 
 describeBusContract('kafka', async () => {
   await requireKafka();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
-import { createKafkaBus, createKafkaClient } from '../src/bus/kafka';
+import { createKafkaBus } from '../src/bus/kafka';
 import { deleteTopics, ensureTopics } from '../src/bus/kafka-admin';
 import type { BusRecord, EventBus } from '../src/bus/port';
 import { kafkaEnv, loadConfig } from '../src/config';
@@ -11,23 +11,13 @@ import { newUuidV7 } from '../src/ids';
 import { createLogger } from '../src/logging';
 import { KafkaLagSource, WorkerMetrics, namespacedBus, startEventConsumer, topicNamespace } from '../src/worker';
 import { DEAD_LETTER_HEADERS as H } from '../src/bus/dead-letter';
+import { requireKafka } from './support/kafka';
 
 jest.setTimeout(90_000);
 
 const config = loadConfig(z.object(kafkaEnv));
 const log = createLogger('worker-kafka-test', process.env.TEST_LOG_LEVEL ?? 'error');
 
-async function requireKafka(): Promise<void> {
-  const admin = createKafkaClient(config, log).admin({ retry: { retries: 1 } });
-  try {
-    await admin.connect();
-    await admin.listTopics();
-  } catch (error) {
-    throw new Error(`Kafka is not reachable at ${config.KAFKA_BROKERS.join(',')} (start it with \`npm run infra:up\`): ${error instanceof Error ? error.message : String(error)}`);
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
-}
 
 async function waitFor(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const started = Date.now();

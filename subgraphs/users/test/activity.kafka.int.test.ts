@@ -6,7 +6,6 @@ import {
   MessageAccepted,
   TOPICS,
   createKafkaBus,
-  createKafkaClient,
   createLogger,
   PoisonEventError,
   deadLetterTopic,
@@ -23,6 +22,7 @@ import {
 import type { Conversation, User } from '../src/store/port';
 import { activityHandler } from '../src/events/activity';
 import { startUsersHarness, type UsersHarness } from './support/service';
+import { requireKafka } from '../../../common/test/support/kafka';
 
 // The activity consumer on real Kafka and PostgreSQL: an accepted message moves its conversation's lastActivityAt,
 // and the conversation rises to the top of `conversations`.
@@ -30,19 +30,6 @@ import { startUsersHarness, type UsersHarness } from './support/service';
 const kafka = loadConfig(z.object(kafkaEnv));
 const log = createLogger('users-activity-test', process.env.TEST_LOG_LEVEL ?? 'error');
 
-async function requireKafka(): Promise<void> {
-  const admin = createKafkaClient(kafka, log).admin({ retry: { retries: 1 } });
-  try {
-    await admin.connect();
-    await admin.listTopics();
-  } catch (error) {
-    throw new Error(
-      `Kafka is not reachable at ${kafka.KAFKA_BROKERS.join(',')} (start it with \`npm run infra:up\`): ${error instanceof Error ? error.message : String(error)}`,
-    );
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
-}
 
 let h: UsersHarness;
 let bus: EventBus;
