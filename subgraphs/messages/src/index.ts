@@ -10,3 +10,6 @@ export { CassandraSendClaimStore } from './claims/cassandra';
 export { acceptedEvent, messageFromAccepted, publishAccepted } from './events/accepted';
 export { createMessagesSubgraph, messagesService, peerDirectories, type MessagesDependencies } from './server';
 export { configSchema, loadServiceConfig, type Config } from './config';
+export { EmbeddedMessageStore } from './store/embedded';
+export { EMBEDDED_DB_FILE, migrateEmbedded, verifyEmbedded, type EmbeddedConfig } from './store/embedded-db';
+export { EmbeddedSendClaimStore } from './claims/embedded';

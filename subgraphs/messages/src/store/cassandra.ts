@@ -5,7 +5,7 @@ import { connectCassandra, type ConsistencyLevel } from './client';
 import { InvalidMessageIdError, isMessageId, messageIdTime } from './ids';
 import { decodeCursor, encodeCursor, pageSize } from './pagination';
 import type { MessageStore } from './port';
-import { canAdvance, deriveStatus, type StoredStatus } from './status';
+import { canAdvance, deriveStatus, transitionTime, type StoredStatus } from './status';
 import { CHANNELS, MESSAGE_STATUSES } from './types';
 import type { Channel, ListOptions, Message, MessagePage, MessageStatus, NewMessage } from './types';
 
@@ -140,10 +140,7 @@ export class CassandraMessageStore implements MessageStore {
     const transitions = stored.rows.map(toStoredStatus);
     const current = deriveStatus(new Date(0), transitions).status;
     if (!canAdvance(current, status)) return false;
-    // Times come from several clocks (ours, and platforms whose webhooks carry whole seconds), so a later transition
-    // can carry an earlier time; it is recorded no earlier than the one before it, keeping statusHistory in time order.
-    const floor = Math.max(messageIdTime(id), ...transitions.map((t) => t.at.getTime()));
-    const recordedAt = at.getTime() < floor ? new Date(floor) : at;
+    const recordedAt = transitionTime(messageIdTime(id), transitions, at);
     // A status event can outrun the message's insert (they travel on different topics), so it is recorded without
     // checking that the message exists; the row stays invisible until the message itself is stored.
     await this.client.execute(CQL.insertStatus, [conversationId, bucket, id, status, recordedAt, status === 'FAILED' ? reason : undefined]);

@@ -47,3 +47,13 @@ export function deriveStatus(sentAt: Date, rows: readonly StoredStatus[]): Deriv
   if (current.status === 'FAILED' && current.reason !== undefined) derived.failureReason = current.reason;
   return derived;
 }
+
+/**
+ * The time a new transition is recorded at. Times come from several clocks (ours, and platforms whose webhooks carry
+ * whole seconds), so a later transition can carry an earlier time; it is recorded no earlier than the one before it
+ * (or the message's own time), keeping statusHistory in time order.
+ */
+export function transitionTime(messageTimeMs: number, previous: readonly StatusTransition[], at: Date): Date {
+  const floor = Math.max(messageTimeMs, ...previous.map((t) => t.at.getTime()));
+  return at.getTime() < floor ? new Date(floor) : at;
+}

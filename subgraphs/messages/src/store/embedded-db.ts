@@ -1,0 +1,90 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { MigrationLog } from './migrate';
+
+/** Where the embedded adapters keep their one SQLite file. */
+export interface EmbeddedConfig {
+  dataDir: string;
+}
+
+export const EMBEDDED_DB_FILE = 'messages.sqlite';
+
+/**
+ * The schema, one entry per version, mirroring the CQL files' intent: message content and per-status rows, lookups by
+ * client message id, and send claims. Applied in order inside a transaction each; never edited once released.
+ */
+const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'message_tables',
+    sql: `CREATE TABLE messages (
+        id TEXT PRIMARY KEY, conversation_id TEXT NOT NULL, sender_id TEXT NOT NULL, content TEXT, file_id TEXT,
+        channel TEXT, client_message_id TEXT, created_at INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE INDEX messages_by_conversation ON messages (conversation_id, id);
+      CREATE TABLE message_status (
+        message_id TEXT NOT NULL, status TEXT NOT NULL, at INTEGER NOT NULL, reason TEXT,
+        PRIMARY KEY (message_id, status)) WITHOUT ROWID;`,
+  },
+  {
+    version: 2,
+    name: 'message_lookups',
+    sql: `CREATE TABLE messages_by_client_id (
+        sender_id TEXT NOT NULL, client_message_id TEXT NOT NULL, message_id TEXT NOT NULL,
+        PRIMARY KEY (sender_id, client_message_id)) WITHOUT ROWID;`,
+  },
+  {
+    version: 3,
+    name: 'send_claims',
+    sql: `CREATE TABLE send_claims (
+        sender_id TEXT NOT NULL, client_message_id TEXT NOT NULL, message_id TEXT NOT NULL, conversation_id TEXT NOT NULL,
+        content TEXT, file_id TEXT, created_at INTEGER NOT NULL, state TEXT NOT NULL, lease_owner TEXT NOT NULL,
+        lease_until INTEGER NOT NULL, PRIMARY KEY (sender_id, client_message_id)) WITHOUT ROWID;`,
+  },
+];
+
+/** Opens (creating the folder and file if needed) the data folder's database in WAL mode. */
+export function openEmbeddedDb(config: EmbeddedConfig): Database.Database {
+  mkdirSync(config.dataDir, { recursive: true });
+  const db = new Database(path.join(config.dataDir, EMBEDDED_DB_FILE));
+  db.pragma('journal_mode = WAL');
+  // Store and claim store hold their own connections to the one file: wait for the other's write rather than fail.
+  db.pragma('busy_timeout = 5000');
+  db.pragma('synchronous = NORMAL');
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  return db;
+}
+
+function appliedVersions(db: Database.Database): Set<number> {
+  const rows = db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[];
+  return new Set(rows.map((r) => r.version));
+}
+
+/** Applies the missing schema versions (idempotent). */
+export async function migrateEmbedded(config: EmbeddedConfig, log: MigrationLog): Promise<void> {
+  const db = openEmbeddedDb(config);
+  try {
+    const applied = appliedVersions(db);
+    for (const m of MIGRATIONS) {
+      if (applied.has(m.version)) continue;
+      db.transaction(() => {
+        db.exec(m.sql);
+        db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+      }).immediate();
+      log.info({ version: m.version, name: m.name }, 'applied embedded messages migration');
+    }
+  } finally {
+    db.close();
+  }
+}
+
+/** Names of the schema versions not applied yet; empty when ready. */
+export async function verifyEmbedded(config: EmbeddedConfig): Promise<string[]> {
+  const db = openEmbeddedDb(config);
+  try {
+    const applied = appliedVersions(db);
+    return MIGRATIONS.filter((m) => !applied.has(m.version)).map((m) => `embedded migration ${m.version} (${m.name})`);
+  } finally {
+    db.close();
+  }
+}
