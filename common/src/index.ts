@@ -14,3 +14,4 @@ export * from './worker';
 export * from './connector';
 export * from './bus/dead-letter';
 export * from './peers';
+export * from './bus/embedded';

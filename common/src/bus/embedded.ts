@@ -1,0 +1,403 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { mkdir, open, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from '../logging';
+import { DEFAULT_RETRY_POLICY, deliverRecord } from './delivery';
+import { UnknownTopicError, type BusRecord, type EventBus, type OutgoingRecord, type SubscribeOptions, type Subscription } from './port';
+
+/**
+ * The embedded event bus: the Kafka delivery contract (see `./port.ts`) on files in one data folder.
+ *
+ * Layout: `<dataDir>/topics/<topic>/meta.json` ({ partitions }), `<dataDir>/topics/<topic>/<p>.log` (JSON lines, one
+ * record a line; its offset is its line number), `<dataDir>/groups/<group>/<topic>.json` (next offset per partition).
+ * `publish` resolves after the appended lines were fsync'd (datasync), so an acknowledged record survives a crash.
+ * Ownership: one data folder belongs to one process. `bus.lock` holds the owner's pid; a second opener is refused while
+ * that process lives (a stale lock of a dead process is taken over). So consumers are woken by publish in-process and
+ * by a short poll timer (a safety net only); no other process appends.
+ * Memory: consumers read the log files in bounded batches (READ_CHUNK bytes); only counters and cursors stay in memory.
+ */
+
+export interface EmbeddedBusOptions {
+  dataDir: string;
+  log: Logger;
+  /** How often an idle consumer re-checks its partitions (ms). */
+  pollIntervalMs?: number;
+}
+
+export class DataDirLockedError extends Error {
+  constructor(readonly dataDir: string, readonly pid: number) {
+    super(`bus data folder ${dataDir} is in use by process ${pid}`);
+    this.name = 'DataDirLockedError';
+  }
+}
+
+const READ_CHUNK = 64 * 1024;
+const BATCH = 100;
+const topicsDir = (dataDir: string) => path.join(dataDir, 'topics');
+const safe = (name: string) => encodeURIComponent(name);
+
+/** Stable partition of a key (same key, same partition, across restarts). */
+export function partitionOf(key: string, partitions: number): number {
+  return createHash('sha1').update(key).digest().readUInt32BE(0) % partitions;
+}
+
+/** Creates the topics that are missing; returns the ones it created. Warns when an existing topic has another count. */
+export async function ensureEmbeddedTopics(
+  dataDir: string,
+  topics: readonly string[],
+  spec: { partitions: number },
+  log?: Pick<Logger, 'info' | 'warn'>,
+): Promise<string[]> {
+  const created: string[] = [];
+  for (const topic of topics) {
+    const dir = path.join(topicsDir(dataDir), safe(topic));
+    const existing = await readMeta(dir);
+    if (existing) {
+      if (existing.partitions !== spec.partitions) log?.warn({ topic, partitions: existing.partitions, wanted: spec.partitions }, 'topic exists with another partition count; left as is');
+      continue;
+    }
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'meta.json.tmp'), JSON.stringify({ partitions: spec.partitions }));
+    await rename(path.join(dir, 'meta.json.tmp'), path.join(dir, 'meta.json'));
+    log?.info({ topic, partitions: spec.partitions }, 'topic created');
+    created.push(topic);
+  }
+  return created;
+}
+
+/** Names the topics that are missing (empty = ready). */
+export async function verifyEmbeddedTopics(dataDir: string, topics: readonly string[]): Promise<string[]> {
+  const missing: string[] = [];
+  for (const topic of topics) if (!(await readMeta(path.join(topicsDir(dataDir), safe(topic))))) missing.push(`embedded bus topic ${topic}`);
+  return missing;
+}
+
+async function readMeta(dir: string): Promise<{ partitions: number } | undefined> {
+  try {
+    return JSON.parse(await readFile(path.join(dir, 'meta.json'), 'utf8')) as { partitions: number };
+  } catch {
+    return undefined;
+  }
+}
+
+function acquireLock(dataDir: string): string {
+  const lockPath = path.join(dataDir, 'bus.lock');
+  for (;;) {
+    try {
+      const fd = openSync(lockPath, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return lockPath;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const pid = Number(readFileSync(lockPath, 'utf8'));
+      if (pid && isAlive(pid)) throw new DataDirLockedError(dataDir, pid);
+      unlinkSync(lockPath); // stale: its process is gone
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+interface StoredRecord {
+  k: string;
+  v: string; // base64
+  h: Record<string, string>;
+}
+
+/** A partition's log: its length (record count) and a write queue so appends never interleave. */
+class PartitionLog {
+  private length: number | undefined;
+  private writing: Promise<unknown> = Promise.resolve();
+  constructor(readonly file: string) {}
+
+  async count(): Promise<number> {
+    if (this.length === undefined) {
+      let n = 0;
+      await scanLines(this.file, 0, () => {
+        n++;
+        return true;
+      });
+      this.length ??= n;
+    }
+    return this.length;
+  }
+
+  append(lines: string[]): Promise<void> {
+    const run = this.writing.then(async () => {
+      await this.count();
+      const handle = await open(this.file, 'a');
+      try {
+        await handle.write(lines.join(''));
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+      this.length! += lines.length;
+    });
+    this.writing = run.catch(() => undefined);
+    return run;
+  }
+}
+
+/** Calls `onLine(line, endPos)` for each complete line from byte `pos`, a chunk at a time, until it returns false. */
+async function scanLines(file: string, pos: number, onLine: (line: string, endPos: number) => boolean): Promise<void> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  try {
+    let carry = Buffer.alloc(0);
+    let carryStart = pos;
+    for (;;) {
+      const chunk = Buffer.alloc(READ_CHUNK);
+      const { bytesRead } = await handle.read(chunk, 0, READ_CHUNK, carryStart + carry.length);
+      if (bytesRead === 0) return;
+      let buf = Buffer.concat([carry, chunk.subarray(0, bytesRead)]);
+      let start = 0;
+      for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
+        const end = carryStart + nl + 1;
+        if (!onLine(buf.toString('utf8', start, nl), end)) return;
+        start = nl + 1;
+      }
+      carryStart += start;
+      buf = buf.subarray(start);
+      carry = buf;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+interface Member {
+  id: string;
+  wake(): void;
+}
+
+export interface EmbeddedBus extends EventBus {
+  readonly dataDir: string;
+}
+
+export function createEmbeddedBus(options: EmbeddedBusOptions): EmbeddedBus {
+  const { dataDir, log } = options;
+  const pollIntervalMs = options.pollIntervalMs ?? 200;
+  mkdirSync(dataDir, { recursive: true }); // synchronous so a locked folder is refused at once
+  const lockPath = acquireLock(dataDir);
+  const logs = new Map<string, PartitionLog>();
+  // group -> "topic/partition" -> owning member id
+  const owners = new Map<string, Map<string, string>>();
+  const members = new Map<string, Set<Member>>();
+  const subscriptions = new Set<Subscription>();
+  let closed = false;
+
+  const partitionLog = (topic: string, p: number) => {
+    const file = path.join(topicsDir(dataDir), safe(topic), `${p}.log`);
+    let l = logs.get(file);
+    if (!l) logs.set(file, (l = new PartitionLog(file)));
+    return l;
+  };
+
+  async function partitionsOf(topic: string): Promise<number> {
+    const meta = await readMeta(path.join(topicsDir(dataDir), safe(topic)));
+    if (!meta) throw new UnknownTopicError(topic);
+    return meta.partitions;
+  }
+
+  const wakeAll = () => {
+    for (const set of members.values()) for (const m of set) m.wake();
+  };
+
+  async function publish(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
+    if (closed) throw new Error('embedded bus is closed');
+    const partitions = await partitionsOf(topic);
+    const byPartition = new Map<number, string[]>();
+    for (const r of records) {
+      const p = partitionOf(r.key, partitions);
+      const stored: StoredRecord = { k: r.key, v: Buffer.from(r.value).toString('base64'), h: { ...(r.headers ?? {}) } };
+      const list = byPartition.get(p) ?? [];
+      list.push(JSON.stringify(stored) + '\n');
+      byPartition.set(p, list);
+    }
+    await Promise.all([...byPartition].map(([p, lines]) => partitionLog(topic, p).append(lines)));
+    wakeAll();
+  }
+
+  const groupFile = (groupId: string, topic: string) => path.join(dataDir, 'groups', safe(groupId), `${safe(topic)}.json`);
+
+  async function readCommitted(groupId: string, topic: string): Promise<Record<string, number> | undefined> {
+    try {
+      return JSON.parse(await readFile(groupFile(groupId, topic), 'utf8')) as Record<string, number>;
+    } catch {
+      return undefined;
+    }
+  }
+
+  // Commits are serialized per group+topic file: read-modify-write then atomic rename.
+  const commitQueues = new Map<string, Promise<unknown>>();
+  function commit(groupId: string, topic: string, partition: number, next: number): Promise<void> {
+    const file = groupFile(groupId, topic);
+    const run = (commitQueues.get(file) ?? Promise.resolve()).then(async () => {
+      const offsets = (await readCommitted(groupId, topic)) ?? {};
+      offsets[partition] = next;
+      await mkdir(path.dirname(file), { recursive: true });
+      const tmp = `${file}.${randomUUID()}.tmp`;
+      const handle = await open(tmp, 'w');
+      try {
+        await handle.writeFile(JSON.stringify(offsets));
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+      await rename(tmp, file);
+    });
+    commitQueues.set(file, run.catch(() => undefined));
+    return run;
+  }
+
+  async function subscribe(opts: SubscribeOptions): Promise<Subscription> {
+    if (closed) throw new Error('embedded bus is closed');
+    const topicPartitions: { topic: string; partitions: number }[] = [];
+    for (const topic of opts.topics) topicPartitions.push({ topic, partitions: await partitionsOf(topic) });
+    // A group without committed offsets starts at the end unless fromBeginning; pin that start now, as Kafka does.
+    for (const { topic, partitions } of topicPartitions) {
+      const committed = await readCommitted(opts.groupId, topic);
+      if (!committed) {
+        for (let p = 0; p < partitions; p++) await commit(opts.groupId, topic, p, opts.fromBeginning ? 0 : await partitionLog(topic, p).count());
+      }
+    }
+    const retry = { ...DEFAULT_RETRY_POLICY, ...opts.retry };
+    const abort = new AbortController();
+    let wakeUp: (() => void) | undefined;
+    const member: Member = { id: randomUUID(), wake: () => wakeUp?.() };
+    const groupOwners = owners.get(opts.groupId) ?? new Map<string, string>();
+    owners.set(opts.groupId, groupOwners);
+    const groupMembers = members.get(opts.groupId) ?? new Set<Member>();
+    members.set(opts.groupId, groupMembers);
+    groupMembers.add(member);
+    const concurrency = Math.max(1, opts.concurrency ?? 1);
+    const running = new Map<string, Promise<void>>();
+
+    /** Works one owned partition until it is caught up (or stop). */
+    async function drain(topic: string, partition: number): Promise<void> {
+      const committed = (await readCommitted(opts.groupId, topic)) ?? {};
+      let offset = committed[partition] ?? 0;
+      const plog = partitionLog(topic, partition);
+      // Byte cursor of `offset`, so each batch reads on from where the last one ended.
+      let pos = 0;
+      let posLine = 0;
+      while (!abort.signal.aborted && offset < (await plog.count())) {
+        // Bounded batch: at most BATCH records.
+        const batch: { record: BusRecord; endPos: number }[] = [];
+        let line = posLine;
+        await scanLines(plog.file, pos, (text, endPos) => {
+          if (line >= offset) {
+            const s = JSON.parse(text) as StoredRecord;
+            batch.push({ endPos, record: { topic, partition, offset: String(line), key: s.k, value: Buffer.from(s.v, 'base64'), headers: s.h } });
+          } else {
+            pos = endPos;
+            posLine = line + 1;
+          }
+          line++;
+          return batch.length < BATCH;
+        });
+        for (const { record, endPos } of batch) {
+          const outcome = await deliverRecord(record, { groupId: opts.groupId, handler: opts.handler, retry, signal: abort.signal, publish, log });
+          if (outcome === 'abandoned') return;
+          offset = Number(record.offset) + 1;
+          pos = endPos;
+          posLine = offset;
+          await commit(opts.groupId, topic, partition, offset);
+          if (abort.signal.aborted) return;
+        }
+      }
+    }
+
+    let turn = 0;
+    const loop = (async () => {
+      while (!abort.signal.aborted) {
+        // Start at a rotating place, so with concurrency below the partition count no partition is starved.
+        const all = topicPartitions.flatMap(({ topic, partitions }) => Array.from({ length: partitions }, (_, p) => ({ topic, p })));
+        turn = (turn + 1) % all.length;
+        for (let i = 0; i < all.length; i++) {
+          {
+            const { topic, p } = all[(turn + i) % all.length]!;
+            const tp = `${topic}/${p}`;
+            const owner = groupOwners.get(tp);
+            if (owner !== undefined && owner !== member.id) continue;
+            groupOwners.set(tp, member.id);
+            if (running.has(tp) || running.size >= concurrency || abort.signal.aborted) continue;
+            const work = drain(topic, p)
+              .catch((error: unknown) => log.error({ err: error, topic, partition: p, groupId: opts.groupId }, 'embedded consumer failed; retrying'))
+              .finally(() => {
+                running.delete(tp);
+                member.wake();
+              });
+            running.set(tp, work);
+          }
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, pollIntervalMs);
+          wakeUp = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    })();
+
+    let stopping: Promise<void> | undefined;
+    const subscription: Subscription = {
+      stop() {
+        stopping ??= (async () => {
+          abort.abort();
+          member.wake();
+          await loop;
+          await Promise.all(running.values());
+          for (const [tp, owner] of groupOwners) if (owner === member.id) groupOwners.delete(tp);
+          groupMembers.delete(member);
+          for (const m of groupMembers) m.wake(); // hand its partitions over
+          subscriptions.delete(subscription);
+        })();
+        return stopping;
+      },
+    };
+    subscriptions.add(subscription);
+    return subscription;
+  }
+
+  return {
+    dataDir,
+    publish,
+    subscribe,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all([...subscriptions].map((s) => s.stop()));
+      try {
+        unlinkSync(lockPath);
+      } catch {
+        // already gone
+      }
+    },
+  };
+}
+
+/** Lists the topics that exist in a data folder. */
+export async function listEmbeddedTopics(dataDir: string): Promise<string[]> {
+  try {
+    return (await readdir(topicsDir(dataDir))).map((n) => decodeURIComponent(n));
+  } catch {
+    return [];
+  }
+}
