@@ -330,21 +330,19 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EmbeddedBus {
         const all = topicPartitions.flatMap(({ topic, partitions }) => Array.from({ length: partitions }, (_, p) => ({ topic, p })));
         turn = (turn + 1) % all.length;
         for (let i = 0; i < all.length; i++) {
-          {
-            const { topic, p } = all[(turn + i) % all.length]!;
-            const tp = `${topic}/${p}`;
-            const owner = groupOwners.get(tp);
-            if (owner !== undefined && owner !== member.id) continue;
-            groupOwners.set(tp, member.id);
-            if (running.has(tp) || running.size >= concurrency || abort.signal.aborted) continue;
-            const work = drain(topic, p)
-              .catch((error: unknown) => log.error({ err: error, topic, partition: p, groupId: opts.groupId }, 'embedded consumer failed; retrying'))
-              .finally(() => {
-                running.delete(tp);
-                member.wake();
-              });
-            running.set(tp, work);
-          }
+          const { topic, p } = all[(turn + i) % all.length]!;
+          const tp = `${topic}/${p}`;
+          const owner = groupOwners.get(tp);
+          if (owner !== undefined && owner !== member.id) continue;
+          groupOwners.set(tp, member.id);
+          if (running.has(tp) || running.size >= concurrency || abort.signal.aborted) continue;
+          const work = drain(topic, p)
+            .catch((error: unknown) => log.error({ err: error, topic, partition: p, groupId: opts.groupId }, 'embedded consumer failed; retrying'))
+            .finally(() => {
+              running.delete(tp);
+              member.wake();
+            });
+          running.set(tp, work);
         }
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, pollIntervalMs);
