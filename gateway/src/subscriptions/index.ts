@@ -3,5 +3,5 @@ export { startKafkaFeed, type KafkaFeed } from './feed';
 export { FanOut, type LiveEvent } from './fanout';
 export { BoundedQueue } from './queue';
 export { encodeCursor, decodeCursor, type EventPosition } from './cursor';
-export { CLOSE_TOO_SLOW } from './execute';
-export type { RunQuery, SubscriptionContext } from './execute';
+export { CLOSE_TOO_SLOW } from './context';
+export type { RunQuery, SubscriptionContext } from './context';

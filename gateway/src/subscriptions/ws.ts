@@ -6,7 +6,9 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { callerFromAuthorization, type Caller } from '../auth';
 import { limitError, operationLimitError, type OperationLimits } from '../limits/plugin';
-import { eventFieldResolver, eventSubscriber, type SubscriptionContext, type SubscriptionDeps } from './execute';
+import type { SubscriptionContext, SubscriptionDeps } from './context';
+import { eventFieldResolver } from './resolve';
+import { eventSubscriber } from './source';
 
 export interface SubscriptionServerOptions extends SubscriptionDeps {
   jwt: Pick<JwtService, 'verify'>;

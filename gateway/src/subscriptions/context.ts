@@ -1,0 +1,26 @@
+import type { Logger, Membership } from '@chat4all/common';
+import type { Caller } from '../auth';
+import type { FanOut } from './fanout';
+import type { MessageQuery } from './selection';
+
+/** Runs a query through the gateway's own executor (supergraph, signed identity), as HTTP requests do. */
+export type RunQuery = (query: MessageQuery, caller: Caller) => Promise<{ data?: Record<string, unknown> | null; errors?: readonly { message: string; extensions?: Record<string, unknown> }[] }>;
+
+/** What every subscription's resolvers see. */
+export interface SubscriptionContext {
+  caller: Caller;
+  /** Closes this subscriber's socket (used when its buffer overflows). */
+  closeSocket(code: number, reason: string): void;
+}
+
+export interface SubscriptionDeps {
+  fanOut: FanOut;
+  membership: Pick<Membership, 'isMember'>;
+  runQuery: RunQuery;
+  /** Most events waiting for one subscriber; beyond it the socket closes with 4429. */
+  bufferSize: number;
+  log: Logger;
+}
+
+export const CLOSE_TOO_SLOW = { code: 4429, reason: 'subscriber too slow' } as const;
+
