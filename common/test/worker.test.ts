@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { deliverRecord, DEFAULT_RETRY_POLICY, type DeliveryOutcome } from '../src/bus/delivery';
-import type { BusRecord, EventBus, OutgoingRecord, SubscribeOptions, Subscription } from '../src/bus/port';
+import type { BusRecord, EventBus, OutgoingRecord, PartitionOffsets, Reader, SubscribeOptions, Subscription } from '../src/bus/port';
 import { ConfigError } from '../src/config';
 import type { MessageOutbound, MessageStatusChanged} from '../src/contracts/events';
 import { EVENT_VERSION, MessageAccepted, PoisonEventError, encodeEvent } from '../src/contracts/events';
@@ -68,6 +68,14 @@ class DrivenBus implements EventBus {
         await Promise.allSettled([...inFlight]);
       },
     };
+  }
+
+  offsets(): Promise<PartitionOffsets[]> {
+    return Promise.reject(new Error('DrivenBus has no log to read'));
+  }
+
+  read(): Promise<Reader> {
+    return Promise.reject(new Error('DrivenBus has no log to read'));
   }
 
   async close(): Promise<void> {}

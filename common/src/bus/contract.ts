@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { decodeEvent } from '../contracts/events';
 import { deadLetterTopic } from '../contracts/topics';
-import { UnknownTopicError, type BusRecord, type EventBus, type RecordHandler, type SubscribeOptions, type Subscription } from './port';
+import { UnknownTopicError, type BusRecord, type EventBus, type Reader, type ReadOptions, type RecordHandler, type SubscribeOptions, type Subscription } from './port';
 import { DEAD_LETTER_HEADERS } from './dead-letter';
 
 /** What a contract run needs from an adapter: the bus, and a way to create topics (an admin concern, not the port's). */
@@ -34,7 +34,7 @@ export function describeBusContract(name: string, setup: () => Promise<BusContra
   describe(`EventBus contract: ${name}`, () => {
     let ctx: BusContractContext;
     let bus: EventBus;
-    const running: Subscription[] = [];
+    const running: (Subscription | Reader)[] = [];
 
     beforeAll(async () => {
       ctx = await setup();
@@ -62,6 +62,13 @@ export function describeBusContract(name: string, setup: () => Promise<BusContra
       const subscription = await bus.subscribe({ fromBeginning: true, ...options });
       running.push(subscription);
       return subscription;
+    }
+
+    async function readAll(options: Omit<ReadOptions, 'handler'>) {
+      const records: BusRecord[] = [];
+      const reader = await bus.read({ ...options, handler: async (record) => void records.push(record) });
+      running.push(reader);
+      return { records, reader };
     }
 
     async function collect(groupId: string, topics: string[], options: Partial<SubscribeOptions> = {}) {
@@ -287,7 +294,98 @@ export function describeBusContract(name: string, setup: () => Promise<BusContra
     );
 
     test(
-      'publishing or subscribing to a topic that does not exist fails at once with UnknownTopicError',
+      'offsets() answers each partition: oldest retained and end (next to be written)',
+      async () => {
+        const topic = await freshTopic(3);
+        expect(await bus.offsets(topic)).toEqual([0, 1, 2].map((partition) => ({ partition, oldest: '0', end: '0' })));
+        await bus.publish(topic, [{ key: 'k', value: 'a' }, { key: 'k', value: 'b' }, { key: 'k', value: 'c' }]);
+        const { records } = await readAll({ topic, from: { 0: '0', 1: '0', 2: '0' } });
+        await waitFor('3 records', () => records.length >= 3);
+        const partition = records[0]!.partition;
+        const offsets = await bus.offsets(topic);
+        expect(offsets.map((o) => o.partition)).toEqual([0, 1, 2]);
+        for (const o of offsets) expect(o).toEqual({ partition: o.partition, oldest: '0', end: o.partition === partition ? '3' : '0' });
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    test(
+      'read() starts at the given offsets, and at the end offset for partitions not named',
+      async () => {
+        const topic = await freshTopic(2);
+        // Two keys on two different partitions, found by reading everything once.
+        const keys = Array.from({ length: 20 }, (_, i) => `key-${i}`);
+        await bus.publish(topic, keys.map((key) => ({ key, value: `${key}:probe` })));
+        const { records: probe, reader } = await readAll({ topic, from: { 0: '0', 1: '0' } });
+        await waitFor('the probe', () => probe.length >= keys.length);
+        await reader.stop();
+        const onPartition = (p: number) => probe.find((r) => r.partition === p)!.key;
+        const [k0, k1] = [onPartition(0), onPartition(1)];
+        await bus.publish(topic, [0, 1, 2].flatMap((n) => [{ key: k0, value: `${k0}:${n}` }, { key: k1, value: `${k1}:${n}` }]));
+        const before = await bus.offsets(topic);
+        const start0 = String(BigInt(before[0]!.end) - 2n); // the last two of partition 0; nothing old of partition 1
+
+        const { records } = await readAll({ topic, from: { 0: start0 } });
+        await bus.publish(topic, [{ key: k1, value: `${k1}:live` }, { key: k0, value: `${k0}:live` }]);
+        await waitFor('4 records', () => records.length >= 4);
+        await new Promise((resolve) => setTimeout(resolve, 300)); // room for an unexpected extra delivery
+        expect(records.filter((r) => r.partition === 0).map(text)).toEqual([`${k0}:1`, `${k0}:2`, `${k0}:live`]);
+        expect(records.filter((r) => r.partition === 1).map(text)).toEqual([`${k1}:live`]);
+        expect(records.find((r) => r.partition === 0)!.offset).toBe(start0);
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    test(
+      'read() at the live edge gets only records published after it resolved, each partition in order; it commits nothing',
+      async () => {
+        const topic = await freshTopic(3);
+        await bus.publish(topic, [{ key: 'old', value: 'old' }]);
+        const { records } = await readAll({ topic });
+        const { records: second } = await readAll({ topic });
+        const keys = Array.from({ length: 6 }, (_, i) => `k${i}`);
+        for (let seq = 0; seq < 10; seq++) await bus.publish(topic, keys.map((key) => ({ key, value: `${key}:${seq}` })));
+        await waitFor('60 records at both readers', () => records.length >= 60 && second.length >= 60);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(records).toHaveLength(60);
+        expect(second).toHaveLength(60); // no group: each reader gets everything
+        for (const key of keys) {
+          expect(records.filter((r) => r.key === key).map(text)).toEqual(Array.from({ length: 10 }, (_, seq) => `${key}:${seq}`));
+        }
+        for (const p of new Set(records.map((r) => r.partition))) {
+          const offsets = records.filter((r) => r.partition === p).map((r) => BigInt(r.offset));
+          expect(offsets).toEqual([...offsets].sort((a, b) => (a < b ? -1 : 1)));
+        }
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    test(
+      'a reader whose handler throws goes on; after stop() its handler is not called again',
+      async () => {
+        const topic = await freshTopic(1);
+        const seen: string[] = [];
+        const reader = await bus.read({
+          topic,
+          handler: async (record) => {
+            seen.push(text(record));
+            if (text(record) === 'e1') throw new Error('handler bug (test)');
+          },
+        });
+        running.push(reader);
+        await bus.publish(topic, [0, 1, 2].map((n) => ({ key: 'k', value: `e${n}` })));
+        await waitFor('e2', () => seen.includes('e2'));
+        expect(seen).toEqual(['e0', 'e1', 'e2']);
+        await reader.stop();
+        await bus.publish(topic, [{ key: 'k', value: 'e3' }]);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        expect(seen).toEqual(['e0', 'e1', 'e2']);
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    test(
+      'publishing, subscribing, reading or asking offsets of a topic that does not exist fails at once with UnknownTopicError',
       async () => {
         const missing = unique('missing');
         const started = Date.now();
@@ -296,6 +394,8 @@ export function describeBusContract(name: string, setup: () => Promise<BusContra
         await expect(publish).rejects.toThrow(missing);
         const subscribing = bus.subscribe({ groupId: unique('group'), topics: [missing], handler: async () => undefined });
         await expect(subscribing).rejects.toThrow(UnknownTopicError);
+        await expect(bus.offsets(missing)).rejects.toThrow(UnknownTopicError);
+        await expect(bus.read({ topic: missing, handler: async () => undefined })).rejects.toThrow(UnknownTopicError);
         expect(Date.now() - started).toBeLessThan(5_000);
       },
       TEST_TIMEOUT_MS,

@@ -4,7 +4,17 @@ import { mkdir, open, readFile, readdir, rename, writeFile } from 'node:fs/promi
 import path from 'node:path';
 import type { Logger } from '../logging';
 import { DEFAULT_RETRY_POLICY, deliverRecord } from './delivery';
-import { UnknownTopicError, type BusRecord, type EventBus, type OutgoingRecord, type SubscribeOptions, type Subscription } from './port';
+import {
+  UnknownTopicError,
+  type BusRecord,
+  type EventBus,
+  type OutgoingRecord,
+  type PartitionOffsets,
+  type ReadOptions,
+  type Reader,
+  type SubscribeOptions,
+  type Subscription,
+} from './port';
 
 /**
  * The embedded event bus: the Kafka delivery contract (see `./port.ts`) on files in one data folder.
@@ -180,6 +190,50 @@ async function scanLines(file: string, pos: number, onLine: (line: string, endPo
   }
 }
 
+/**
+ * Reads one partition's log on from `offset`, a bounded batch (BATCH records) at a time, remembering the byte position
+ * of the next record so each batch reads on from where the last one ended.
+ */
+class PartitionCursor {
+  private pos = 0;
+  private posLine = 0;
+  constructor(
+    private readonly topic: string,
+    private readonly partition: number,
+    private readonly plog: PartitionLog,
+    public offset: number,
+  ) {}
+
+  async hasMore(): Promise<boolean> {
+    return this.offset < (await this.plog.count());
+  }
+
+  async nextBatch(): Promise<{ record: BusRecord; endPos: number }[]> {
+    const { topic, partition, offset } = this;
+    const batch: { record: BusRecord; endPos: number }[] = [];
+    let line = this.posLine;
+    await scanLines(this.plog.file, this.pos, (text, endPos) => {
+      if (line >= offset) {
+        const s = JSON.parse(text) as StoredRecord;
+        batch.push({ endPos, record: { topic, partition, offset: String(line), key: s.k, value: Buffer.from(s.v, 'base64'), headers: s.h } });
+      } else {
+        this.pos = endPos;
+        this.posLine = line + 1;
+      }
+      line++;
+      return batch.length < BATCH;
+    });
+    return batch;
+  }
+
+  /** Moves past a record of the last batch. */
+  advance(record: BusRecord, endPos: number): void {
+    this.offset = Number(record.offset) + 1;
+    this.pos = endPos;
+    this.posLine = this.offset;
+  }
+}
+
 interface Member {
   id: string;
   wake(): void;
@@ -199,6 +253,9 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EmbeddedBus {
   const owners = new Map<string, Map<string, string>>();
   const members = new Map<string, Set<Member>>();
   const subscriptions = new Set<Subscription>();
+  // Group-less readers: woken on publish like group members.
+  const readers = new Set<Member>();
+  const openReaders = new Set<Reader>();
   let closed = false;
 
   const partitionLog = (topic: string, p: number) => {
@@ -216,6 +273,7 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EmbeddedBus {
 
   const wakeAll = () => {
     for (const set of members.values()) for (const m of set) m.wake();
+    for (const r of readers) r.wake();
   };
 
   async function publish(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
@@ -291,33 +349,13 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EmbeddedBus {
     /** Works one owned partition until it is caught up (or stop). */
     async function drain(topic: string, partition: number): Promise<void> {
       const committed = (await readCommitted(opts.groupId, topic)) ?? {};
-      let offset = committed[partition] ?? 0;
-      const plog = partitionLog(topic, partition);
-      // Byte cursor of `offset`, so each batch reads on from where the last one ended.
-      let pos = 0;
-      let posLine = 0;
-      while (!abort.signal.aborted && offset < (await plog.count())) {
-        // Bounded batch: at most BATCH records.
-        const batch: { record: BusRecord; endPos: number }[] = [];
-        let line = posLine;
-        await scanLines(plog.file, pos, (text, endPos) => {
-          if (line >= offset) {
-            const s = JSON.parse(text) as StoredRecord;
-            batch.push({ endPos, record: { topic, partition, offset: String(line), key: s.k, value: Buffer.from(s.v, 'base64'), headers: s.h } });
-          } else {
-            pos = endPos;
-            posLine = line + 1;
-          }
-          line++;
-          return batch.length < BATCH;
-        });
-        for (const { record, endPos } of batch) {
+      const cursor = new PartitionCursor(topic, partition, partitionLog(topic, partition), committed[partition] ?? 0);
+      while (!abort.signal.aborted && (await cursor.hasMore())) {
+        for (const { record, endPos } of await cursor.nextBatch()) {
           const outcome = await deliverRecord(record, { groupId: opts.groupId, handler: opts.handler, retry, signal: abort.signal, publish, log });
           if (outcome === 'abandoned') return;
-          offset = Number(record.offset) + 1;
-          pos = endPos;
-          posLine = offset;
-          await commit(opts.groupId, topic, partition, offset);
+          cursor.advance(record, endPos);
+          await commit(opts.groupId, topic, partition, cursor.offset);
           if (abort.signal.aborted) return;
         }
       }
@@ -374,14 +412,80 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EmbeddedBus {
     return subscription;
   }
 
+  async function offsets(topic: string): Promise<PartitionOffsets[]> {
+    if (closed) throw new Error('embedded bus is closed');
+    const partitions = await partitionsOf(topic);
+    const result: PartitionOffsets[] = [];
+    // Nothing is ever deleted from an embedded log: the oldest retained offset is always 0.
+    for (let p = 0; p < partitions; p++) result.push({ partition: p, oldest: '0', end: String(await partitionLog(topic, p).count()) });
+    return result;
+  }
+
+  /** One loop per partition, woken by publish (and the poll timer), each handing its records over in offset order. */
+  async function read(opts: ReadOptions): Promise<Reader> {
+    if (closed) throw new Error('embedded bus is closed');
+    const start = await offsets(opts.topic);
+    const abort = new AbortController();
+    const wakers = new Set<() => void>();
+    const member: Member = { id: randomUUID(), wake: () => [...wakers].forEach((wake) => wake()) };
+    const loops = start.map(async ({ partition, end }) => {
+      const cursor = new PartitionCursor(opts.topic, partition, partitionLog(opts.topic, partition), Number(opts.from?.[partition] ?? end));
+      while (!abort.signal.aborted) {
+        try {
+          while (!abort.signal.aborted && (await cursor.hasMore())) {
+            for (const { record, endPos } of await cursor.nextBatch()) {
+              if (abort.signal.aborted) return;
+              try {
+                await opts.handler(record);
+              } catch (error) {
+                log.warn({ err: error, topic: opts.topic, partition, offset: record.offset }, 'reader handler failed; record skipped');
+              }
+              cursor.advance(record, endPos);
+            }
+          }
+        } catch (error) {
+          log.error({ err: error, topic: opts.topic, partition }, 'embedded reader failed; retrying');
+        }
+        await new Promise<void>((resolve) => {
+          const wake = () => {
+            clearTimeout(timer);
+            wakers.delete(wake);
+            resolve();
+          };
+          const timer = setTimeout(wake, pollIntervalMs);
+          wakers.add(wake);
+          if (abort.signal.aborted) wake();
+        });
+      }
+    });
+    readers.add(member);
+    let stopping: Promise<void> | undefined;
+    const reader: Reader = {
+      stop() {
+        stopping ??= (async () => {
+          abort.abort();
+          member.wake();
+          await Promise.all(loops);
+          readers.delete(member);
+          openReaders.delete(reader);
+        })();
+        return stopping;
+      },
+    };
+    openReaders.add(reader);
+    return reader;
+  }
+
   return {
     dataDir,
     publish,
     subscribe,
+    offsets,
+    read,
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.all([...subscriptions].map((s) => s.stop()));
+      await Promise.all([...subscriptions, ...openReaders].map((s) => s.stop()));
       try {
         unlinkSync(lockPath);
       } catch {

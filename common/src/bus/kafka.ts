@@ -1,8 +1,20 @@
-import { Kafka, Partitioners, logLevel, type Admin, type EachBatchPayload, type IHeaders, type LogEntry, type Producer } from 'kafkajs';
+import { randomUUID } from 'node:crypto';
+import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type KafkaMessage, type LogEntry, type Producer } from 'kafkajs';
 import type { KafkaConfig } from '../config';
 import type { Logger } from '../logging';
 import { DEFAULT_RETRY_POLICY, deliverRecord } from './delivery';
-import { UnknownTopicError, type BusHeaders, type BusRecord, type EventBus, type OutgoingRecord, type SubscribeOptions, type Subscription } from './port';
+import {
+  UnknownTopicError,
+  type BusHeaders,
+  type BusRecord,
+  type EventBus,
+  type OutgoingRecord,
+  type PartitionOffsets,
+  type ReadOptions,
+  type Reader,
+  type SubscribeOptions,
+  type Subscription,
+} from './port';
 
 /** Consumer timings. The defaults suit services; tests shorten them so a group rebalances in about a second. */
 export interface KafkaBusOptions {
@@ -22,6 +34,9 @@ export interface KafkaBusOptions {
 }
 
 const COMMIT_INTERVAL_MS = 1_000;
+/** Throwaway groups of group-less readers (`read`): kafkajs fetches only as a group member. */
+export const READER_GROUP_PREFIX = 'reader-';
+const OFFSETS_ATTEMPTS = 10;
 
 const DEFAULTS: Required<KafkaBusOptions> = {
   sessionTimeoutMs: 30_000,
@@ -78,6 +93,17 @@ function toHeaders(headers: IHeaders | undefined): BusHeaders {
   return result;
 }
 
+function toBusRecord(topic: string, partition: number, message: KafkaMessage): BusRecord {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key?.toString('utf8') ?? '',
+    value: message.value ?? Buffer.alloc(0),
+    headers: toHeaders(message.headers),
+  };
+}
+
 function nextOffset(offset: string): string {
   return (BigInt(offset) + 1n).toString();
 }
@@ -89,6 +115,7 @@ export class KafkaEventBus implements EventBus {
   private admin: Promise<Admin> | undefined;
   private readonly knownTopics = new Set<string>();
   private readonly subscriptions = new Set<Subscription>();
+  private readonly readers = new Set<Reader>();
   private closed = false;
 
   constructor(
@@ -125,20 +152,7 @@ export class KafkaEventBus implements EventBus {
     await this.assertTopicsExist(options.topics);
     const { groupId } = options;
     const retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-    const consumer = this.kafka.consumer({
-      groupId,
-      sessionTimeout: this.options.sessionTimeoutMs,
-      heartbeatInterval: this.options.heartbeatIntervalMs,
-      rebalanceTimeout: this.options.rebalanceTimeoutMs,
-      maxWaitTimeInMs: this.options.maxWaitTimeMs,
-      allowAutoTopicCreation: false,
-      // kafkajs restarts the consumer after a retriable broker error; anything else ends it (logged below).
-      retry: { restartOnFailure: async () => true },
-    });
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      const level = payload.restart ? 'warn' : 'error';
-      this.log[level]({ groupId, err: payload.error, restart: payload.restart }, 'kafka consumer crashed');
-    });
+    const consumer = this.newConsumer(groupId, 'kafka consumer crashed');
     const stopping = new AbortController();
     // kafkajs's disconnect() does not reliably wait for a running batch before leaving the group (its "consuming"
     // flag drops when the fetch loop ends, not when the partition workers do), so stop() waits for these itself.
@@ -173,14 +187,7 @@ export class KafkaEventBus implements EventBus {
         for (const message of batch.messages) {
           // After stop() nothing new starts; the rest stays uncommitted for the next owner of the partition.
           if (stopping.signal.aborted || !isRunning() || isStale()) break;
-          const record: BusRecord = {
-            topic,
-            partition,
-            offset: message.offset,
-            key: message.key?.toString('utf8') ?? '',
-            value: message.value ?? Buffer.alloc(0),
-            headers: toHeaders(message.headers),
-          };
+          const record = toBusRecord(topic, partition, message);
           const outcome = await deliverRecord(record, {
             groupId,
             handler: options.handler,
@@ -246,12 +253,102 @@ export class KafkaEventBus implements EventBus {
     return subscription;
   }
 
+  async offsets(topic: string): Promise<PartitionOffsets[]> {
+    this.assertOpen();
+    await this.assertTopicsExist([topic]);
+    const admin = await this.connectAdmin();
+    // A partition whose leader just moved (or a topic just created) answers NOT_LEADER for a moment: ask again.
+    let answer;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        answer = await admin.fetchTopicOffsets(topic);
+        break;
+      } catch (error) {
+        if (attempt >= OFFSETS_ATTEMPTS || (error as { retriable?: unknown }).retriable !== true) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
+    return answer.map(({ partition, low, high }) => ({ partition, oldest: low, end: high })).sort((a, b) => a.partition - b.partition);
+  }
+
+  /**
+   * kafkajs fetches only as a group member, so a reader is a consumer alone in a throwaway group (`reader-<uuid>`)
+   * that never commits: once it holds every partition, each one is sought to its start (the given offset, else the end
+   * offset read before joining, so nothing published meanwhile is missed). kafkajs drops batches fetched before a seek
+   * took effect. The group is deleted on stop (best effort; an orphan expires with `offsets.retention.minutes`).
+   */
+  async read(options: ReadOptions): Promise<Reader> {
+    this.assertOpen();
+    const { topic, handler } = options;
+    const start = await this.offsets(topic);
+    const groupId = `${READER_GROUP_PREFIX}${randomUUID()}`;
+    const consumer = this.newConsumer(groupId, 'kafka reader crashed');
+    let stopping = false;
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic], fromBeginning: false });
+      await consumer.run({
+        autoCommit: false,
+        eachMessage: async ({ partition, message }) => {
+          if (stopping) return;
+          const record = toBusRecord(topic, partition, message);
+          try {
+            await handler(record);
+          } catch (error) {
+            this.log.warn({ err: error, topic, partition, offset: message.offset }, 'reader handler failed; record skipped');
+          }
+        },
+      });
+      for (const { partition, end } of start) consumer.seek({ topic, partition, offset: options.from?.[partition] ?? end });
+    } catch (error) {
+      await consumer.disconnect().catch(() => undefined);
+      throw error;
+    }
+
+    let stopped: Promise<void> | undefined;
+    const reader: Reader = {
+      stop: () => {
+        stopped ??= (async () => {
+          stopping = true;
+          await consumer.disconnect();
+          this.readers.delete(reader);
+          try {
+            await (await this.connectAdmin()).deleteGroups([groupId]);
+          } catch (error) {
+            this.log.debug({ err: error, groupId }, 'reader group not deleted; it expires by itself');
+          }
+        })();
+        return stopped;
+      },
+    };
+    this.readers.add(reader);
+    return reader;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    await Promise.all([...this.subscriptions, ...this.readers].map((s) => s.stop()));
     const [producer, admin] = await Promise.all([this.producer?.catch(() => undefined), this.admin?.catch(() => undefined)]);
     await Promise.all([producer?.disconnect(), admin?.disconnect()]);
+  }
+
+  private newConsumer(groupId: string, crashMessage: string): Consumer {
+    const consumer = this.kafka.consumer({
+      groupId,
+      sessionTimeout: this.options.sessionTimeoutMs,
+      heartbeatInterval: this.options.heartbeatIntervalMs,
+      rebalanceTimeout: this.options.rebalanceTimeoutMs,
+      maxWaitTimeInMs: this.options.maxWaitTimeMs,
+      allowAutoTopicCreation: false,
+      // kafkajs restarts the consumer after a retriable broker error; anything else ends it (logged).
+      retry: { restartOnFailure: async () => true },
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      const level = payload.restart ? 'warn' : 'error';
+      this.log[level]({ groupId, err: payload.error, restart: payload.restart }, crashMessage);
+    });
+    return consumer;
   }
 
   private assertOpen(): void {

@@ -16,6 +16,14 @@
  *   headers below) and then committed. A failed dead-letter publish counts as a handler error (retried).
  * - `stop()` lets the in-flight handler finish (and commits its record if it succeeded), starts no new handler and
  *   no further retry, then leaves the group.
+ *
+ * Reading without a group (`offsets`, `read`; for the gateway's subscription feed and its resume):
+ * - `offsets(topic)` answers, per partition, the oldest retained offset and the end offset (the next to be written).
+ * - `read` hands every record of one topic to its handler, each partition in offset order, starting at the given
+ *   offset per partition or, for a partition not named, at the end offset when `read` was called. It commits nothing
+ *   and belongs to no group: two readers each get every record. `read` resolves once every partition is positioned,
+ *   so every record published after it resolves is delivered. A handler error is logged and the reader goes on (there
+ *   is no group to hand the record to again). `stop()` finishes the in-flight handler; none is called after it.
  */
 
 export type BusHeaders = Record<string, string>;
@@ -62,12 +70,36 @@ export interface Subscription {
   stop(): Promise<void>;
 }
 
+/** Per partition: the oldest offset still retained and the end offset (the next one to be written). */
+export interface PartitionOffsets {
+  partition: number;
+  /** Decimal text, as record offsets. Equals `end` when the partition holds nothing (any longer). */
+  oldest: string;
+  end: string;
+}
+
+export interface ReadOptions {
+  topic: string;
+  /** The first offset to read, per partition (decimal text); partitions not named start at their end offset. */
+  from?: Readonly<Record<number, string>>;
+  handler: RecordHandler;
+}
+
+export interface Reader {
+  /** Finishes the in-flight handler and releases the reader. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
 export interface EventBus {
   /** Resolves once every record is durably acknowledged (all in-sync replicas); rejects otherwise. */
   publish(topic: string, records: readonly OutgoingRecord[]): Promise<void>;
   /** Resolves once the consumer is running; rejects with `UnknownTopicError` for a topic that does not exist. */
   subscribe(options: SubscribeOptions): Promise<Subscription>;
-  /** Stops every subscription, then releases connections. */
+  /** Every partition of the topic, in partition order; rejects with `UnknownTopicError` for a topic that does not exist. */
+  offsets(topic: string): Promise<PartitionOffsets[]>;
+  /** A group-less reader of one topic (see above); rejects with `UnknownTopicError` for a topic that does not exist. */
+  read(options: ReadOptions): Promise<Reader>;
+  /** Stops every subscription and reader, then releases connections. */
   close(): Promise<void>;
 }
 

@@ -40,6 +40,9 @@ export function namespacedBus(bus: EventBus, namespace: TopicNamespace): EventBu
         topics: options.topics.map((t) => namespace.topic(t)),
         handler: (record) => options.handler({ ...record, topic: namespace.localTopic(record.topic) }),
       }),
+    offsets: (topic) => bus.offsets(namespace.topic(topic)),
+    read: (options) =>
+      bus.read({ ...options, topic: namespace.topic(options.topic), handler: (record) => options.handler({ ...record, topic: namespace.localTopic(record.topic) }) }),
     close: () => bus.close(),
   };
 }

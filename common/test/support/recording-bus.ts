@@ -1,6 +1,6 @@
-import type { EventBus, OutgoingRecord, Subscription } from '../../src/bus/port';
+import type { EventBus, OutgoingRecord, PartitionOffsets, Reader, Subscription } from '../../src/bus/port';
 
-/** A bus that keeps what is published (in order) and can be told to fail publishes; subscribing is not supported. */
+/** A bus that keeps what is published (in order) and can be told to fail publishes; subscribing and reading are not supported. */
 export class RecordingBus implements EventBus {
   readonly published: { topic: string; record: OutgoingRecord }[] = [];
   /** Publishes fail while this is positive (each failure decrements it). */
@@ -15,6 +15,14 @@ export class RecordingBus implements EventBus {
   }
 
   subscribe(): Promise<Subscription> {
+    return Promise.reject(new Error('RecordingBus does not consume'));
+  }
+
+  offsets(): Promise<PartitionOffsets[]> {
+    return Promise.reject(new Error('RecordingBus does not consume'));
+  }
+
+  read(): Promise<Reader> {
     return Promise.reject(new Error('RecordingBus does not consume'));
   }
 

@@ -64,6 +64,8 @@ class FlakyBus implements EventBus {
     return this.inner.publish(topic, records);
   }
   subscribe: EventBus['subscribe'] = (options) => this.inner.subscribe(options);
+  offsets: EventBus['offsets'] = (topic) => this.inner.offsets(topic);
+  read: EventBus['read'] = (options) => this.inner.read(options);
   close = () => this.inner.close();
 }
 
