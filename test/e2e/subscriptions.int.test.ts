@@ -4,7 +4,15 @@ import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { print } from 'graphql';
 import { createClient, type Client, type ExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
-import { AddConversationMemberDocument, CreateConversationDocument, MessageStatusChangedDocument, RegisterDocument, SendMessageDocument, type MessageStatusChangedSubscription } from './generated/graphql';
+import {
+  AddConversationMemberDocument,
+  CreateConversationDocument,
+  MessageStatusChangedDocument,
+  RegisterDocument,
+  RemoveConversationMemberDocument,
+  SendMessageDocument,
+  type MessageStatusChangedSubscription,
+} from './generated/graphql';
 import { apolloClient, run } from './support/client';
 import { E2E_KEYSPACE } from './support/engines';
 import { startStack, type E2eStack } from './support/stack';
@@ -183,6 +191,55 @@ describe('subscriptions through the gateway (graphql-ws, fed by Kafka)', () => {
     expect(firstSeenAt! - added).toBeLessThanOrEqual(bound);
     expect(watching.events[0]!.message.conversation).toEqual({ id: conversationId, title });
     await watching.dispose();
+  });
+
+  it('a removed member stops receiving the conversation\'s events without reconnecting, within the membership TTL', async () => {
+    const leaver = await register('leaver');
+    await run(alice.client, AddConversationMemberDocument, { conversationId, userId: leaver.id });
+    const removedOne = await watch(leaver);
+    const control = await watch(alice);
+    let socketClosed = false;
+    void removedOne.closed.then(() => (socketClosed = true));
+    // First it sees the conversation's events (once the gateway's cached member list has caught up with the add): the
+    // subscription works and the gateway holds a "member" answer for it.
+    const addedAt = Date.now();
+    while (removedOne.events.length === 0 && Date.now() - addedAt < 15_000) {
+      await run(alice.client, SendMessageDocument, { conversationId, content: unique('before removal') });
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(removedOne.events.length).toBeGreaterThan(0);
+
+    const removedAt = Date.now();
+    const { removeConversationMember } = await run(alice.client, RemoveConversationMemberDocument, { conversationId, userId: leaver.id });
+    expect(removeConversationMember.members.map((m) => m.id)).not.toContain(leaver.id);
+    // Gateway default SUBSCRIPTION_MEMBERSHIP_TTL_MS = 5000: a cached "member" answer lasts at most that long (plus the
+    // time of an event already being resolved at that moment).
+    const bound = 5_000 + 3_000;
+    const sentAfterBound: string[] = [];
+    let atBound: { events: number; errors: number } | undefined;
+    while (Date.now() - removedAt < bound + 4_000) {
+      const sentAt = Date.now();
+      if (sentAt - removedAt > bound) atBound ??= { events: removedOne.events.length, errors: removedOne.errors.length };
+      const { sendMessage } = await run(alice.client, SendMessageDocument, { conversationId, content: unique('after removal') });
+      if (sentAt - removedAt > bound) sentAfterBound.push(sendMessage.id);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const last = sentAfterBound.at(-1);
+    expect(last).toBeDefined();
+    // The remaining member gets every event of those messages, so the events did flow through this gateway.
+    await until(() => control.events.some((e) => e.message.id === last && e.message.status === 'READ'), 'the remaining member to see READ', () => control);
+    await new Promise((r) => setTimeout(r, 1_000));
+
+    // Nothing at all reached the removed member after the bound: no event, no error, of any message.
+    expect({ events: removedOne.events.length, errors: removedOne.errors.length }).toEqual(atBound);
+    const late = new Set(sentAfterBound);
+    expect(removedOne.events.filter((e) => late.has(e.message.id))).toEqual([]);
+    expect(control.events.filter((e) => late.has(e.message.id) && e.message.status === 'SENT')).toHaveLength(late.size);
+    // Inside the bound, the messages subgraph (MEMBERSHIP_CACHE_TTL_MS 2000) may refuse to resolve an event the gateway
+    // still delivers: such an event arrives as a NOT_FOUND error, never as the message.
+    expect(removedOne.errors.map((e) => (e as { extensions?: { code?: string } }).extensions?.code).filter((code) => code !== 'NOT_FOUND')).toEqual([]);
+    expect(socketClosed).toBe(false);
+    await Promise.all([removedOne.dispose(), control.dispose()]);
   });
 
   it('two gateway instances at once: subscribers on each receive every event of the conversation', async () => {

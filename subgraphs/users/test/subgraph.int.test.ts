@@ -194,6 +194,10 @@ const ADD = `mutation ($conversationId: ID!, $userId: ID!) {
   addConversationMember(conversationId: $conversationId, userId: $userId) { id members { id } }
 }`;
 
+const REMOVE = `mutation ($conversationId: ID!, $userId: ID!) {
+  removeConversationMember(conversationId: $conversationId, userId: $userId) { id members { id } }
+}`;
+
 interface ConversationData {
   id: string;
   title: string | null;
@@ -279,6 +283,61 @@ describe('conversations and membership', () => {
     expect(error.message).toContain(unknownUser);
     expect(await h.repository.memberIds(conversation.id)).toEqual([me.id]);
     expectError(await h.gql(ADD, { conversationId: conversation.id, userId: friend.id }), 'UNAUTHENTICATED');
+  });
+});
+
+describe('removeConversationMember', () => {
+  type Removed = { removeConversationMember: { id: string; members: { id: string }[] } };
+
+  it('lets a member remove another member, idempotently; the removed one loses access', async () => {
+    const [me, friend, third] = await Promise.all([newUser(), newUser(), newUser()]);
+    const conversation = await createConversation(me, [friend.id, third.id]);
+
+    const removed = await h.gql<Removed>(REMOVE, { conversationId: conversation.id, userId: friend.id }, as(third));
+    expect(removed.errors).toBeUndefined();
+    expect(removed.data!.removeConversationMember.id).toBe(conversation.id);
+    expect(ids(removed.data!.removeConversationMember.members)).toEqual([me.id, third.id].sort());
+
+    const again = await h.gql<Removed>(REMOVE, { conversationId: conversation.id, userId: friend.id }, as(me));
+    expect(again.errors).toBeUndefined();
+    expect(ids(again.data!.removeConversationMember.members)).toEqual([me.id, third.id].sort());
+    // Not a member any more: the conversation is hidden, and removing others is refused.
+    expectError(await h.gql(CONVERSATION, { id: conversation.id }, as(friend)), 'NOT_FOUND');
+    expectError(await h.gql(REMOVE, { conversationId: conversation.id, userId: me.id }, as(friend)), 'FORBIDDEN');
+    expect((await h.repository.memberIds(conversation.id)).sort()).toEqual([me.id, third.id].sort());
+  });
+
+  it('lets a member leave', async () => {
+    const [me, friend] = await Promise.all([newUser(), newUser()]);
+    const conversation = await createConversation(me, [friend.id]);
+
+    const left = await h.gql<Removed>(REMOVE, { conversationId: conversation.id, userId: friend.id }, as(friend));
+    expect(left.errors).toBeUndefined();
+    expect(ids(left.data!.removeConversationMember.members)).toEqual([me.id]);
+    expect(await h.repository.isMember(conversation.id, friend.id)).toBe(false);
+  });
+
+  it('refuses non-members (and missing conversations alike) with FORBIDDEN, and anonymous callers', async () => {
+    const [me, outsider] = await Promise.all([newUser(), newUser()]);
+    const conversation = await createConversation(me, []);
+
+    const notMine = expectError(await h.gql(REMOVE, { conversationId: conversation.id, userId: me.id }, as(outsider)), 'FORBIDDEN');
+    const missing = expectError(await h.gql(REMOVE, { conversationId: randomUUID(), userId: me.id }, as(outsider)), 'FORBIDDEN');
+    expect(notMine.message).toBe(missing.message);
+    expectError(await h.gql(REMOVE, { conversationId: conversation.id, userId: me.id }), 'UNAUTHENTICATED');
+    expectError(await h.gql(REMOVE, { conversationId: conversation.id, userId: me.id }, service), 'UNAUTHENTICATED');
+    expect(await h.repository.memberIds(conversation.id)).toEqual([me.id]);
+  });
+
+  it('answers a user who is not a member (or no user at all) with the conversation unchanged', async () => {
+    const [me, outsider] = await Promise.all([newUser(), newUser()]);
+    const conversation = await createConversation(me, []);
+
+    for (const userId of [outsider.id, randomUUID(), 'not-an-id']) {
+      const result = await h.gql<Removed>(REMOVE, { conversationId: conversation.id, userId }, as(me));
+      expect(result.errors).toBeUndefined();
+      expect(ids(result.data!.removeConversationMember.members)).toEqual([me.id]);
+    }
   });
 });
 

@@ -54,6 +54,8 @@ export type Mutation = {
   createConversation: Conversation;
   login: AuthPayload;
   register: AuthPayload;
+  /** Takes a member out; any member may remove another or leave (remove themselves). Not a member: no change. */
+  removeConversationMember: Conversation;
 };
 
 
@@ -79,6 +81,12 @@ export type MutationRegisterArgs = {
   displayName?: InputMaybe<Scalars['String']['input']>;
   password: Scalars['String']['input'];
   username: Scalars['String']['input'];
+};
+
+
+export type MutationRemoveConversationMemberArgs = {
+  conversationId: Scalars['ID']['input'];
+  userId: Scalars['ID']['input'];
 };
 
 export type PageInfo = {
@@ -287,6 +295,7 @@ export type MutationResolvers<ContextType = UsersContext, ParentType extends Res
   createConversation?: Resolver<ResolversTypes['Conversation'], ParentType, ContextType, RequireFields<MutationCreateConversationArgs, 'memberIds'>>;
   login?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLoginArgs, 'password' | 'username'>>;
   register?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRegisterArgs, 'password' | 'username'>>;
+  removeConversationMember?: Resolver<ResolversTypes['Conversation'], ParentType, ContextType, RequireFields<MutationRemoveConversationMemberArgs, 'conversationId' | 'userId'>>;
 }>;
 
 export type PageInfoResolvers<ContextType = UsersContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{

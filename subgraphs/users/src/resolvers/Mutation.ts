@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { badUserInput, hashPassword, notFound, requireUser, unauthenticated, verifyPassword } from '@chat4all/common';
+import { badUserInput, hashPassword, notFound, requireUser, unauthenticated, verifyPassword, type Identity } from '@chat4all/common';
+import type { UsersLoaders } from '../context';
 import type { MutationResolvers } from '../generated/resolvers-types';
 import { ConversationNotFoundError, UsernameTakenError, UserNotFoundError } from '../store/port';
-import type { User } from '../store/port';
+import type { Conversation, User } from '../store/port';
 import { conversationForMember, notAMember } from './access';
 import type { ResolverDeps } from './deps';
 import { CREATE_MEMBERS_MAX, USERNAME_MAX, checkDisplayName, checkPassword, checkTitle, checkUsername } from './input';
@@ -16,6 +17,28 @@ export function mutationResolvers({ repository, jwt }: ResolverDeps): MutationRe
   const decoy = () => (decoyHash ??= hashPassword(randomBytes(24).toString('base64url')));
 
   const authPayload = async (user: User) => ({ token: await jwt.issue(user.id, user.username), user });
+
+  /** The membership mutations' frame: the caller must be a member; `change` runs; the conversation answers. */
+  const changeMembers = async (
+    identity: Identity | null,
+    loaders: UsersLoaders,
+    conversationId: string,
+    change: (conversationId: string) => Promise<unknown>,
+  ): Promise<Conversation> => {
+    const caller = requireUser(identity);
+    const conversation = await conversationForMember(loaders, conversationId, caller.userId);
+    if (!conversation) throw notAMember();
+    try {
+      await change(conversation.id);
+    } catch (error) {
+      // Deleted since it was read: the same answer as for any conversation the caller is not in.
+      if (error instanceof ConversationNotFoundError) throw notAMember();
+      throw error;
+    }
+    // The members read earlier in this request are stale now.
+    loaders.memberIds.clear(conversation.id);
+    return conversation;
+  };
 
   return {
     register: async (_parent, { username, password, displayName }, { loaders }) => {
@@ -67,20 +90,22 @@ export function mutationResolvers({ repository, jwt }: ResolverDeps): MutationRe
      * Members only: a non-member, or a conversation id that does not exist, is FORBIDDEN alike (nothing learned about
      * which ids exist). Adding someone who is already a member succeeds and changes nothing.
      */
-    addConversationMember: async (_parent, { conversationId, userId }, { identity, loaders }) => {
-      const caller = requireUser(identity);
-      const conversation = await conversationForMember(loaders, conversationId, caller.userId);
-      if (!conversation) throw notAMember();
-      try {
-        await repository.addMember(conversation.id, userId);
-      } catch (error) {
-        if (error instanceof UserNotFoundError) throw notFound(`no user with id "${userId}"`);
-        if (error instanceof ConversationNotFoundError) throw notAMember();
-        throw error;
-      }
-      // The members read earlier in this request are stale now.
-      loaders.memberIds.clear(conversation.id);
-      return conversation;
-    },
+    addConversationMember: (_parent, { conversationId, userId }, { identity, loaders }) =>
+      changeMembers(identity, loaders, conversationId, async (id) => {
+        try {
+          await repository.addMember(id, userId);
+        } catch (error) {
+          if (error instanceof UserNotFoundError) throw notFound(`no user with id "${userId}"`);
+          throw error;
+        }
+      }),
+
+    /**
+     * Members only, refused like addConversationMember. Any member may remove another member or leave (remove
+     * themselves); removing someone who is not a member succeeds and changes nothing. Subscriptions and sends see the
+     * change within their membership caches' TTL (docs/subscriptions.md).
+     */
+    removeConversationMember: (_parent, { conversationId, userId }, { identity, loaders }) =>
+      changeMembers(identity, loaders, conversationId, (id) => repository.removeMember(id, userId)),
   };
 }

@@ -152,6 +152,42 @@ export function describeUserRepositoryContract(name: string, setup: () => Promis
         expect(await repo.memberIds(conversation.id)).toEqual([a.id]);
       });
 
+      it('removes a member once, however often asked, leaving the others', async () => {
+        const [a, b, c] = await Promise.all([newUser(), newUser(), newUser()]);
+        const conversation = await repo.createConversation({ title: 'team', memberIds: [a!.id, b!.id, c!.id] });
+
+        expect(await repo.removeMember(conversation.id, b!.id)).toBe(true);
+        expect(await repo.removeMember(conversation.id, b!.id)).toBe(false);
+        expect(await repo.isMember(conversation.id, b!.id)).toBe(false);
+        expect((await repo.memberIds(conversation.id)).sort()).toEqual([a!.id, c!.id].sort());
+        expect((await repo.listConversationsForUser(b!.id, { first: 5 })).items).toEqual([]);
+        // The user and the conversation stay; only the membership went. Re-adding works.
+        expect(await repo.findUserById(b!.id)).toEqual(b);
+        expect(await repo.addMember(conversation.id, b!.id)).toBe(true);
+        expect(await repo.isMember(conversation.id, b!.id)).toBe(true);
+      });
+
+      it('removes nobody who is not a member, and names a missing conversation', async () => {
+        const [a, outsider] = await Promise.all([newUser(), newUser()]);
+        const conversation = await repo.createConversation({ title: 'x', memberIds: [a!.id] });
+
+        expect(await repo.removeMember(conversation.id, outsider!.id)).toBe(false);
+        expect(await repo.removeMember(conversation.id, randomUUID())).toBe(false);
+        expect(await repo.removeMember(conversation.id, 'garbage')).toBe(false);
+        await expect(repo.removeMember(randomUUID(), a!.id)).rejects.toBeInstanceOf(ConversationNotFoundError);
+        await expect(repo.removeMember('garbage', a!.id)).rejects.toBeInstanceOf(ConversationNotFoundError);
+        expect(await repo.memberIds(conversation.id)).toEqual([a!.id]);
+      });
+
+      it('lets the last member leave: the conversation stays, with no members', async () => {
+        const a = await newUser();
+        const conversation = await repo.createConversation({ title: 'solo', memberIds: [a.id] });
+
+        expect(await repo.removeMember(conversation.id, a.id)).toBe(true);
+        expect(await repo.memberIds(conversation.id)).toEqual([]);
+        expect(await repo.findConversationsByIds([conversation.id])).toEqual([conversation]);
+      });
+
       it('finds conversations by ids, aligned with the ids asked for', async () => {
         const a = await newUser();
         const [c1, c2] = [

@@ -195,6 +195,16 @@ export class MikroOrmUserRepository implements UserRepository {
     }
   }
 
+  async removeMember(conversationId: string, userId: string): Promise<boolean> {
+    if (!isUuid(conversationId)) throw new ConversationNotFoundError(conversationId);
+    const em = this.em();
+    // A malformed user id cannot be a member: nothing to delete, but a missing conversation is still reported.
+    if (isUuid(userId) && (await em.nativeDelete(ConversationMemberSchema, { conversation: conversationId, user: userId })) > 0) return true;
+    const conversation = await em.findOne(ConversationSchema, { id: conversationId }, { fields: ['id'] });
+    if (!conversation) throw new ConversationNotFoundError(conversationId);
+    return false;
+  }
+
   async isMember(conversationId: string, userId: string): Promise<boolean> {
     if (!isUuid(conversationId) || !isUuid(userId)) return false;
     const count = await this.em().count(ConversationMemberSchema, { conversation: conversationId, user: userId });

@@ -18,6 +18,11 @@ export interface UserRepository {
    * `ConversationNotFoundError` / `UserNotFoundError` when either is missing.
    */
   addMember(conversationId: string, userId: string): Promise<boolean>;
+  /**
+   * Takes the user out of the conversation; true when removed, false when not a member (so a repeated call changes
+   * nothing). `ConversationNotFoundError` when the conversation is missing.
+   */
+  removeMember(conversationId: string, userId: string): Promise<boolean>;
   isMember(conversationId: string, userId: string): Promise<boolean>;
   /** Member user ids in the order they joined; empty for an unknown conversation. */
   memberIds(conversationId: string): Promise<string[]>;
