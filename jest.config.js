@@ -12,8 +12,11 @@ module.exports = {
   ],
 };
 
-// jose 6 ships only ES modules, which jest's CommonJS runtime cannot require on Node 20: compile it with swc too.
+// Packages jest's CommonJS runtime cannot load as shipped, compiled with swc too: jose 6 ships only ES modules; PGlite
+// and knex-pglite call dynamic import(), which jest's VM refuses without --experimental-vm-modules (swc turns it into
+// require, so every project runs without that flag, in band or in workers).
+const compiled = ['jose', '@electric-sql/pglite', '@harryplusplus/knex-pglite'].join('|');
 for (const project of module.exports.projects) {
-  project.transform = { ...project.transform, '^.+/node_modules/jose/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
-  project.transformIgnorePatterns = ['/node_modules/(?!jose/)'];
+  project.transform = { ...project.transform, [`^.+/node_modules/(${compiled})/.+\\.c?js$`]: ['@swc/jest', { jsc: { target: 'es2022' } }] };
+  project.transformIgnorePatterns = [`/node_modules/(?!(${compiled})/)`];
 }

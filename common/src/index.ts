@@ -15,3 +15,4 @@ export * from './connector';
 export * from './bus/dead-letter';
 export * from './peers';
 export * from './bus/embedded';
+export * from './data-dir-lock';

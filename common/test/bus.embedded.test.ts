@@ -3,7 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describeBusContract } from '../src/bus/contract';
-import { createEmbeddedBus, DataDirLockedError, ensureEmbeddedTopics, verifyEmbeddedTopics } from '../src/bus/embedded';
+import { createEmbeddedBus, ensureEmbeddedTopics, verifyEmbeddedTopics } from '../src/bus/embedded';
+import { DataDirLockedError } from '../src/data-dir-lock';
 import type { BusRecord } from '../src/bus/port';
 import { createLogger } from '../src/logging';
 

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { lockDataDir } from '../data-dir-lock';
 import type { Logger } from '../logging';
 import { DEFAULT_RETRY_POLICY, deliverRecord } from './delivery';
 import {
@@ -22,8 +22,7 @@ import {
  * Layout: `<dataDir>/topics/<topic>/meta.json` ({ partitions }), `<dataDir>/topics/<topic>/<p>.log` (JSON lines, one
  * record a line; its offset is its line number), `<dataDir>/groups/<group>/<topic>.json` (next offset per partition).
  * `publish` resolves after the appended lines were fsync'd (datasync), so an acknowledged record survives a crash.
- * Ownership: one data folder belongs to one process. `bus.lock` holds the owner's pid; a second opener is refused while
- * that process lives (a stale lock of a dead process is taken over). So consumers are woken by publish in-process and
+ * Ownership: one data folder belongs to one process (`bus.lock`, see `lockDataDir`). So consumers are woken by publish in-process and
  * by a short poll timer (a safety net only); no other process appends.
  * Memory: consumers read the log files in bounded batches (READ_CHUNK bytes); only counters and cursors stay in memory.
  */
@@ -33,13 +32,6 @@ export interface EmbeddedBusOptions {
   log: Logger;
   /** How often an idle consumer re-checks its partitions (ms). */
   pollIntervalMs?: number;
-}
-
-export class DataDirLockedError extends Error {
-  constructor(readonly dataDir: string, readonly pid: number) {
-    super(`bus data folder ${dataDir} is in use by process ${pid}`);
-    this.name = 'DataDirLockedError';
-  }
 }
 
 const READ_CHUNK = 64 * 1024;
@@ -88,32 +80,6 @@ async function readMeta(dir: string): Promise<{ partitions: number } | undefined
     return JSON.parse(await readFile(path.join(dir, 'meta.json'), 'utf8')) as { partitions: number };
   } catch {
     return undefined;
-  }
-}
-
-function acquireLock(dataDir: string): string {
-  const lockPath = path.join(dataDir, 'bus.lock');
-  for (;;) {
-    try {
-      const fd = openSync(lockPath, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return lockPath;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const pid = Number(readFileSync(lockPath, 'utf8'));
-      if (pid && isAlive(pid)) throw new DataDirLockedError(dataDir, pid);
-      unlinkSync(lockPath); // stale: its process is gone
-    }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -246,8 +212,7 @@ export interface EmbeddedBus extends EventBus {
 export function createEmbeddedBus(options: EmbeddedBusOptions): EmbeddedBus {
   const { dataDir, log } = options;
   const pollIntervalMs = options.pollIntervalMs ?? 200;
-  mkdirSync(dataDir, { recursive: true }); // synchronous so a locked folder is refused at once
-  const lockPath = acquireLock(dataDir);
+  const lock = lockDataDir(dataDir, 'bus.lock', 'bus data folder');
   const logs = new Map<string, PartitionLog>();
   // group -> "topic/partition" -> owning member id
   const owners = new Map<string, Map<string, string>>();
@@ -486,11 +451,7 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EmbeddedBus {
       if (closed) return;
       closed = true;
       await Promise.all([...subscriptions, ...openReaders].map((s) => s.stop()));
-      try {
-        unlinkSync(lockPath);
-      } catch {
-        // already gone
-      }
+      lock.release();
     },
   };
 }

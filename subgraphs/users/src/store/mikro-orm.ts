@@ -49,7 +49,7 @@ class HookedLogger extends DefaultLogger {
 export type SharedOrmOptions = Pick<Options, 'entities' | 'discovery' | 'metadataCache' | 'migrations' | 'logger' | 'loggerFactory'>;
 
 /**
- * Options every SQL driver shares (PostgreSQL here; CockroachDB and PGlite later): the entity schemas,
+ * Options every SQL driver shares (PostgreSQL here, PGlite in `./pglite.ts`; CockroachDB later): the entity schemas,
  * the migration classes listed explicitly, and no file-system discovery or metadata cache.
  */
 export function userStoreOrmOptions(hooks: OrmHooks = {}): SharedOrmOptions {
@@ -102,7 +102,13 @@ function toConversation(row: ConversationRow): Conversation {
 
 /** The UserRepository on any MikroORM SQL driver. */
 export class MikroOrmUserRepository implements UserRepository {
-  constructor(private readonly orm: AnyMikroORM<AbstractSqlDriver>) {}
+  private closing: Promise<void> | undefined;
+
+  /** `afterClose` releases what the adapter opened beside the ORM (PGlite's database and its folder lock). */
+  constructor(
+    private readonly orm: AnyMikroORM<AbstractSqlDriver>,
+    private readonly afterClose?: () => Promise<void>,
+  ) {}
 
   /** A fresh fork per operation: the identity map never carries entities from one request to the next. */
   private em(): SqlEntityManager {
@@ -302,7 +308,12 @@ export class MikroOrmUserRepository implements UserRepository {
     return result.ok ? [] : [`database: ${result.reason}`];
   }
 
-  async close(): Promise<void> {
-    await this.orm.close();
+  /** Closing twice closes once (the service and its owner may both call it). */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.orm.close();
+      await this.afterClose?.();
+    })();
+    return this.closing;
   }
 }
