@@ -108,13 +108,14 @@ test('200 messages in 8 conversations all reach READ: once each in history, in o
     }
   }
 
-  // The status topic: per message the router's DELIVERED and the connector's DELIVERED then READ, once each; per
-  // conversation one partition, and each source's events of one kind in send order.
-  await waitFor('three status events per message', () => ids.every((id) => statusesOf(id).length >= 3), 30_000, explain);
+  // The status topic: per message the router's SENT (stored) first, then its DELIVERED and the connector's DELIVERED
+  // then READ, once each; per conversation one partition, and each source's events of one kind in send order.
+  await waitFor('four status events per message', () => ids.every((id) => statusesOf(id).length >= 4), 30_000, explain);
   events.forEach((event) => {
     const observed = statusesOf(event.messageId);
     const source = SOURCE[channelOf(event)];
-    expect(observed.map((s) => `${s.source}:${s.status}`).sort()).toEqual(['router:DELIVERED', `${source}:DELIVERED`, `${source}:READ`].sort());
+    expect(observed.map((s) => `${s.source}:${s.status}`).sort()).toEqual(['router:SENT', 'router:DELIVERED', `${source}:DELIVERED`, `${source}:READ`].sort());
+    expect(`${observed[0]?.source}:${observed[0]?.status}`).toBe('router:SENT');
     expect(observed.filter((s) => s.source === source).map((s) => s.status)).toEqual(['DELIVERED', 'READ']);
   });
   for (const conversationId of conversations) {
@@ -122,6 +123,7 @@ test('200 messages in 8 conversations all reach READ: once each in history, in o
     expect(new Set(observed.map((s) => s.partition)).size).toBe(1);
     const sent = events.filter((e) => e.conversationId === conversationId);
     const inOrder = (source: string, status: string) => observed.filter((s) => s.source === source && s.status === status).map((s) => s.messageId);
+    expect(inOrder('router', 'SENT')).toEqual(sent.map((e) => e.messageId));
     expect(inOrder('router', 'DELIVERED')).toEqual(sent.map((e) => e.messageId));
     for (const channel of CHANNELS) {
       const ofChannel = sent.filter((e) => channelOf(e) === channel).map((e) => e.messageId);
@@ -138,7 +140,7 @@ test('forged, unsigned, stale and replayed webhooks are refused with their statu
   expect([channelOf(viaInstagram), channelOf(viaWhatsapp)]).toEqual(['INSTAGRAM', 'WHATSAPP']);
   await pipeline.publish([viaInstagram, viaWhatsapp]);
   const routed = [viaInstagram.messageId, viaWhatsapp.messageId];
-  await waitFor('both READ, with their status events', async () => (await pipeline.stored(routed)).every((m) => m?.status === 'READ') && routed.every((id) => statusesOf(id).length === 3), OUTCOME_MS, explain);
+  await waitFor('both READ, with their status events', async () => (await pipeline.stored(routed)).every((m) => m?.status === 'READ') && routed.every((id) => statusesOf(id).length === 4), OUTCOME_MS, explain);
   // And one the subgraph has stored but no worker has routed: SENT, so any status a webhook carried would show.
   const [pending] = pipeline.accepted([conversationId], 1) as [MessageAccepted];
   await pipeline.store.insert(messageFromAccepted(pending));

@@ -13,7 +13,7 @@ import {
 import { messageFromAccepted, type Message, type MessageStore } from '@chat4all/messages';
 import { chooseChannel, type RoutingTable } from './rules';
 
-/** Who observed DELIVERED, as written in status events. */
+/** Who observed SENT (stored) and DELIVERED (handed to its channel), as written in status events. */
 export const ROUTER_SOURCE = 'router';
 
 export interface RouterDependencies {
@@ -29,6 +29,11 @@ function outboundEvent(event: MessageAccepted, channel: Channel): MessageOutboun
   return { version: EVENT_VERSION, message, channel };
 }
 
+/** Status events are keyed by conversation, like every message event. */
+function publishStatus(bus: EventBus, status: MessageStatusChanged): Promise<void> {
+  return bus.publish(TOPICS.messagesStatus, [{ key: status.conversationId, value: encodeEvent(MessageStatusChanged, status) }]);
+}
+
 function deliveredAt(message: Message | null): Date | undefined {
   return message?.statusHistory.find((t) => t.status === 'DELIVERED')?.at;
 }
@@ -37,9 +42,11 @@ function deliveredAt(message: Message | null): Date | undefined {
  * Routes one accepted message. In this order, so that a crash at any point is repaired by the redelivery:
  * 1. store the message with its channel (an idempotent upsert: the same row the messages subgraph writes, plus the
  *    channel, which a later write without one never clears);
- * 2. hand it to its channel's outbound topic, keyed by conversation (order per conversation holds downstream);
- * 3. record DELIVERED (forward-only) and 4. emit the DELIVERED status event, with the time that was recorded.
- * The caller commits the record only after all four. A redelivered message that is already DELIVERED (or beyond) is
+ * 2. announce SENT on `messages.status` (at the message's creation time): the message is now stored, so a subscriber
+ *    that reads `messages.status` alone sees each message's events in one ordered stream, the first when it can be read;
+ * 3. hand it to its channel's outbound topic, keyed by conversation (order per conversation holds downstream);
+ * 4. record DELIVERED (forward-only) and 5. emit the DELIVERED status event, with the time that was recorded.
+ * The caller commits the record only after all five. A redelivered message that is already DELIVERED (or beyond) is
  * not handed to its channel again (its outbound event went out before DELIVERED was recorded); its status event is
  * emitted again, which consumers of status events ignore when they have it. The channel of a message stored with one
  * is kept, so a redelivery after a rule change goes where the first delivery went.
@@ -54,6 +61,7 @@ export function createRouteHandler(deps: RouterDependencies): (event: MessageAcc
     let at = deliveredAt(existing);
     if (existing === null || existing.status === 'SENT') {
       await deps.store.insert({ ...messageFromAccepted(event), channel });
+      await publishStatus(deps.bus, { version: EVENT_VERSION, messageId, conversationId, status: 'SENT', at: event.createdAt, channel, source: ROUTER_SOURCE });
       await deps.bus.publish(outboundTopic(channel), [{ key: conversationId, value: encodeEvent(MessageOutbound, outboundEvent(event, channel)) }]);
       const delivered = now();
       if (await deps.store.recordStatus(messageId, conversationId, 'DELIVERED', delivered)) {
@@ -69,7 +77,7 @@ export function createRouteHandler(deps: RouterDependencies): (event: MessageAcc
       return;
     }
     const status: MessageStatusChanged = { version: EVENT_VERSION, messageId, conversationId, status: 'DELIVERED', at: at.toISOString(), channel, source: ROUTER_SOURCE };
-    await deps.bus.publish(TOPICS.messagesStatus, [{ key: conversationId, value: encodeEvent(MessageStatusChanged, status) }]);
+    await publishStatus(deps.bus, status);
     log.info({ channel, deliveredAt: status.at, redelivered: existing !== null && existing.status !== 'SENT' }, 'message routed');
   };
 }

@@ -27,8 +27,8 @@ export interface RouterOverrides {
 
 /**
  * The router process for the bootstrap: two consumer groups over one store and one bus.
- * - `router` on `messages.accepted`: store, route to the channel's outbound topic, record and announce DELIVERED.
- * - `status-persister` on `messages.status`: apply every status event (DELIVERED, READ, FAILED) to the store.
+ * - `router` on `messages.accepted`: store, announce SENT, route to the channel's outbound topic, record and announce DELIVERED.
+ * - `status-persister` on `messages.status`: apply every status event (DELIVERED, READ, FAILED; SENT is a no-op) to the store.
  * Start refuses an unmigrated keyspace or missing topics. Shutdown (reverse order of registration): the HTTP server,
  * then each consumer finishes its in-flight record and commits, then the bus (producer) and the Cassandra pool close.
  */
