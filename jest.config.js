@@ -1,7 +1,7 @@
 // One jest run covers every workspace. Suites that need the real engines live in
 // `*.int.test.ts` files; `npm test` brings the engines up before running them.
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } } }] };
-const roots = ['<rootDir>/common', '<rootDir>/gateway', '<rootDir>/subgraphs', '<rootDir>/workers', '<rootDir>/connectors', '<rootDir>/infra', '<rootDir>/test'];
+const roots = ['<rootDir>/common', '<rootDir>/gateway', '<rootDir>/subgraphs', '<rootDir>/workers', '<rootDir>/connectors', '<rootDir>/infra', '<rootDir>/test', '<rootDir>/bench'];
 const shared = { transform, roots, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
 
 /** @type {import('jest').Config} */

@@ -44,8 +44,10 @@ export class ServiceProcess {
     readonly name: string,
     script: string,
     env: Record<string, string>,
+    /** Command-line arguments after the script (a CLI such as a third-party gateway's). */
+    args: readonly string[] = [],
   ) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', script], {
+    this.child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -28,6 +28,8 @@ export interface E2eStack {
   graphqlUrl: string;
   /** The secrets every service of this run shares (fresh per run). */
   secrets: { JWT_SECRET: string; IDENTITY_SIGNING_KEY: string };
+  /** Process id of each service (benchmarks sample their memory). */
+  pids: Record<ServiceName, number | undefined>;
   /** SIGTERM to every process (gateway first), then their exit codes (null: killed by a signal after the timeout). */
   stop(): Promise<Record<ServiceName, number | null>>;
 }
@@ -164,5 +166,6 @@ export async function startStack(): Promise<E2eStack> {
     await stop();
     throw new Error(failed.map((e) => e.message).join('\n\n'));
   }
-  return { origins, graphqlUrl: `${origins.gateway}/graphql`, secrets, stop };
+  const pids = Object.fromEntries(services.map((s) => [s.name, s.child.pid])) as Record<ServiceName, number | undefined>;
+  return { origins, graphqlUrl: `${origins.gateway}/graphql`, secrets, pids, stop };
 }

@@ -1,0 +1,213 @@
+import path from 'node:path';
+import { REPO_ROOT } from '../../../common/test/support/processes';
+import { describeMachine } from '../machine';
+import { runLoadProcess } from '../load/process';
+import type { HttpLoadResult, HttpLoadSpec, LoadAuth } from '../load/spec';
+import { atLeast, atMost, ratio, round, type BenchResult } from '../results';
+import { createConversations, insertMessages, registerUsers, runTag, saveFileRecords, type SeedUser } from '../seed';
+import { sized, type BenchSize } from '../size';
+import { startBenchStack, type BenchStack } from '../stack';
+import { graphql, bearer } from '../graphql';
+import { startHive, startPlainApollo, stackSupergraph, type ReferenceGateway } from './references';
+import { signIdentity } from '@chat4all/common';
+
+/**
+ * Issue 7, item 2: one federated query (a history page of 50 messages with senders and attachments: users →
+ * messages → users + files) through (a) our gateway, (b) plain @apollo/gateway, (c) Hive Gateway, all on the same
+ * supergraph and subgraph processes, and (d) the messages subgraph alone answering the fetch a gateway sends it (the
+ * ceiling). Every request asks for another conversation, so no gateway can answer from a merged in-flight request.
+ */
+
+const PAGE = 50;
+
+export const HISTORY_QUERY = `query History($id: ID!) {
+  conversation(id: $id) {
+    id title
+    messages(first: ${PAGE}) {
+      edges { cursor node { id content status createdAt sender { id displayName } attachment { id filename url } } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}`;
+
+/** What a gateway's query plan asks of the messages subgraph for HISTORY_QUERY: the page with key stubs. */
+export const CEILING_QUERY = `query ($representations: [_Any!]!) {
+  _entities(representations: $representations) {
+    ... on Conversation {
+      messages(first: ${PAGE}) {
+        edges { cursor node { id content status createdAt sender { __typename id } attachment { __typename id } } }
+        pageInfo { hasNextPage endCursor }
+      }
+    }
+  }
+}`;
+
+interface Settings {
+  conversations: number;
+  /** Other members: conversation i has partners i and i+1 (mod this), so sender batches differ between neighbours. */
+  partners: number;
+  /** Every n-th message of a page carries an attachment. */
+  attachmentEvery: number;
+  connections: number;
+  warmupSeconds: number;
+  durationSeconds: number;
+}
+
+const SETTINGS: Record<BenchSize, Settings> = {
+  smoke: { conversations: 6, partners: 3, attachmentEvery: 10, connections: 4, warmupSeconds: 1, durationSeconds: 2 },
+  full: { conversations: 200, partners: 40, attachmentEvery: 10, connections: 16, warmupSeconds: 5, durationSeconds: 20 },
+};
+
+interface Seeded {
+  reader: SeedUser;
+  conversationIds: string[];
+}
+
+async function seed(stack: BenchStack, s: Settings): Promise<Seeded> {
+  const tag = runTag();
+  const [reader, ...partners] = await registerUsers(stack.graphqlUrl, [`gw-${tag}-reader`, ...Array.from({ length: s.partners }, (_, i) => `gw-${tag}-p${i}`)]);
+  const memberSets = Array.from({ length: s.conversations }, (_, i) => [partners[i % s.partners]!.id, partners[(i + 1) % s.partners]!.id]);
+  const conversationIds = await createConversations(stack.graphqlUrl, reader!, memberSets);
+  const filesPerPage = Math.ceil(PAGE / s.attachmentEvery);
+  const fileIds = await saveFileRecords(stack, reader!.id, s.conversations * filesPerPage);
+  await insertMessages(
+    stack,
+    conversationIds.map((conversationId, c) => ({
+      conversationId,
+      count: PAGE,
+      senderIds: [reader!.id, ...memberSets[c]!],
+      fileOf: (i) => (i % s.attachmentEvery === 0 ? fileIds[c * filesPerPage + i / s.attachmentEvery] : undefined),
+    })),
+  );
+  return { reader: reader!, conversationIds };
+}
+
+interface Target {
+  name: string;
+  url: string;
+  auth: LoadAuth;
+  bodies: string[];
+  expectInBody: string;
+}
+
+/** The page minus presigned URLs (they carry the signing time), for comparing what each gateway answered. */
+function comparable(data: unknown): string {
+  return JSON.stringify(data, (key, value: unknown) => (key === 'url' ? typeof value : value));
+}
+
+type HistoryData = {
+  conversation: { messages: { edges: { node: { sender: { displayName: string } | null; attachment: { filename: string } | null } }[] } } | null;
+};
+
+/** One request through each gateway before any load: every one must answer the full page, and all the same. */
+async function checkAnswers(gateways: { name: string; url: string; headers: Record<string, string> }[], conversationId: string): Promise<void> {
+  let first: string | undefined;
+  for (const gateway of gateways) {
+    const data = await graphql<HistoryData>(gateway.url, HISTORY_QUERY, { id: conversationId }, gateway.headers);
+    const edges = data.conversation?.messages.edges ?? [];
+    const attachments = edges.filter((e) => e.node.attachment?.filename).length;
+    if (edges.length !== PAGE || edges.some((e) => !e.node.sender?.displayName) || attachments === 0) {
+      throw new Error(`${gateway.name} answered an incomplete page: ${JSON.stringify(data).slice(0, 400)}`);
+    }
+    const shape = comparable(data);
+    if (first !== undefined && shape !== first) throw new Error(`${gateway.name} answered differently from ${gateways[0]!.name}`);
+    first = shape;
+  }
+}
+
+export async function runGatewayBench(size: BenchSize): Promise<BenchResult> {
+  const s = sized(size, SETTINGS);
+  const startedAt = new Date();
+  const machine = describeMachine();
+  const stack = await startBenchStack();
+  const references: ReferenceGateway[] = [];
+  try {
+    const seeded = await seed(stack, s);
+    const supergraph = stackSupergraph(stack);
+    const plain = await startPlainApollo(supergraph);
+    references.push(plain);
+    const hive = await startHive(supergraph);
+    references.push(hive);
+
+    const identity: LoadAuth = { kind: 'identity', userId: seeded.reader.id, username: seeded.reader.username, key: stack.secrets.IDENTITY_SIGNING_KEY };
+    const signed = () => signIdentity({ userId: seeded.reader.id, username: seeded.reader.username }, stack.secrets.IDENTITY_SIGNING_KEY);
+    await checkAnswers(
+      [
+        { name: 'ours', url: stack.graphqlUrl, headers: bearer(seeded.reader.token) },
+        { name: 'plain Apollo Gateway', url: plain.graphqlUrl, headers: signed() },
+        { name: 'Hive Gateway', url: hive.graphqlUrl, headers: signed() },
+      ],
+      seeded.conversationIds[0]!,
+    );
+
+    const historyBodies = seeded.conversationIds.map((id) => JSON.stringify({ query: HISTORY_QUERY, variables: { id } }));
+    const ceilingBodies = seeded.conversationIds.map((id) =>
+      JSON.stringify({ query: CEILING_QUERY, variables: { representations: [{ __typename: 'Conversation', id }] } }),
+    );
+    const targets: Target[] = [
+      { name: 'ours', url: stack.graphqlUrl, auth: { kind: 'bearer', token: seeded.reader.token }, bodies: historyBodies, expectInBody: 'displayName' },
+      { name: 'plain', url: plain.graphqlUrl, auth: identity, bodies: historyBodies, expectInBody: 'displayName' },
+      { name: 'hive', url: hive.graphqlUrl, auth: identity, bodies: historyBodies, expectInBody: 'displayName' },
+      { name: 'ceiling', url: `${stack.origins.messages}/graphql`, auth: identity, bodies: ceilingBodies, expectInBody: '"edges"' },
+    ];
+    const measured: Record<string, HttpLoadResult> = {};
+    for (const target of targets) {
+      const spec: HttpLoadSpec = {
+        url: target.url,
+        bodies: target.bodies,
+        auth: target.auth,
+        connections: s.connections,
+        warmupSeconds: s.warmupSeconds,
+        durationSeconds: s.durationSeconds,
+        expectInBody: target.expectInBody,
+      };
+      const timeoutMs = (s.warmupSeconds + s.durationSeconds) * 1000 + 60_000;
+      measured[target.name] = await runLoadProcess<HttpLoadSpec, HttpLoadResult>(path.join(REPO_ROOT, 'bench/src/load/http-load.ts'), spec, timeoutMs);
+    }
+    const m = measured as Record<'ours' | 'plain' | 'hive' | 'ceiling', HttpLoadResult>;
+    const ratios = {
+      'ours/hive rps': ratio(m.ours.rps, m.hive.rps),
+      'ours/plain rps': ratio(m.ours.rps, m.plain.rps),
+      'plain/hive rps': ratio(m.plain.rps, m.hive.rps),
+      'ours/ceiling rps': ratio(m.ours.rps, m.ceiling.rps),
+      'plain/ceiling rps': ratio(m.plain.rps, m.ceiling.rps),
+      'hive/ceiling rps': ratio(m.hive.rps, m.ceiling.rps),
+      'ours/plain p99': ratio(m.ours.latencyMs.p99, m.plain.latencyMs.p99),
+    };
+    const label: Record<string, string> = {
+      ours: '(a) our gateway (auth, signing, limits)',
+      plain: '(b) plain @apollo/gateway',
+      hive: '(c) Hive Gateway 2.15.1',
+      ceiling: '(d) messages subgraph alone (ceiling)',
+    };
+    return {
+      benchmark: 'gateway',
+      size,
+      startedAt: startedAt.toISOString(),
+      durationSeconds: round((Date.now() - startedAt.getTime()) / 1000, 1),
+      machine,
+      parameters: { ...s, pageSize: PAGE, query: HISTORY_QUERY, ceilingQuery: CEILING_QUERY },
+      measurements: measured,
+      ratios,
+      targets: [
+        atLeast('our RPS / Hive Gateway RPS', ratios['ours/hive rps'], 1.5),
+        atLeast('our RPS / subgraph ceiling RPS', ratios['ours/ceiling rps'], 0.5),
+        atMost('our p99 / plain Apollo Gateway p99', ratios['ours/plain p99'], 1),
+      ],
+      table: {
+        columns: ['target', 'RPS', 'p50 ms', 'p90 ms', 'p99 ms', 'requests', 'errors + non-2xx + bad answers'],
+        rows: targets.map(({ name }) => {
+          const r = m[name as keyof typeof m];
+          return [label[name]!, round(r.rps, 1), r.latencyMs.p50, r.latencyMs.p90, r.latencyMs.p99, r.requests, r.errors + r.non2xx + r.badAnswers];
+        }),
+      },
+      notes: [
+        `${s.conversations} conversations of ${PAGE} messages (3 senders each, an attachment on every ${s.attachmentEvery}th message), requests cycle through them; ${s.connections} connections from a separate autocannon process, ${s.warmupSeconds} s warm-up, ${s.durationSeconds} s measured per target.`,
+        'Every subgraph and engine runs on the same machine as the gateway under test, so each number includes their cost.',
+      ],
+    };
+  } finally {
+    for (const reference of references) await reference.process.stop();
+    await stack.stop();
+  }
+}

@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import autocannon from 'autocannon';
+import { signIdentity } from '@chat4all/common';
+import type { HttpLoadResult, HttpLoadSpec, LoadAuth } from './spec';
+
+/**
+ * The load generator, run as its own process (`node --import tsx http-load.ts <spec.json>`) so its CPU is not the
+ * server's: autocannon with `connections` keep-alive connections, a warm-up run, then the measured run. Prints one
+ * JSON line (HttpLoadResult) on stdout.
+ */
+
+const RESIGN_MS = 5_000;
+
+function authHeaders(auth: LoadAuth): () => Record<string, string> {
+  if (auth.kind === 'none') return () => ({});
+  if (auth.kind === 'bearer') {
+    const headers = { authorization: `Bearer ${auth.token}` };
+    return () => headers;
+  }
+  let signedAt = 0;
+  let headers: Record<string, string> = {};
+  return () => {
+    const now = Date.now();
+    if (now - signedAt > RESIGN_MS) {
+      headers = signIdentity({ userId: auth.userId, username: auth.username }, auth.key, now);
+      signedAt = now;
+    }
+    return headers;
+  };
+}
+
+async function run(spec: HttpLoadSpec, durationSeconds: number): Promise<HttpLoadResult> {
+  const headersNow = authHeaders(spec.auth);
+  let next = 0;
+  let badAnswers = 0;
+  let firstBadAnswer: string | undefined;
+  const result = await autocannon({
+    url: spec.url,
+    connections: spec.connections,
+    duration: durationSeconds,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) => {
+          const body = spec.bodies[next++ % spec.bodies.length];
+          return { ...request, body, headers: { 'content-type': 'application/json', ...headersNow() } };
+        },
+        onResponse: (status, body) => {
+          if (status < 200 || status >= 300) return;
+          if (body.includes('"errors"') || !body.includes(spec.expectInBody)) {
+            badAnswers++;
+            firstBadAnswer ??= body.slice(0, 500);
+          }
+        },
+      },
+    ],
+  });
+  const seconds = result.duration;
+  return {
+    requests: result.requests.total,
+    durationSeconds: seconds,
+    rps: seconds > 0 ? result.requests.total / seconds : 0,
+    latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max, mean: result.latency.mean },
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    badAnswers,
+    ...(firstBadAnswer === undefined ? {} : { firstBadAnswer }),
+  };
+}
+
+async function main(): Promise<void> {
+  const file = process.argv[2];
+  if (!file) throw new Error('usage: http-load.ts <spec.json>');
+  const spec = JSON.parse(readFileSync(file, 'utf8')) as HttpLoadSpec;
+  if (spec.warmupSeconds > 0) await run(spec, spec.warmupSeconds);
+  const measured = await run(spec, spec.durationSeconds);
+  process.stdout.write(`${JSON.stringify(measured)}\n`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,61 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from '../../common/test/support/processes';
+import type { BenchResult } from '../src/results';
+
+/**
+ * Every benchmark at its smoke size, run as `npm run bench` runs it (its own process on the fixed e2e ports, so under
+ * `flock /work/e2e.lock` when others share the machine). Nothing here is timed: it proves each benchmark runs end to
+ * end and writes a result with the fields the summary needs and no failed request. Smoke numbers mean nothing.
+ */
+
+const run = promisify(execFile);
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'chat4all-bench-smoke-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function smoke(name: string): Promise<BenchResult> {
+  await run(process.execPath, ['--import', 'tsx', 'bench/src/run.ts', name], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, BENCH_SIZE: 'smoke', BENCH_RESULTS_DIR: dir },
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const result = JSON.parse(readFileSync(path.join(dir, `${name}.json`), 'utf8')) as BenchResult;
+  expect(result.benchmark).toBe(name);
+  expect(result.size).toBe('smoke');
+  expect(result.machine.cpus).toBeGreaterThan(0);
+  expect(result.table.rows.length).toBeGreaterThan(0);
+  for (const row of result.table.rows) expect(row).toHaveLength(result.table.columns.length);
+  expect(Object.keys(result.ratios).length).toBeGreaterThan(0);
+  for (const value of Object.values(result.ratios)) expect(Number.isFinite(value) && value > 0).toBe(true);
+  expect(readFileSync(path.join(dir, 'summary.md'), 'utf8')).toContain(`## ${name} (smoke`);
+  return result;
+}
+
+interface HttpMeasurement {
+  requests: number;
+  rps: number;
+  latencyMs: { p50: number; p99: number };
+  errors: number;
+  non2xx: number;
+  badAnswers: number;
+}
+
+test('gateway: all four targets answer the full page under load, with ratios to Hive Gateway and the ceiling', async () => {
+  const result = await smoke('gateway');
+  const measured = result.measurements as Record<string, HttpMeasurement>;
+  expect(Object.keys(measured).sort()).toEqual(['ceiling', 'hive', 'ours', 'plain']);
+  for (const m of Object.values(measured)) {
+    expect(m.requests).toBeGreaterThan(0);
+    expect(m.rps).toBeGreaterThan(0);
+    expect(m.latencyMs.p99).toBeGreaterThanOrEqual(m.latencyMs.p50);
+    expect({ errors: m.errors, non2xx: m.non2xx, badAnswers: m.badAnswers }).toEqual({ errors: 0, non2xx: 0, badAnswers: 0 });
+  }
+  expect(Object.keys(result.ratios)).toEqual(expect.arrayContaining(['ours/hive rps', 'ours/ceiling rps', 'ours/plain p99']));
+}, 300_000);
