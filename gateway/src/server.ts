@@ -15,6 +15,7 @@ import {
   type UpgradeListener,
 } from '@chat4all/common';
 import { buildSchema, printSchema, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { Counter, type Registry } from 'prom-client';
 import { configSchema, graphqlToggles, type Config } from './config';
 import { createGatewayHandler } from './http/handler';
 import type { Login } from './http/token';
@@ -23,7 +24,8 @@ import { LimitedApolloServer } from './limits/request-limits';
 import { createSubgraphAgent, createUndiciFetcher } from './subgraphs/fetcher';
 import { supergraphSource, subgraphUrls } from './supergraph/load';
 import { UploadingDataSource } from './uploads/data-source';
-import { createSubscriptionServer, FanOut, startKafkaFeed, type KafkaFeed, type RunQuery } from './subscriptions';
+import { createSubscriptionServer, EventResolver, FanOut, startKafkaFeed, SubscriptionPlanner, type KafkaFeed, type ResolutionMetrics } from './subscriptions';
+import type { ServiceMap } from '@apollo/gateway';
 
 export interface Gateway {
   handler: RequestHandler;
@@ -71,8 +73,25 @@ function productionErrorFormatter(log: Logger) {
   };
 }
 
+/** What resolving subscription events costs, on /metrics: subgraph requests and (event, selection) resolutions. */
+function resolutionMetrics(metrics: Registry): ResolutionMetrics {
+  const fetches = new Counter({
+    name: 'chat4all_subscription_subgraph_fetches_total',
+    help: 'Subgraph requests made to resolve subscription events (shared by every subscriber holding the same selection)',
+    labelNames: ['subgraph'],
+    registers: [metrics],
+  });
+  const resolutions = new Counter({
+    name: 'chat4all_subscription_resolutions_total',
+    help: 'Subscription events resolved, once per distinct selection however many subscribers receive them',
+    labelNames: ['outcome'],
+    registers: [metrics],
+  });
+  return { subgraphFetch: (subgraph) => fetches.inc({ subgraph }), resolution: (outcome) => resolutions.inc({ outcome }) };
+}
+
 /** Builds the gateway from its config: supergraph, subgraph pools, limits, auth, `/graphql` and `/token`. */
-export async function createGateway(config: Config, log: Logger): Promise<Gateway> {
+export async function createGateway(config: Config, log: Logger, metrics?: Registry): Promise<Gateway> {
   const supergraph = await supergraphSource(config);
   const agent = createSubgraphAgent({
     connections: config.SUBGRAPH_CONNECTIONS,
@@ -85,6 +104,17 @@ export async function createGateway(config: Config, log: Logger): Promise<Gatewa
   }
   const urls = subgraphUrls(config);
   const apolloLog = log.child({ component: 'apollo' });
+  // Every subgraph gets the signed identity and the keep-alive pool; a fetch that carries an
+  // Upload is re-sent as a streamed multipart request (only `files` takes one today).
+  const buildService = (name: string, url: string | undefined) =>
+    new UploadingDataSource({
+      url: urls[name] ?? url ?? '',
+      fetcher,
+      dispatcher: agent,
+      identityKey: config.IDENTITY_SIGNING_KEY,
+      maxFileBytes: config.MAX_UPLOAD_BYTES,
+      timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+    });
 
   const gateway = new ApolloGateway({
     ...supergraph,
@@ -94,23 +124,22 @@ export async function createGateway(config: Config, log: Logger): Promise<Gatewa
       warn: (message: unknown) => apolloLog.warn(String(message)),
       error: (message: unknown) => apolloLog.error(String(message)),
     },
-    // Every subgraph gets the signed identity and the keep-alive pool; a fetch that carries an
-    // Upload is re-sent as a streamed multipart request (only `files` takes one today).
-    buildService: ({ name, url }) =>
-      new UploadingDataSource({
-        url: urls[name] ?? url ?? '',
-        fetcher,
-        dispatcher: agent,
-        identityKey: config.IDENTITY_SIGNING_KEY,
-        maxFileBytes: config.MAX_UPLOAD_BYTES,
-        timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
-      }),
+    buildService: ({ name, url }) => buildService(name, url),
   });
 
   // The API schema the gateway serves, for validating subscriptions (graphql-ws executes them, not Apollo).
   // Rebuilt from its SDL: the gateway's own schema object carries resolvers of its own, which would shadow ours.
   let apiSchema: GraphQLSchema | undefined;
-  gateway.onSchemaLoadOrUpdate(({ apiSchema: schema }) => (apiSchema = buildSchema(printSchema(schema))));
+  // Subscription events are resolved on the query planner's output with data sources like the gateway's own.
+  let planner: SubscriptionPlanner | undefined;
+  let services: ServiceMap = Object.create(null) as ServiceMap;
+  gateway.onSchemaLoadOrUpdate(({ apiSchema: schema, coreSupergraphSdl }) => {
+    apiSchema = buildSchema(printSchema(schema));
+    planner = new SubscriptionPlanner(coreSupergraphSdl);
+    const next = Object.create(null) as ServiceMap;
+    for (const { name, url } of planner.subgraphs) next[name] = services[name] ?? buildService(name, url);
+    services = next;
+  });
 
   const toggles = graphqlToggles(config);
   const server = new LimitedApolloServer(
@@ -181,12 +210,15 @@ export async function createGateway(config: Config, log: Logger): Promise<Gatewa
     membership,
     bufferSize: config.SUBSCRIPTION_BUFFER,
     log: log.child({ component: 'subscriptions' }),
-    // Each event's message goes through the same executor as HTTP queries, as the subscriber.
-    runQuery: async ({ query, variables }, caller) => {
-      const response = await server.executeOperation({ query, variables }, { contextValue: { identity: caller } });
-      if (response.body.kind !== 'single') throw new Error('unexpected incremental response');
-      return response.body.singleResult as Awaited<ReturnType<RunQuery>>;
-    },
+    events: new EventResolver({
+      planner: () => {
+        if (!planner) throw new Error('the supergraph is not loaded');
+        return planner;
+      },
+      services: () => services,
+      log: log.child({ component: 'subscriptions' }),
+      ...(metrics && { metrics: resolutionMetrics(metrics) }),
+    }),
   });
 
   return {
@@ -209,8 +241,8 @@ export async function createGateway(config: Config, log: Logger): Promise<Gatewa
 export const gatewayService: ServiceDefinition<typeof configSchema> = {
   name: 'gateway',
   configSchema,
-  async start({ config, log, onShutdown, addReadinessCheck }) {
-    const gateway = await createGateway(config, log);
+  async start({ config, log, metrics, onShutdown, addReadinessCheck }) {
+    const gateway = await createGateway(config, log, metrics);
     onShutdown('gateway', () => gateway.stop());
     // Composition happened before start returned; the check reports a server that has been stopped.
     addReadinessCheck('supergraph', async () => (gateway.server.assertStarted('readyz'), []));

@@ -1,19 +1,26 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AuthError, createLogger } from '@chat4all/common';
+import { readFileSync } from 'node:fs';
+import type { GraphQLDataSource } from '@apollo/gateway';
 import { buildSchema } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { encodeCursor } from '../src/subscriptions/cursor';
 import { FanOut, type LiveEvent } from '../src/subscriptions/fanout';
+import { SubscriptionPlanner } from '../src/subscriptions/plan';
+import { EventResolver } from '../src/subscriptions/resolve';
 import { createSubscriptionServer, type SubscriptionServer } from '../src/subscriptions/ws';
 import { apiSchemaSdl } from '../src/supergraph/api-schema';
+import { defaultSupergraphPath } from '../src/supergraph/load';
 
 /**
  * The graphql-ws server on a real HTTP server with a real graphql-ws client, fed by an in-process fan-out instead of
- * Kafka, with a query runner the test controls: the buffer bound and the per-event membership check, deterministically.
+ * Kafka, with a messages subgraph the test controls: the buffer bound and the per-event membership check, deterministically.
  */
 const SUBSCRIPTION = 'subscription ($c: ID!) { messageStatusChanged(conversationId: $c) { previousStatus cursor message { id status } } }';
+// Needs the messages subgraph (content is not in the event): resolving it can be held up by the test.
+const WITH_CONTENT = 'subscription ($c: ID!) { messageStatusChanged(conversationId: $c) { message { id content } } }';
 
 function event(conversationId: string, n: number): LiveEvent {
   return { kind: 'status', conversationId, messageId: `m${n}`, status: 'DELIVERED', previousStatus: 'SENT', cursor: encodeCursor({ topic: 'messages.status', partition: 0, offset: String(n) }) };
@@ -28,6 +35,12 @@ describe('graphql-ws server (in process)', () => {
   let release: () => void = () => undefined;
   let blockQueries = false;
   const clients: Client[] = [];
+  const messages: GraphQLDataSource = {
+    process: async () => {
+      if (blockQueries) await new Promise<void>((resolve) => (release = resolve));
+      return { data: { m0: { content: 'stored' } } };
+    },
+  };
 
   beforeAll(async () => {
     subscriptions = createSubscriptionServer({
@@ -47,11 +60,14 @@ describe('graphql-ws server (in process)', () => {
       bufferSize: 3,
       limits: { maxDepth: 4, maxAliases: 2, maxCost: 1_000, maxTokens: 200 },
       log: createLogger('test', 'silent'),
-      runQuery: async ({ variables }) => {
-        if (blockQueries) await new Promise<void>((resolve) => (release = resolve));
-        // The stored status is SENT; the event's own status must win.
-        return { data: { message: { id: variables.chat4allEventMessageId, status: 'SENT' } } };
-      },
+      events: new EventResolver({
+        planner: (() => {
+          const planner = new SubscriptionPlanner(readFileSync(defaultSupergraphPath, 'utf8'));
+          return () => planner;
+        })(),
+        services: () => ({ messages }),
+        log: createLogger('test', 'silent'),
+      }),
     });
     server = http.createServer((_req, res) => res.writeHead(404).end());
     server.on('upgrade', (req, socket, head) => subscriptions.upgrade(req, socket, head));
@@ -66,7 +82,7 @@ describe('graphql-ws server (in process)', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  function subscribe(conversationId: string) {
+  function subscribe(conversationId: string, query = SUBSCRIPTION) {
     let closedWith: (code: number | undefined) => void = () => undefined;
     const closed = new Promise<number | undefined>((resolve) => (closedWith = resolve));
     const client = createClient({
@@ -79,7 +95,7 @@ describe('graphql-ws server (in process)', () => {
     clients.push(client);
     const data: unknown[] = [];
     const errors: unknown[] = [];
-    client.subscribe({ query: SUBSCRIPTION, variables: { c: conversationId } }, { next: (r) => (r.errors ? errors.push(...r.errors) : data.push(r.data)), error: (e) => errors.push(e), complete: () => undefined });
+    client.subscribe({ query, variables: { c: conversationId } }, { next: (r) => (r.errors ? errors.push(...r.errors) : data.push(r.data)), error: (e) => errors.push(e), complete: () => undefined });
     return { data, errors, closed, client };
   }
 
@@ -98,7 +114,7 @@ describe('graphql-ws server (in process)', () => {
   });
 
   it('closes a subscriber that falls more than SUBSCRIPTION_BUFFER events behind with 4429', async () => {
-    const slow = subscribe('c-member');
+    const slow = subscribe('c-member', WITH_CONTENT);
     await settle(200);
     blockQueries = true;
     // The first event is taken out of the queue and stays in execution (blocked); three more fill the queue; the fifth overflows.

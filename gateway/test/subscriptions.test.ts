@@ -1,8 +1,6 @@
-import { buildSchema, execute, parse, validate, type GraphQLResolveInfo } from 'graphql';
 import { decodeCursor, encodeCursor } from '../src/subscriptions/cursor';
 import { FanOut, type LiveEvent } from '../src/subscriptions/fanout';
 import { BoundedQueue } from '../src/subscriptions/queue';
-import { EVENT_MESSAGE_ID_VARIABLE, messageQuery } from '../src/subscriptions/selection';
 
 const event = (conversationId: string, messageId = 'm1'): LiveEvent => ({
   kind: 'status',
@@ -76,47 +74,5 @@ describe('FanOut', () => {
     fanOut.publish(event('c1'));
     expect(a).toHaveLength(1);
     expect(fanOut.listenerCount).toBe(2);
-  });
-});
-
-describe('messageQuery', () => {
-  it('keeps aliases, the fragments used (transitively) and only the variables used', () => {
-    // Run as a query over a Query type that mirrors the subscription root, so graphql-js builds the info.
-    const mirrored = buildSchema(`
-      type User { id: ID! displayName(upper: Boolean): String }
-      type Message { id: ID! status: String! sender: User! }
-      type MessageEvent { message: Message! cursor: String! }
-      type Query { messageStatusChanged(conversationId: ID!): MessageEvent! message(id: ID!): Message }
-    `);
-    let info: GraphQLResolveInfo | undefined;
-    const result = execute({
-      schema: mirrored,
-      document: parse(`
-        query Live($conversationId: ID!, $upper: Boolean, $unused: String) {
-          messageStatusChanged(conversationId: $conversationId) { cursor message { st: status ...Sender } }
-        }
-        fragment Sender on Message { sender { ...Who } }
-        fragment Who on User { id displayName(upper: $upper) }
-        fragment Unused on User { id }
-      `),
-      variableValues: { conversationId: 'c1', upper: true, unused: "x" },
-      rootValue: {},
-      fieldResolver: (_s, _a, _c, i) => {
-        if (i.fieldName === 'message') info = i;
-        return i.fieldName === 'cursor' ? 'c' : i.fieldName === 'message' ? null : {};
-      },
-    });
-    expect(result).toMatchObject({ data: null }); // message resolved to null above; only its info matters
-    const query = messageQuery(info!, 'm-42');
-    const parsed = parse(query.query);
-    expect(parsed.definitions.map((d) => ('name' in d ? d.name?.value : undefined))).toEqual(['SubscriptionEventMessage', 'Sender', 'Who']);
-    expect(query.query).toContain('st: status');
-    expect(query.query).toContain(`message(id: $${EVENT_MESSAGE_ID_VARIABLE})`);
-    expect(query.query).toContain('$upper: Boolean');
-    expect(query.query).not.toContain('$conversationId');
-    expect(query.query).not.toContain('$unused');
-    expect(query.variables).toEqual({ upper: true, [EVENT_MESSAGE_ID_VARIABLE]: 'm-42' });
-    // The query the gateway's executor will run is valid against the same schema.
-    expect(validate(mirrored, parsed)).toEqual([]);
   });
 });

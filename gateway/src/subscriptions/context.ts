@@ -1,10 +1,7 @@
 import type { Logger, Membership } from '@chat4all/common';
 import type { Caller } from '../auth';
 import type { FanOut } from './fanout';
-import type { MessageQuery } from './selection';
-
-/** Runs a query through the gateway's own executor (supergraph, signed identity), as HTTP requests do. */
-export type RunQuery = (query: MessageQuery, caller: Caller) => Promise<{ data?: Record<string, unknown> | null; errors?: readonly { message: string; extensions?: Record<string, unknown> }[] }>;
+import type { EventResolver } from './resolve';
 
 /** What every subscription's resolvers see. */
 export interface SubscriptionContext {
@@ -16,7 +13,8 @@ export interface SubscriptionContext {
 export interface SubscriptionDeps {
   fanOut: FanOut;
   membership: Pick<Membership, 'isMember'>;
-  runQuery: RunQuery;
+  /** Plans subscribers' operations and resolves each event once per distinct selection (resolve.ts). */
+  events: Pick<EventResolver, 'select' | 'resolve'>;
   /** Most events waiting for one subscriber; beyond it the socket closes with 4429. */
   bufferSize: number;
   log: Logger;

@@ -1,53 +1,212 @@
-import { ErrorCode } from '@chat4all/common';
-import { GraphQLError, type GraphQLFieldResolver, type GraphQLResolveInfo } from 'graphql';
+import { executeQueryPlan, type GraphQLDataSource, type GraphQLDataSourceProcessOptions, type ServiceMap } from '@apollo/gateway';
+import { ErrorCode, TtlLru, type Logger } from '@chat4all/common';
+import { createSourceEventStream, GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLFieldResolver } from 'graphql';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Caller } from '../auth';
+import type { GatewayContext } from '../context';
 import type { SubscriptionContext, SubscriptionDeps } from './context';
 import type { LiveEvent } from './fanout';
-import { messageQuery } from './selection';
+import type { EventPlan, SubscriptionPlanner } from './plan';
+import type { FetchedEntities } from './selection';
 
-/** The event a fetched message belongs to: fields the event carries (its status) come from it, not from the store. */
-const EVENT = Symbol('chat4all.event');
-type FetchedMessage = Record<string | symbol, unknown> & { [EVENT]?: LiveEvent };
+/** One subscriber's operation, planned: subscribers with the same `key` get the same result for an event. */
+export interface EventSelection {
+  plan: EventPlan;
+  /** Plan key + the values of the variables the result depends on. */
+  key: string;
+  variables: Record<string, unknown>;
+}
 
-// The messages subgraph publishes an accepted message before it stores its copy: the first look may miss it.
+type RequestContext = Parameters<typeof executeQueryPlan>[2];
+type SubgraphResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
+
+/** Counts what resolving events costs (the gateway's /metrics; tests count too). */
+export interface ResolutionMetrics {
+  /** One request to a subgraph made to resolve an event. */
+  subgraphFetch(subgraph: string): void;
+  /** One event resolved for one distinct selection (however many subscribers receive it). */
+  resolution(outcome: 'ok' | 'error'): void;
+}
+
+export interface EventResolverOptions {
+  /** The planner of the current supergraph. */
+  planner: () => SubscriptionPlanner;
+  /** The gateway's subgraph data sources by name (signed identity, keep-alive pools), as HTTP queries use them. */
+  services: () => ServiceMap;
+  log: Logger;
+  metrics?: ResolutionMetrics;
+  /** How long a resolved event stays shared for subscribers still catching up to it. */
+  shareTtlMs?: number;
+  /** Most (event, selection) results shared at once. */
+  maxShared?: number;
+}
+
+export const DEFAULT_SHARE = { ttlMs: 5_000, maxEntries: 5_000 };
+
+// Until every event comes from messages.status (published after the message is stored), an accepted message's event
+// may arrive before its row: the entity fetch may find nothing the first times.
 const NOT_YET_STORED_RETRIES = [50, 100, 200, 400, 800];
 
-async function fetchMessage(deps: SubscriptionDeps, event: LiveEvent, info: GraphQLResolveInfo, caller: Caller): Promise<FetchedMessage> {
-  const query = messageQuery(info, event.messageId);
-  for (let attempt = 0; ; attempt++) {
-    const { data, errors } = await deps.runQuery(query, caller);
-    const message = data?.message;
-    if (message && typeof message === 'object') return { ...(message as Record<string, unknown>), [EVENT]: event };
-    const first = errors?.[0];
-    const retry = NOT_YET_STORED_RETRIES[attempt];
-    if (first?.extensions?.code === ErrorCode.NOT_FOUND && retry !== undefined) {
-      await sleep(retry);
-      continue;
+/** A resolution failure as the subscriber sees it: our services' codes pass, anything else is INTERNAL_SERVER_ERROR. */
+function subscriberError(error: unknown): GraphQLError {
+  const known = new Set<unknown>(Object.values(ErrorCode));
+  if (error instanceof GraphQLError && known.has(error.extensions.code)) return error;
+  const original = error instanceof GraphQLError ? error : undefined;
+  return new GraphQLError("this event's fields could not be resolved", {
+    ...(original?.path && { path: original.path }),
+    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+  });
+}
+
+/**
+ * Answers the plan's primary fetch (the subscription root field on the messages subgraph) from the event: the
+ * fields the event carries are copied from it, the others come from ONE `_entities` query for exactly those fields
+ * (none when the event carries all). Any other request to that subgraph (a `rest` fetch) goes to it as usual.
+ */
+class EventAnsweringSource implements GraphQLDataSource<GatewayContext> {
+  constructor(
+    private readonly event: LiveEvent,
+    private readonly plan: EventPlan,
+    private readonly subgraph: GraphQLDataSource<GatewayContext> | undefined,
+  ) {}
+
+  async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<SubgraphResponse> {
+    const { answer, primary } = this.plan;
+    if (options.request.query !== primary.operation) {
+      if (!this.subgraph) throw new Error(`no data source for subgraph ${primary.serviceName}`);
+      return this.subgraph.process(options);
     }
-    throw new GraphQLError(first?.message ?? 'message not found', { extensions: { ...first?.extensions } });
+    const entityQuery = answer.entityQuery;
+    if (!entityQuery) return { data: answer.build(this.event, {}) };
+    if (!this.subgraph) throw new Error(`no data source for subgraph ${primary.serviceName}`);
+    const variables: Record<string, unknown> = { representations: [{ __typename: 'Message', id: this.event.messageId }] };
+    for (const name of entityQuery.variableNames) if (options.request.variables && name in options.request.variables) variables[name] = options.request.variables[name];
+    for (let attempt = 0; ; attempt++) {
+      const response = await this.subgraph.process({ ...options, request: { query: entityQuery.query, operationName: 'SubscriptionEventMessage', variables } });
+      const fetched = (response.data ?? {}) as FetchedEntities;
+      if (response.errors?.length) return { data: answer.build(this.event, fetched), errors: response.errors };
+      if (Object.values(fetched).every((entities) => entities?.[0])) return { data: answer.build(this.event, fetched) };
+      const retry = NOT_YET_STORED_RETRIES[attempt];
+      if (retry === undefined) {
+        return { data: answer.build(this.event, fetched), errors: [{ message: "the event's message cannot be read", extensions: { code: ErrorCode.NOT_FOUND } }] };
+      }
+      await sleep(retry);
+    }
   }
 }
 
 /**
- * Resolves every field of a subscription's events. Root field: the event itself (`messageAdded`: its message).
- * `MessageEvent.message`: the subscriber's selection fetched through the gateway's executor. Below that, values come
- * from the fetched result by response key (aliases included); a message's `status` is the event's.
+ * Resolves subscription events on the query planner's output, once per (event, distinct selection).
+ *
+ * Sharing across users: an event reaches only members of its conversation (source.ts checks it per event), and no
+ * field under `Message` in any subgraph depends on who asks beyond that membership (subgraphs/*\/src/schema.graphql:
+ * no `me`-relative fields; Message, Conversation, User and File references answer members alike; File.url is a
+ * presigned link any member may follow). So subscribers holding the same selection and variables get the same
+ * result whoever they are; it is fetched with the identity of the first of them, as an HTTP query of theirs would
+ * be. A field computed from the caller would have to put the user into the selection key for selections holding it.
  */
-export function eventFieldResolver(deps: SubscriptionDeps): GraphQLFieldResolver<unknown, SubscriptionContext> {
-  return (source, _args, context, info) => {
-    const parent = info.parentType.name;
-    if (parent === 'Subscription') {
-      const event = source as LiveEvent;
-      return info.fieldName === 'messageAdded' ? fetchMessage(deps, event, info, context.caller) : event;
+export class EventResolver {
+  private readonly shared: TtlLru<string, Promise<ExecutionResult>>;
+  private countedFor: ServiceMap | undefined;
+  private counted: ServiceMap = Object.create(null) as ServiceMap;
+
+  constructor(private readonly options: EventResolverOptions) {
+    this.shared = new TtlLru(options.maxShared ?? DEFAULT_SHARE.maxEntries, options.shareTtlMs ?? DEFAULT_SHARE.ttlMs);
+  }
+
+  /** Plans a subscriber's operation (cached) and keys it for sharing; throws when it cannot be planned. */
+  select(args: Pick<ExecutionArgs, 'document' | 'operationName' | 'variableValues'>): EventSelection {
+    const plan = this.options.planner().plan(args.document, args.operationName);
+    const variables = (args.variableValues ?? {}) as Record<string, unknown>;
+    return { plan, variables, key: `${plan.key}\u0000${JSON.stringify(plan.variableNames.map((name) => variables[name] ?? null))}` };
+  }
+
+  /** The result of one event for one selection: computed once and shared by every subscriber holding the selection. */
+  resolve(event: LiveEvent, selection: EventSelection, caller: Caller): Promise<ExecutionResult> {
+    const key = `${event.cursor}\u0000${event.messageId}\u0000${event.status}\u0000${event.previousStatus ?? ''}\u0000${selection.key}`;
+    const existing = this.shared.get(key);
+    if (existing) return existing;
+    const result = this.execute(event, selection, caller);
+    this.shared.set(key, result);
+    return result;
+  }
+
+  private async execute(event: LiveEvent, selection: EventSelection, caller: Caller): Promise<ExecutionResult> {
+    const { plan } = selection;
+    try {
+      const planner = this.options.planner();
+      const services = this.services();
+      const serviceMap: ServiceMap = Object.assign(Object.create(null) as ServiceMap, services, {
+        [plan.primary.serviceName]: new EventAnsweringSource(event, plan, services[plan.primary.serviceName] as GraphQLDataSource<GatewayContext> | undefined),
+      });
+      // executeQueryPlan reads only the request's variables, the context (the data sources sign its identity),
+      // the metrics it writes to and the logger; the rest of Apollo's request context has no meaning here.
+      const requestContext = {
+        request: { variables: selection.variables, operationName: plan.operationContext.operation.name?.value },
+        context: { identity: caller } satisfies GatewayContext,
+        metrics: {},
+        logger: { debug: () => undefined, info: () => undefined, warn: (m: unknown) => this.options.log.warn(String(m)), error: (m: unknown) => this.options.log.error(String(m)) },
+      } as unknown as RequestContext;
+      const response = await executeQueryPlan(plan.queryPlan, serviceMap, requestContext, plan.operationContext, planner.supergraphSchema, planner.apiSchema);
+      const errors = response.errors?.map(subscriberError);
+      if (errors?.length) this.options.log.warn({ messageId: event.messageId, errors: response.errors?.map((e) => e.message) }, 'a subscription event resolved with errors');
+      this.options.metrics?.resolution(errors?.length ? 'error' : 'ok');
+      return errors?.length ? { data: (response.data ?? null) as ExecutionResult['data'], errors } : { data: response.data as ExecutionResult['data'] };
+    } catch (error) {
+      this.options.log.error({ err: error, messageId: event.messageId }, 'a subscription event could not be resolved');
+      this.options.metrics?.resolution('error');
+      return { data: null, errors: [subscriberError(error)] };
     }
-    if (parent === 'MessageEvent') {
-      const event = source as LiveEvent;
-      if (info.fieldName === 'message') return fetchMessage(deps, event, info, context.caller);
-      return info.fieldName === 'previousStatus' ? event.previousStatus : info.fieldName === 'cursor' ? event.cursor : undefined;
+  }
+
+  /** The gateway's data sources, each counting its requests. */
+  private services(): ServiceMap {
+    const services = this.options.services();
+    if (services === this.countedFor) return this.counted;
+    const metrics = this.options.metrics;
+    const counted = Object.create(null) as ServiceMap;
+    for (const [name, source] of Object.entries(services)) {
+      counted[name] = metrics ? { process: (options) => (metrics.subgraphFetch(name), source.process(options)) } : source;
     }
-    const value = source as FetchedMessage;
-    if (parent === 'Message' && info.fieldName === 'status' && value[EVENT]) return value[EVENT].status;
-    return value[info.path.key as string];
+    this.countedFor = services;
+    this.counted = counted;
+    return counted;
+  }
+}
+
+/**
+ * graphql-ws's `subscribe` for the gateway: the root field's event stream (source.ts) mapped to results resolved on
+ * the query planner's output (EventResolver), instead of executing the operation with graphql-js per subscriber per
+ * event. The operation is planned when the subscription starts; each event then costs this subscriber a shared
+ * promise lookup (the resolution itself is shared with every subscriber holding the same selection).
+ */
+export function subscribeThroughPlans(deps: SubscriptionDeps, subscribeFieldResolver: GraphQLFieldResolver<unknown, SubscriptionContext>) {
+  return async (args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> => {
+    let selection: EventSelection;
+    try {
+      selection = deps.events.select(args);
+    } catch (error) {
+      deps.log.error({ err: error }, 'a subscription could not be planned');
+      return { errors: [subscriberError(error)] };
+    }
+    const stream = await createSourceEventStream({ ...args, subscribeFieldResolver });
+    if (!(Symbol.asyncIterator in stream)) return stream;
+    const events = stream[Symbol.asyncIterator]();
+    const { caller } = args.contextValue as SubscriptionContext;
+    const iterator: AsyncIterableIterator<ExecutionResult> = {
+      async next() {
+        const item = await events.next();
+        if (item.done) return { done: true, value: undefined };
+        return { done: false, value: await deps.events.resolve(item.value as LiveEvent, selection, caller) };
+      },
+      async return() {
+        await events.return?.();
+        return { done: true, value: undefined };
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
   };
 }

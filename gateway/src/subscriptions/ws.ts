@@ -1,13 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { JwtService } from '@chat4all/common';
-import { GraphQLError, getOperationAST, parse, subscribe, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import { GraphQLError, getOperationAST, parse, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { callerFromAuthorization, type Caller } from '../auth';
 import { limitError, operationLimitError, type OperationLimits } from '../limits/plugin';
 import type { SubscriptionContext, SubscriptionDeps } from './context';
-import { eventFieldResolver } from './resolve';
+import { subscribeThroughPlans } from './resolve';
 import { eventSubscriber } from './source';
 
 export interface SubscriptionServerOptions extends SubscriptionDeps {
@@ -40,7 +40,6 @@ type ConnectionExtra = {
 export function createSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
   const { jwt, log } = options;
   const wss = new WebSocketServer({ noServer: true });
-  const fieldResolver = eventFieldResolver(options);
   const subscribeFieldResolver = eventSubscriber(options);
 
   useServer<Record<string, unknown> | undefined, ConnectionExtra>(
@@ -87,7 +86,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         if (!caller) throw new Error('subscription without an authenticated connection');
         return { caller, closeSocket: (code, reason) => ctx.extra.socket.close(code, reason) };
       },
-      subscribe: (args) => subscribe({ ...args, fieldResolver, subscribeFieldResolver }),
+      subscribe: subscribeThroughPlans(options, subscribeFieldResolver),
       onError: (_ctx, _id, _payload, errors) => {
         log.debug({ errors: errors.map((e) => e.message) }, 'subscription refused');
       },

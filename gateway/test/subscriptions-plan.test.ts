@@ -1,0 +1,234 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AuthError, createLogger } from '@chat4all/common';
+import { buildSchema, parse } from 'graphql';
+import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
+import WebSocket from 'ws';
+import { SubgraphDataSource } from '../src/subgraphs/data-source';
+import { createSubgraphAgent, createUndiciFetcher } from '../src/subgraphs/fetcher';
+import { encodeCursor } from '../src/subscriptions/cursor';
+import { FanOut, type LiveEvent } from '../src/subscriptions/fanout';
+import { SubscriptionPlanner } from '../src/subscriptions/plan';
+import { EventResolver } from '../src/subscriptions/resolve';
+import { createSubscriptionServer, type SubscriptionServer } from '../src/subscriptions/ws';
+import { apiSchemaSdl } from '../src/supergraph/api-schema';
+import { startEventSubgraphs, type EventSubgraphs } from './fixtures/event-subgraphs';
+import { IDENTITY_KEY } from './fixtures/test-supergraph';
+
+/**
+ * Subscription events resolved on the query planner's output: the real supergraph (the subgraphs' own SDLs) served
+ * in process by stub subgraphs that count their requests, the real graphql-ws server and clients, the gateway's
+ * subgraph data sources (signed identity over undici), events from an in-process fan-out instead of Kafka.
+ */
+const FEDERATED = `subscription ($c: ID!) { messageStatusChanged(conversationId: $c) {
+  previousStatus cursor message { status sender { displayName } attachment { url } conversation { title } } } }`;
+const EVENT_ONLY = 'subscription ($c: ID!) { messageStatusChanged(conversationId: $c) { message { id status } previousStatus cursor } }';
+
+let offset = 0;
+function event(messageId: string, status: LiveEvent['status'] = 'DELIVERED', conversationId = 'c1'): LiveEvent {
+  offset += 1;
+  return { kind: 'status', conversationId, messageId, status, previousStatus: status === 'SENT' ? null : 'SENT', cursor: encodeCursor({ topic: 'messages.status', partition: 0, offset: String(offset) }) };
+}
+
+describe('compilePrimaryAnswer (through the planner)', () => {
+  let planner: SubscriptionPlanner;
+  let subgraphs: EventSubgraphs;
+  beforeAll(async () => {
+    subgraphs = await startEventSubgraphs();
+    planner = new SubscriptionPlanner(subgraphs.supergraphSdl);
+  });
+  afterAll(() => subgraphs.stop());
+
+  it('fetches from messages exactly the message fields the event does not carry, aliases and arguments kept', () => {
+    const plan = planner.plan(
+      parse(`subscription Live($c: ID!, $upper: Int) { messageStatusChanged(conversationId: $c) { cursor message { id st: status body: content ...Who conversation { id } } } }
+             fragment Who on Message { sender { displayName } conversation { messages(first: $upper) { edges { cursor } } } }`),
+      'Live',
+    );
+    const query = plan.answer.entityQuery?.query ?? '';
+    expect(query).toContain('m0: _entities(representations: $representations)');
+    expect(query).toContain('body: content');
+    expect(query).toContain('messages(first: $upper)');
+    expect(query).toMatch(/sender \{\s+__typename\s+id\s+\}/);
+    expect(query).not.toMatch(/\bst: status\b|\bcursor\b.*\bpreviousStatus\b/);
+    expect(query).not.toContain('$c');
+    expect(plan.answer.entityQuery?.variableNames).toEqual(['upper']);
+    // The root field's arguments choose the stream; only $upper changes what an event resolves to.
+    expect(plan.variableNames).toEqual(['upper']);
+    const e = event('m1');
+    const data = plan.answer.build(e, { m0: [{ body: 'hi', sender: { __typename: 'User', id: 'u-m1' }, conversation: { __typename: 'Conversation', id: 'c1', messages: { edges: [] } } }] });
+    expect(data).toMatchObject({ messageStatusChanged: { cursor: e.cursor, message: { id: 'm1', st: 'DELIVERED', body: 'hi', sender: { id: 'u-m1' } } } });
+  });
+
+  it('needs nothing from messages when the event carries every field asked for', () => {
+    expect(planner.plan(parse(EVENT_ONLY)).answer.entityQuery).toBeNull();
+    expect(planner.plan(parse('subscription { myEvents { __typename cursor message { __typename id conversation { id } } } }')).answer.entityQuery).toBeNull();
+  });
+
+  it('plans a document once however it is spaced', () => {
+    expect(planner.plan(parse(EVENT_ONLY))).toBe(planner.plan(parse(EVENT_ONLY.replace(/ /g, '  '))));
+  });
+});
+
+describe('subscription events resolved on the planner output (graphql-ws, in-process subgraphs)', () => {
+  let subgraphs: EventSubgraphs;
+  let server: http.Server;
+  let subscriptions: SubscriptionServer;
+  let url: string;
+  let agent: ReturnType<typeof createSubgraphAgent>;
+  const fanOut = new FanOut();
+  const resolutions: string[] = [];
+  const clients: Client[] = [];
+
+  beforeAll(async () => {
+    subgraphs = await startEventSubgraphs();
+    const planner = new SubscriptionPlanner(subgraphs.supergraphSdl);
+    agent = createSubgraphAgent({ connections: 4, keepAliveMs: 1_000, timeoutMs: 5_000 });
+    const fetcher = createUndiciFetcher(agent);
+    const services = Object.fromEntries(planner.subgraphs.map(({ name, url: u }) => [name, new SubgraphDataSource({ url: u, fetcher, identityKey: IDENTITY_KEY })]));
+    const schema = buildSchema(apiSchemaSdl(subgraphs.supergraphSdl));
+    subscriptions = createSubscriptionServer({
+      path: '/graphql',
+      schema: () => schema,
+      // The token is the user id: enough to tell subscribers apart.
+      jwt: {
+        verify: async (token: string) => {
+          if (!token.startsWith('u')) throw new AuthError('bad token');
+          return { userId: token, username: token };
+        },
+      },
+      fanOut,
+      membership: { isMember: async () => true },
+      bufferSize: 100,
+      limits: { maxDepth: 8, maxAliases: 10, maxCost: 10_000, maxTokens: 2_000 },
+      log: createLogger('test', 'silent'),
+      events: new EventResolver({
+        planner: () => planner,
+        services: () => services,
+        log: createLogger('test', 'silent'),
+        metrics: { subgraphFetch: () => undefined, resolution: (outcome) => resolutions.push(outcome) },
+      }),
+    });
+    server = http.createServer((_req, res) => res.writeHead(404).end());
+    server.on('upgrade', (req, socket, head) => subscriptions.upgrade(req, socket, head));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  });
+
+  // Each test's subscribers leave with it, so the next test counts only its own.
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.dispose()));
+    for (let i = 0; i < 100 && fanOut.listenerCount > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  });
+
+  afterAll(async () => {
+    await subscriptions.close();
+    await new Promise((resolve) => server.close(resolve));
+    await agent.close();
+    await subgraphs.stop();
+  });
+
+  beforeEach(() => {
+    subgraphs.take();
+    resolutions.length = 0;
+  });
+
+  /** Subscribes as `userId` and resolves once the subscription is registered on the server. */
+  async function subscribe(userId: string, query: string, variables: Record<string, unknown> = { c: 'c1' }): Promise<FormattedExecutionResult<Record<string, unknown>, unknown>[]> {
+    const client = createClient({ url, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${userId}` }, retryAttempts: 0, lazy: false });
+    clients.push(client);
+    await new Promise<void>((resolve) => client.on('connected', () => resolve()));
+    const results: FormattedExecutionResult<Record<string, unknown>, unknown>[] = [];
+    const before = fanOut.listenerCount;
+    client.subscribe({ query, variables }, { next: (r) => results.push(r), error: (e) => results.push({ errors: [{ message: String(e) }] }), complete: () => undefined });
+    for (let i = 0; i < 100 && fanOut.listenerCount === before; i++) await new Promise((r) => setTimeout(r, 10));
+    return results;
+  }
+
+  async function received(lists: FormattedExecutionResult<Record<string, unknown>, unknown>[][], count: number): Promise<void> {
+    for (let i = 0; i < 500 && lists.some((l) => l.length < count); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(lists.map((l) => l.length)).toEqual(lists.map(() => count));
+  }
+
+  it('resolves federated fields across the subgraphs, the status from the event, as the subscriber', async () => {
+    const results = await subscribe('u1', FEDERATED);
+    const e = event('m1');
+    fanOut.publish(e);
+    await received([results], 1);
+    expect(results[0]).toEqual({
+      data: {
+        messageStatusChanged: {
+          previousStatus: 'SENT',
+          cursor: e.cursor,
+          message: { status: 'DELIVERED', sender: { displayName: 'Name of u-m1' }, attachment: { url: 'https://files.test/f-m1' }, conversation: { title: 'Title of c1' } },
+        },
+      },
+    });
+    // One entity fetch to messages (sender and attachment ids), the plan's two users fetches (User, Conversation), one to files.
+    const identities = [...subgraphs.seen.messages, ...subgraphs.seen.users, ...subgraphs.seen.files].map((s) => s.identity);
+    expect(subgraphs.take()).toEqual({ messages: 1, users: 2, files: 1 });
+    expect(identities.every((i) => i?.kind === 'user' && i.userId === 'u1')).toBe(true);
+  });
+
+  it('sends nothing to any subgraph for a selection of fields the event carries', async () => {
+    const results = await subscribe('u1', EVENT_ONLY);
+    const added = await subscribe('u1', 'subscription ($c: ID!) { messageAdded(conversationId: $c) { id status conversation { id } } }');
+    const e = event('m2');
+    const accepted: LiveEvent = { ...event('m3', 'SENT'), kind: 'added' };
+    fanOut.publish(e);
+    fanOut.publish(accepted);
+    await received([results], 2);
+    await received([added], 1);
+    expect(results[0]).toEqual({ data: { messageStatusChanged: { message: { id: 'm2', status: 'DELIVERED' }, previousStatus: 'SENT', cursor: e.cursor } } });
+    expect(added[0]).toEqual({ data: { messageAdded: { id: 'm3', status: 'SENT', conversation: { id: 'c1' } } } });
+    expect(subgraphs.take()).toEqual({ messages: 0, users: 0, files: 0 });
+  });
+
+  it('resolves an event once for N subscribers holding the same selection (whoever they are)', async () => {
+    const lists = await Promise.all(['u1', 'u2', 'u3', 'u4', 'u5'].map((user) => subscribe(user, FEDERATED)));
+    subgraphs.take();
+    resolutions.length = 0;
+    fanOut.publish(event('m4'));
+    fanOut.publish(event('m5', 'READ'));
+    await received(lists, 2);
+    for (const list of lists) expect(list).toEqual(lists[0]);
+    expect(lists[0]![1]!.data).toMatchObject({ messageStatusChanged: { message: { status: 'READ', sender: { displayName: 'Name of u-m5' } } } });
+    // Two events: twice one plan's fetches, not five times.
+    expect(subgraphs.take()).toEqual({ messages: 2, users: 4, files: 2 });
+    expect(resolutions).toEqual(['ok', 'ok']);
+  });
+
+  it('resolves different selections separately, each with its own fields', async () => {
+    const content = await subscribe('u1', 'subscription ($c: ID!) { messageStatusChanged(conversationId: $c) { message { text: content } } }');
+    const sender = await subscribe('u2', 'subscription ($c: ID!) { messageStatusChanged(conversationId: $c) { message { sender { displayName } } } }');
+    subgraphs.take();
+    fanOut.publish(event('m6'));
+    await received([content, sender], 1);
+    expect(content[0]).toEqual({ data: { messageStatusChanged: { message: { text: 'content of m6' } } } });
+    expect(sender[0]).toEqual({ data: { messageStatusChanged: { message: { sender: { displayName: 'Name of u-m6' } } } } });
+    expect(subgraphs.take()).toEqual({ messages: 2, users: 1, files: 0 });
+    expect(resolutions).toEqual(['ok', 'ok']);
+  });
+
+  it('a failed resolution gives that event an error with a stable code; the subscription goes on', async () => {
+    const results = await subscribe('u1', FEDERATED);
+    subgraphs.failUsers = true;
+    fanOut.publish(event('m7'));
+    await received([results], 1);
+    subgraphs.failUsers = false;
+    fanOut.publish(event('m8'));
+    await received([results], 2);
+    expect(results[0]!.data).toBeNull();
+    expect(results[0]!.errors?.map((e) => e.extensions?.code)).toEqual(expect.arrayContaining(['INTERNAL_SERVER_ERROR']));
+    expect(results[1]).toMatchObject({ data: { messageStatusChanged: { message: { sender: { displayName: 'Name of u-m8' } } } } });
+    expect(results[1]!.errors).toBeUndefined();
+  });
+
+  it('a message the messages subgraph cannot read gives NOT_FOUND for that event', async () => {
+    const results = await subscribe('u1', 'subscription ($c: ID!) { messageStatusChanged(conversationId: $c) { cursor message { content } } }');
+    fanOut.publish(event('missing-1'));
+    await received([results], 1);
+    expect(results[0]!.data).toBeNull();
+    expect(results[0]!.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
+  });
+});
