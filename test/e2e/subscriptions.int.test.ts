@@ -14,6 +14,7 @@ import {
   type MessageStatusChangedSubscription,
 } from './generated/graphql';
 import { apolloClient, run } from './support/client';
+import { readCounter } from './support/metrics';
 import { E2E_KEYSPACE } from './support/engines';
 import { startStack, type E2eStack } from './support/stack';
 import { startSecondGateway, startWorkers, type Workers } from './support/workers';
@@ -80,7 +81,7 @@ describe('subscriptions through the gateway (graphql-ws, fed by Kafka)', () => {
   }
 
   /** Subscribes and resolves once the server acknowledged the connection (the subscription is then registered). */
-  async function watch(person: Person, url?: string): Promise<Watch> {
+  async function watch(person: Person, url?: string, conversation = conversationId): Promise<Watch> {
     const { client, closed } = connect(`Bearer ${person.token}`, url);
     const events: Event[] = [];
     const errors: unknown[] = [];
@@ -89,7 +90,7 @@ describe('subscriptions through the gateway (graphql-ws, fed by Kafka)', () => {
       client.on('closed', (event) => reject(new Error(`closed before connecting: ${(event as { code?: number }).code}`)));
     });
     const dispose = client.subscribe<MessageStatusChangedSubscription>(
-      { query: print(MessageStatusChangedDocument), variables: { conversationId } },
+      { query: print(MessageStatusChangedDocument), variables: { conversationId: conversation } },
       {
         next: (result: ExecutionResult<MessageStatusChangedSubscription>) => {
           if (result.errors) errors.push(...result.errors);
@@ -152,6 +153,38 @@ describe('subscriptions through the gateway (graphql-ws, fed by Kafka)', () => {
     }
     expect(new Set(mine.map((e) => e.cursor)).size).toBe(3);
     await live.dispose();
+  });
+
+  it('several subscribers holding the same selection cost one resolution per event, not one per subscriber (gateway /metrics)', async () => {
+    const [bea, cid] = await Promise.all([register('bea'), register('cid')]);
+    const shared = await run(alice.client, CreateConversationDocument, { title: unique('shared'), memberIds: [bea.id, cid.id] });
+    const sharedId = shared.createConversation.id;
+    const watches = await Promise.all([alice, bea, cid].map((person) => watch(person, undefined, sharedId)));
+    const gateway = stack!.origins.gateway;
+    const counters = async () => ({
+      resolutions: await readCounter(gateway, 'chat4all_subscription_resolutions_total', { outcome: 'ok' }),
+      messages: await readCounter(gateway, 'chat4all_subscription_subgraph_fetches_total', { subgraph: 'messages' }),
+      users: await readCounter(gateway, 'chat4all_subscription_subgraph_fetches_total', { subgraph: 'users' }),
+    });
+    const before = await counters();
+    const { sendMessage } = await run(alice.client, SendMessageDocument, { conversationId: sharedId, content: unique('shared') });
+    for (const w of watches) await until(() => w.events.some((e) => e.message.id === sendMessage.id && e.message.status === 'READ') || w.errors.length > 0, 'READ for every subscriber', () => w);
+    const after = await counters();
+    for (const w of watches) {
+      expect(w.errors).toEqual([]);
+      expect(w.events).toEqual(watches[0]!.events);
+    }
+    expect(watches[0]!.events.map((e) => e.message.status)).toEqual(['SENT', 'DELIVERED', 'READ']);
+    expect(watches[0]!.events[0]!.message).toMatchObject({ sender: { id: alice.id, displayName: alice.displayName }, conversation: { id: sharedId } });
+    // Three events, three subscribers: three resolutions. Each costs the plan's users fetches (the sender, the
+    // conversation) once. messages answers one _entities fetch per event for content and the sender's id, plus
+    // the retries of an accepted message not stored yet when its SENT event arrives: still fewer than one per
+    // subscriber per event (9).
+    expect(after.resolutions - before.resolutions).toBe(3);
+    expect(after.users - before.users).toBe(6);
+    expect(after.messages - before.messages).toBeGreaterThanOrEqual(3);
+    expect(after.messages - before.messages).toBeLessThan(9);
+    await Promise.all(watches.map((w) => w.dispose()));
   });
 
   it('a missing or bad token is refused with 4403 Forbidden', async () => {
