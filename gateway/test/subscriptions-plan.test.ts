@@ -12,7 +12,7 @@ import { SubscriptionPlanner } from '../src/subscriptions/plan';
 import { EventResolver } from '../src/subscriptions/resolve';
 import { createSubscriptionServer, type SubscriptionServer } from '../src/subscriptions/ws';
 import { apiSchemaSdl } from '../src/supergraph/api-schema';
-import { startEventSubgraphs, type EventSubgraphs } from './fixtures/event-subgraphs';
+import { REMOVED_USER, startEventSubgraphs, type EventSubgraphs } from './fixtures/event-subgraphs';
 import { IDENTITY_KEY } from './fixtures/test-supergraph';
 
 /**
@@ -230,5 +230,17 @@ describe('subscription events resolved on the planner output (graphql-ws, in-pro
     await received([results], 1);
     expect(results[0]!.data).toBeNull();
     expect(results[0]!.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
+  });
+
+  it("a subgraph's refusal of the subscriber it resolved as is not shared: the others resolve as themselves", async () => {
+    const query = 'subscription ($c: ID!) { messageStatusChanged(conversationId: $c) { message { content } } }';
+    // Subscribed first, so its queue gets the event first and the shared resolution runs as it.
+    const removed = await subscribe(REMOVED_USER, query);
+    const member = await subscribe('u1', query);
+    fanOut.publish(event('m9'));
+    await received([removed, member], 1);
+    expect(removed[0]!.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
+    expect(member[0]).toEqual({ data: { messageStatusChanged: { message: { content: 'content of m9' } } } });
+    expect(resolutions).toEqual(['error', 'ok']);
   });
 });

@@ -38,7 +38,7 @@ describe('graphql-ws server (in process)', () => {
   const messages: GraphQLDataSource = {
     process: async () => {
       if (blockQueries) await new Promise<void>((resolve) => (release = resolve));
-      return { data: { m0: { content: 'stored' } } };
+      return { data: { m0: [{ content: 'stored' }] } };
     },
   };
 

@@ -18,6 +18,11 @@ export interface EventSelection {
 }
 
 type RequestContext = Parameters<typeof executeQueryPlan>[2];
+/** A resolution in flight or done, and whom it was resolved as. */
+type SharedResult = { userId: string; result: Promise<ExecutionResult> };
+
+/** Codes with which a subgraph refuses the caller (rather than failing). */
+const REFUSALS = new Set<unknown>([ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN, ErrorCode.UNAUTHENTICATED]);
 type SubgraphResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
 
 /** Counts what resolving events costs (the gateway's /metrics; tests count too). */
@@ -103,10 +108,11 @@ class EventAnsweringSource implements GraphQLDataSource<GatewayContext> {
  * no `me`-relative fields; Message, Conversation, User and File references answer members alike; File.url is a
  * presigned link any member may follow). So subscribers holding the same selection and variables get the same
  * result whoever they are; it is fetched with the identity of the first of them, as an HTTP query of theirs would
- * be. A field computed from the caller would have to put the user into the selection key for selections holding it.
+ * be (a refusal of that subscriber is not shared: see `resolve`). A field computed from the caller would have to put
+ * the user into the selection key for selections holding it.
  */
 export class EventResolver {
-  private readonly shared: TtlLru<string, Promise<ExecutionResult>>;
+  private readonly shared: TtlLru<string, SharedResult>;
   private countedFor: ServiceMap | undefined;
   private counted: ServiceMap = Object.create(null) as ServiceMap;
 
@@ -122,13 +128,24 @@ export class EventResolver {
   }
 
   /** The result of one event for one selection: computed once and shared by every subscriber holding the selection. */
-  resolve(event: LiveEvent, selection: EventSelection, caller: Caller): Promise<ExecutionResult> {
+  async resolve(event: LiveEvent, selection: EventSelection, caller: Caller): Promise<ExecutionResult> {
     const key = `${event.cursor}\u0000${event.messageId}\u0000${event.status}\u0000${event.previousStatus ?? ''}\u0000${selection.key}`;
+    const shared = this.sharedResult(key, event, selection, caller);
+    if (shared.userId === caller.userId) return shared.result;
+    const result = await shared.result;
+    // A subgraph refused the subscriber it was resolved as (inside the membership delay bound, a member just removed
+    // may still be handed events by the gateway's cache while a subgraph already refuses it). That answer is its own:
+    // everyone else resolves as themselves.
+    if (!result.errors?.some((e) => REFUSALS.has(e.extensions.code))) return result;
+    return this.sharedResult(`${key}\u0000${caller.userId}`, event, selection, caller).result;
+  }
+
+  private sharedResult(key: string, event: LiveEvent, selection: EventSelection, caller: Caller): SharedResult {
     const existing = this.shared.get(key);
     if (existing) return existing;
-    const result = this.execute(event, selection, caller);
-    this.shared.set(key, result);
-    return result;
+    const entry = { userId: caller.userId, result: this.execute(event, selection, caller) };
+    this.shared.set(key, entry);
+    return entry;
   }
 
   private async execute(event: LiveEvent, selection: EventSelection, caller: Caller): Promise<ExecutionResult> {
