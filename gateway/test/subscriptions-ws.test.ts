@@ -100,11 +100,16 @@ describe('graphql-ws server (in process)', () => {
   }
 
   const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  /** Until the server has registered `count` listeners (a subscription's first plan may take a while on a busy machine). */
+  const listening = async (count: number) => {
+    for (let i = 0; i < 500 && fanOut.listenerCount < count; i++) await settle(10);
+  };
 
   it('delivers events of a conversation the subscriber belongs to, with the status the event carries; none of others', async () => {
+    const before = fanOut.listenerCount;
     const member = subscribe('c-member');
     const stranger = subscribe('c-other');
-    await settle(200);
+    await listening(before + 2);
     fanOut.publish(event('c-member', 1));
     fanOut.publish(event('c-other', 2));
     await settle(200);
@@ -114,8 +119,9 @@ describe('graphql-ws server (in process)', () => {
   });
 
   it('closes a subscriber that falls more than SUBSCRIPTION_BUFFER events behind with 4429', async () => {
+    const before = fanOut.listenerCount;
     const slow = subscribe('c-member', WITH_CONTENT);
-    await settle(200);
+    await listening(before + 1);
     blockQueries = true;
     // The first event is taken out of the queue and stays in execution (blocked); three more fill the queue; the fifth overflows.
     for (let n = 10; n < 15; n++) fanOut.publish(event('c-member', n));
