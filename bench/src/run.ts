@@ -1,4 +1,5 @@
 import { runGatewayBench } from './gateway/bench';
+import { runHistoryBench } from './history/bench';
 import { resultsDir, writeResult, type BenchResult } from './results';
 import { benchSize, type BenchSize } from './size';
 
@@ -9,6 +10,7 @@ import { benchSize, type BenchSize } from './size';
  */
 const BENCHMARKS: Record<string, (size: BenchSize) => Promise<BenchResult>> = {
   gateway: runGatewayBench,
+  history: runHistoryBench,
 };
 
 async function main(): Promise<void> {

@@ -59,3 +59,14 @@ test('gateway: all four targets answer the full page under load, with ratios to 
   }
   expect(Object.keys(result.ratios)).toEqual(expect.arrayContaining(['ours/hive rps', 'ours/ceiling rps', 'ours/plain p99']));
 }, 300_000);
+
+test('history: the newest page of the big conversation and of the one-page reference answer under load', async () => {
+  const result = await smoke('history');
+  const measured = result.measurements as Record<'big' | 'small', HttpMeasurement> & { seeding: { reused: boolean } };
+  for (const m of [measured.big, measured.small]) {
+    expect(m.requests).toBeGreaterThan(0);
+    expect({ errors: m.errors, non2xx: m.non2xx, badAnswers: m.badAnswers }).toEqual({ errors: 0, non2xx: 0, badAnswers: 0 });
+  }
+  expect(typeof measured.seeding.reused).toBe('boolean');
+  expect(result.targets[0]?.value).toBe(measured.big.latencyMs.p99);
+}, 300_000);

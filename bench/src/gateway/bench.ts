@@ -1,13 +1,12 @@
-import path from 'node:path';
-import { REPO_ROOT } from '../../../common/test/support/processes';
 import { describeMachine } from '../machine';
-import { runLoadProcess } from '../load/process';
-import type { HttpLoadResult, HttpLoadSpec, LoadAuth } from '../load/spec';
+import { runHttpLoad } from '../load/http';
+import type { HttpLoadResult, LoadAuth } from '../load/spec';
 import { atLeast, atMost, ratio, round, type BenchResult } from '../results';
 import { createConversations, insertMessages, registerUsers, runTag, saveFileRecords, type SeedUser } from '../seed';
 import { sized, type BenchSize } from '../size';
 import { startBenchStack, type BenchStack } from '../stack';
 import { graphql, bearer } from '../graphql';
+import { HISTORY_QUERY, PAGE, SUBGRAPH_PAGE_QUERY, historyBody, subgraphPageBody } from '../queries';
 import { startHive, startPlainApollo, stackSupergraph, type ReferenceGateway } from './references';
 import { signIdentity } from '@chat4all/common';
 
@@ -17,30 +16,6 @@ import { signIdentity } from '@chat4all/common';
  * supergraph and subgraph processes, and (d) the messages subgraph alone answering the fetch a gateway sends it (the
  * ceiling). Every request asks for another conversation, so no gateway can answer from a merged in-flight request.
  */
-
-const PAGE = 50;
-
-export const HISTORY_QUERY = `query History($id: ID!) {
-  conversation(id: $id) {
-    id title
-    messages(first: ${PAGE}) {
-      edges { cursor node { id content status createdAt sender { id displayName } attachment { id filename url } } }
-      pageInfo { hasNextPage endCursor }
-    }
-  }
-}`;
-
-/** What a gateway's query plan asks of the messages subgraph for HISTORY_QUERY: the page with key stubs. */
-export const CEILING_QUERY = `query ($representations: [_Any!]!) {
-  _entities(representations: $representations) {
-    ... on Conversation {
-      messages(first: ${PAGE}) {
-        edges { cursor node { id content status createdAt sender { __typename id } attachment { __typename id } } }
-        pageInfo { hasNextPage endCursor }
-      }
-    }
-  }
-}`;
 
 interface Settings {
   conversations: number;
@@ -140,10 +115,8 @@ export async function runGatewayBench(size: BenchSize): Promise<BenchResult> {
       seeded.conversationIds[0]!,
     );
 
-    const historyBodies = seeded.conversationIds.map((id) => JSON.stringify({ query: HISTORY_QUERY, variables: { id } }));
-    const ceilingBodies = seeded.conversationIds.map((id) =>
-      JSON.stringify({ query: CEILING_QUERY, variables: { representations: [{ __typename: 'Conversation', id }] } }),
-    );
+    const historyBodies = seeded.conversationIds.map(historyBody);
+    const ceilingBodies = seeded.conversationIds.map(subgraphPageBody);
     const targets: Target[] = [
       { name: 'ours', url: stack.graphqlUrl, auth: { kind: 'bearer', token: seeded.reader.token }, bodies: historyBodies, expectInBody: 'displayName' },
       { name: 'plain', url: plain.graphqlUrl, auth: identity, bodies: historyBodies, expectInBody: 'displayName' },
@@ -152,7 +125,7 @@ export async function runGatewayBench(size: BenchSize): Promise<BenchResult> {
     ];
     const measured: Record<string, HttpLoadResult> = {};
     for (const target of targets) {
-      const spec: HttpLoadSpec = {
+      measured[target.name] = await runHttpLoad({
         url: target.url,
         bodies: target.bodies,
         auth: target.auth,
@@ -160,9 +133,7 @@ export async function runGatewayBench(size: BenchSize): Promise<BenchResult> {
         warmupSeconds: s.warmupSeconds,
         durationSeconds: s.durationSeconds,
         expectInBody: target.expectInBody,
-      };
-      const timeoutMs = (s.warmupSeconds + s.durationSeconds) * 1000 + 60_000;
-      measured[target.name] = await runLoadProcess<HttpLoadSpec, HttpLoadResult>(path.join(REPO_ROOT, 'bench/src/load/http-load.ts'), spec, timeoutMs);
+      });
     }
     const m = measured as Record<'ours' | 'plain' | 'hive' | 'ceiling', HttpLoadResult>;
     const ratios = {
@@ -186,7 +157,7 @@ export async function runGatewayBench(size: BenchSize): Promise<BenchResult> {
       startedAt: startedAt.toISOString(),
       durationSeconds: round((Date.now() - startedAt.getTime()) / 1000, 1),
       machine,
-      parameters: { ...s, pageSize: PAGE, query: HISTORY_QUERY, ceilingQuery: CEILING_QUERY },
+      parameters: { ...s, pageSize: PAGE, query: HISTORY_QUERY, ceilingQuery: SUBGRAPH_PAGE_QUERY },
       measurements: measured,
       ratios,
       targets: [

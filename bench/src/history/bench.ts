@@ -1,0 +1,138 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { signIdentity } from '@chat4all/common';
+import { REPO_ROOT } from '../../../common/test/support/processes';
+import { graphql } from '../graphql';
+import { runHttpLoad } from '../load/http';
+import type { HttpLoadResult, LoadAuth } from '../load/spec';
+import { describeMachine } from '../machine';
+import { PAGE, SUBGRAPH_PAGE_QUERY, subgraphPageBody } from '../queries';
+import { atMost, ratio, round, type BenchResult } from '../results';
+import { createConversations, insertMessages, registerUsers, runTag } from '../seed';
+import { sized, type BenchSize } from '../size';
+import { startBenchStack, type BenchStack } from '../stack';
+
+/**
+ * Issue 7, item 5: the newest page of a conversation holding 1M messages, asked of the messages subgraph (the fetch
+ * the gateway sends it), next to the same page of a conversation holding one page only (the reference: what a page
+ * costs when the conversation is small). The seeded conversation is kept in the e2e keyspace and reused by later
+ * runs (a marker under .local/bench/ names it), since writing 1M rows takes minutes.
+ */
+
+interface Settings {
+  messages: number;
+  insertConcurrency: number;
+  connections: number;
+  warmupSeconds: number;
+  durationSeconds: number;
+}
+
+const SETTINGS: Record<BenchSize, Settings> = {
+  smoke: { messages: 10_000, insertConcurrency: 64, connections: 4, warmupSeconds: 1, durationSeconds: 3 },
+  full: { messages: 1_000_000, insertConcurrency: 128, connections: 8, warmupSeconds: 5, durationSeconds: 20 },
+};
+
+/** What a previous run seeded (users and conversations persist in the e2e database, messages in its keyspace). */
+interface Seeded {
+  messages: number;
+  userId: string;
+  username: string;
+  bigConversationId: string;
+  smallConversationId: string;
+}
+
+function markerFile(size: BenchSize): string {
+  return path.join(path.resolve(REPO_ROOT, process.env.CHAT4ALL_LOCAL_DIR ?? '.local'), 'bench', `history-${size}.json`);
+}
+
+type PageData = { _entities: ({ messages: { edges: unknown[]; pageInfo: { hasNextPage: boolean } } } | null)[] };
+
+async function newestPage(stack: BenchStack, seeded: Pick<Seeded, 'userId' | 'username'>, conversationId: string): Promise<PageData['_entities'][number]> {
+  const headers = signIdentity({ userId: seeded.userId, username: seeded.username }, stack.secrets.IDENTITY_SIGNING_KEY);
+  const data = await graphql<PageData>(`${stack.origins.messages}/graphql`, SUBGRAPH_PAGE_QUERY, { representations: [{ __typename: 'Conversation', id: conversationId }] }, headers);
+  return data._entities[0] ?? null;
+}
+
+/** The marker's conversations, when they still answer as seeded (the keyspace or database may have been reset). */
+async function reusable(stack: BenchStack, size: BenchSize, messages: number): Promise<Seeded | null> {
+  const file = markerFile(size);
+  if (!existsSync(file)) return null;
+  const seeded = JSON.parse(readFileSync(file, 'utf8')) as Seeded;
+  if (seeded.messages !== messages) return null;
+  try {
+    const big = await newestPage(stack, seeded, seeded.bigConversationId);
+    const small = await newestPage(stack, seeded, seeded.smallConversationId);
+    return big?.messages.edges.length === PAGE && big.messages.pageInfo.hasNextPage && small?.messages.edges.length === PAGE ? seeded : null;
+  } catch {
+    return null;
+  }
+}
+
+async function seed(stack: BenchStack, size: BenchSize, s: Settings): Promise<{ seeded: Seeded; insertsPerSecond: number; seconds: number }> {
+  const started = Date.now();
+  const [reader] = await registerUsers(stack.graphqlUrl, [`hist-${runTag()}`]);
+  const [bigConversationId, smallConversationId] = await createConversations(stack.graphqlUrl, reader!, [[], []]);
+  const inserted = await insertMessages(
+    stack,
+    [
+      { conversationId: bigConversationId!, count: s.messages, senderIds: [reader!.id] },
+      { conversationId: smallConversationId!, count: PAGE, senderIds: [reader!.id] },
+    ],
+    s.insertConcurrency,
+    (done) => done % 100_000 === 0 && console.log(`bench: history: ${done} messages inserted`),
+  );
+  const seconds = (Date.now() - started) / 1000;
+  const seeded = { messages: s.messages, userId: reader!.id, username: reader!.username, bigConversationId: bigConversationId!, smallConversationId: smallConversationId! };
+  mkdirSync(path.dirname(markerFile(size)), { recursive: true });
+  writeFileSync(markerFile(size), `${JSON.stringify(seeded, null, 2)}\n`);
+  return { seeded, insertsPerSecond: round(inserted / seconds, 0), seconds: round(seconds, 1) };
+}
+
+export async function runHistoryBench(size: BenchSize): Promise<BenchResult> {
+  const s = sized(size, SETTINGS);
+  const startedAt = new Date();
+  const machine = describeMachine();
+  const stack = await startBenchStack();
+  try {
+    const kept = await reusable(stack, size, s.messages);
+    const seeding = kept ? null : await seed(stack, size, s);
+    const seeded = kept ?? seeding!.seeded;
+    const auth: LoadAuth = { kind: 'identity', userId: seeded.userId, username: seeded.username, key: stack.secrets.IDENTITY_SIGNING_KEY };
+    const measure = (conversationId: string) =>
+      runHttpLoad({
+        url: `${stack.origins.messages}/graphql`,
+        bodies: [subgraphPageBody(conversationId)],
+        auth,
+        connections: s.connections,
+        warmupSeconds: s.warmupSeconds,
+        durationSeconds: s.durationSeconds,
+        expectInBody: '"hasNextPage"',
+      });
+    const measured: Record<'big' | 'small', HttpLoadResult> = { small: await measure(seeded.smallConversationId), big: await measure(seeded.bigConversationId) };
+    const ratios = { 'big/small p99': ratio(measured.big.latencyMs.p99, measured.small.latencyMs.p99), 'big/small rps': ratio(measured.big.rps, measured.small.rps) };
+    const row = (label: string, r: HttpLoadResult) => [label, round(r.rps, 1), r.latencyMs.p50, r.latencyMs.p90, r.latencyMs.p99, r.requests, r.errors + r.non2xx + r.badAnswers];
+    return {
+      benchmark: 'history',
+      size,
+      startedAt: startedAt.toISOString(),
+      durationSeconds: round((Date.now() - startedAt.getTime()) / 1000, 1),
+      machine,
+      parameters: { ...s, pageSize: PAGE, query: SUBGRAPH_PAGE_QUERY },
+      measurements: { ...measured, seeding: seeding ? { reused: false, seconds: seeding.seconds, insertsPerSecond: seeding.insertsPerSecond } : { reused: true } },
+      ratios,
+      targets: [atMost(`newest page p99 at ${s.messages.toLocaleString('en')} messages (ms)`, measured.big.latencyMs.p99, 20)],
+      table: {
+        columns: ['conversation', 'RPS', 'p50 ms', 'p90 ms', 'p99 ms', 'requests', 'errors + non-2xx + bad answers'],
+        rows: [row(`${PAGE} messages (reference)`, measured.small), row(`${s.messages.toLocaleString('en')} messages`, measured.big)],
+      },
+      notes: [
+        `Newest page of ${PAGE} at the messages subgraph (membership check included, cached by the subgraph), ${s.connections} connections from a separate autocannon process, ${s.warmupSeconds} s warm-up, ${s.durationSeconds} s measured each.`,
+        seeding
+          ? `Seeded in this run: ${s.messages.toLocaleString('en')} messages through CassandraMessageStore.insert, ${s.insertConcurrency} in flight, ${seeding.insertsPerSecond} inserts/s (${seeding.seconds} s).`
+          : 'Reused the conversation an earlier run seeded.',
+      ],
+    };
+  } finally {
+    await stack.stop();
+  }
+}

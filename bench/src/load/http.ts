@@ -1,0 +1,10 @@
+import path from 'node:path';
+import { REPO_ROOT } from '../../../common/test/support/processes';
+import { runLoadProcess } from './process';
+import type { HttpLoadResult, HttpLoadSpec } from './spec';
+
+/** One autocannon run (warm-up, then the measured window) from its own process; see http-load.ts. */
+export function runHttpLoad(spec: HttpLoadSpec): Promise<HttpLoadResult> {
+  const timeoutMs = (spec.warmupSeconds + spec.durationSeconds) * 1000 + 60_000;
+  return runLoadProcess<HttpLoadSpec, HttpLoadResult>(path.join(REPO_ROOT, 'bench/src/load/http-load.ts'), spec, timeoutMs);
+}

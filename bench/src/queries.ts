@@ -1,0 +1,34 @@
+/** The documents the read benchmarks send, defined once. */
+
+export const PAGE = 50;
+
+/** A client's history page across the three subgraphs: users → messages → users + files. */
+export const HISTORY_QUERY = `query History($id: ID!) {
+  conversation(id: $id) {
+    id title
+    messages(first: ${PAGE}) {
+      edges { cursor node { id content status createdAt sender { id displayName } attachment { id filename url } } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}`;
+
+/** What a gateway's query plan asks of the messages subgraph for HISTORY_QUERY: the newest page with key stubs. */
+export const SUBGRAPH_PAGE_QUERY = `query ($representations: [_Any!]!) {
+  _entities(representations: $representations) {
+    ... on Conversation {
+      messages(first: ${PAGE}) {
+        edges { cursor node { id content status createdAt sender { __typename id } attachment { __typename id } } }
+        pageInfo { hasNextPage endCursor }
+      }
+    }
+  }
+}`;
+
+export function historyBody(conversationId: string): string {
+  return JSON.stringify({ query: HISTORY_QUERY, variables: { id: conversationId } });
+}
+
+export function subgraphPageBody(conversationId: string): string {
+  return JSON.stringify({ query: SUBGRAPH_PAGE_QUERY, variables: { representations: [{ __typename: 'Conversation', id: conversationId }] } });
+}
