@@ -43,6 +43,7 @@ describe('PGlite users store on disk', () => {
 
     const second = await openPgliteUserRepository(dataDir);
     try {
+      expect(await second.checkConnection()).toEqual([]);
       expect(await second.findUserByUsername('ada')).toEqual(ada);
       expect(await second.memberIds(conversation.id)).toEqual([ada.id]);
       expect((await second.listConversationsForUser(ada.id, { first: 5 })).items).toEqual([{ ...conversation, lastActivityAt: later }]);

@@ -216,6 +216,28 @@ export function describeUserRepositoryContract(name: string, setup: () => Promis
         expect(await repo.memberIdsOf([])).toEqual([]);
       });
 
+      it('keeps every change made concurrently: transactions and plain statements interleaved', async () => {
+        const [a, b] = await Promise.all([newUser(), newUser()]);
+        const at = future(1);
+        const created = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => repo.createConversation({ title: `parallel ${i}`, memberIds: [a!.id] })),
+        );
+        await Promise.all([
+          ...created.map((conversation) => repo.addMember(conversation.id, b!.id)),
+          ...created.map((conversation) => repo.touchConversation(conversation.id, at)),
+          repo.listConversationsForUser(a!.id, { first: 5 }),
+          repo.createConversation({ title: 'meanwhile', memberIds: [a!.id, b!.id] }),
+        ]);
+        await Promise.all(created.slice(0, 5).map((conversation) => repo.removeMember(conversation.id, a!.id)));
+
+        const ofA = await repo.listConversationsForUser(a!.id, { first: 20 });
+        const ofB = await repo.listConversationsForUser(b!.id, { first: 20 });
+        expect(ofA.items).toHaveLength(6);
+        expect(ofB.items).toHaveLength(11);
+        const parallel = ofB.items.filter((c) => c.title?.startsWith('parallel'));
+        expect(parallel.map((c) => c.lastActivityAt)).toEqual(created.map(() => at));
+      });
+
       it('knows no members of an unknown conversation', async () => {
         expect(await repo.memberIds(randomUUID())).toEqual([]);
         expect(await repo.isMember(randomUUID(), randomUUID())).toBe(false);
