@@ -15,4 +15,6 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  // The playground's browser code (bundled by the gateway).
+  { files: ['gateway/playground/**'], languageOptions: { globals: globals.browser } },
 );

@@ -59,7 +59,9 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     stopAll('SIGTERM');
   } else if (!stopping) {
-    process.stdout.write(`\nChat4All is up in ${((Date.now() - started) / 1000).toFixed(1)} s: GraphQL at http://127.0.0.1:4000/graphql (Ctrl-C stops everything)\n`);
+    process.stdout.write(
+      `\nChat4All is up in ${((Date.now() - started) / 1000).toFixed(1)} s: GraphQL at http://127.0.0.1:4000/graphql, playground at http://127.0.0.1:4000/playground (Ctrl-C stops everything)\n`,
+    );
   }
   await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)))));
 }

@@ -40,7 +40,8 @@ export const configSchema = withSecrets(
     GRAPHQL_MAX_BODY_BYTES: env.int(1 * MiB, 1024),
     /** Default: on, except in the production profile. */
     GRAPHQL_INTROSPECTION: optionalBool(),
-    GRAPHQL_LANDING_PAGE: optionalBool(),
+    /** The GraphiQL playground at /playground (bundled, nothing from a CDN). Default: on, except in the production profile. */
+    PLAYGROUND_ENABLED: optionalBool(),
     MAX_UPLOAD_BYTES: env.int(2 * 1024 * MiB, 1),
     MAX_UPLOAD_FILES: env.int(10, 1),
     /** Events one subscription may have waiting; a subscriber that falls further behind is closed with 4429. */
@@ -59,14 +60,14 @@ export function loadServiceConfig(source: Env = process.env): Config {
   return loadConfig(configSchema, source);
 }
 
-/** Introspection and the landing page help during development; production turns them off unless asked. */
-export function graphqlToggles(config: Pick<Config, 'CHAT4ALL_PROFILE' | 'GRAPHQL_INTROSPECTION' | 'GRAPHQL_LANDING_PAGE'>): {
+/** Introspection and the playground help during development; production turns them off unless asked. */
+export function graphqlToggles(config: Pick<Config, 'CHAT4ALL_PROFILE' | 'GRAPHQL_INTROSPECTION' | 'PLAYGROUND_ENABLED'>): {
   introspection: boolean;
-  landingPage: boolean;
+  playground: boolean;
 } {
   const development = (config.CHAT4ALL_PROFILE as Profile) !== 'production';
   return {
     introspection: config.GRAPHQL_INTROSPECTION ?? development,
-    landingPage: config.GRAPHQL_LANDING_PAGE ?? development,
+    playground: config.PLAYGROUND_ENABLED ?? development,
   };
 }

@@ -2,7 +2,6 @@ import { ApolloGateway } from '@apollo/gateway';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import {
   createJwtService,
   ErrorCode,
@@ -21,6 +20,7 @@ import { createGatewayHandler } from './http/handler';
 import type { Login } from './http/token';
 import { operationLimitsPlugin } from './limits/plugin';
 import { LimitedApolloServer } from './limits/request-limits';
+import { buildPlaygroundAssets, createPlaygroundHandler, PLAYGROUND_PATH } from './playground';
 import { createSubgraphAgent, createUndiciFetcher } from './subgraphs/fetcher';
 import { supergraphSource, subgraphUrls } from './supergraph/load';
 import { UploadingDataSource } from './uploads/data-source';
@@ -32,6 +32,8 @@ export interface Gateway {
   server: LimitedApolloServer;
   /** Runs the `login` mutation through the gateway's own executor (what `/token` does). */
   login: Login;
+  /** The playground's path (`/playground`) when PLAYGROUND_ENABLED (or its profile default) turns it on. */
+  playgroundPath: string | undefined;
   /** graphql-ws on the same port and path (`/graphql`), fed by this instance's Kafka consumer. */
   upgrade: UpgradeListener;
   feed: KafkaFeed;
@@ -151,7 +153,8 @@ export async function createGateway(config: Config, log: Logger, metrics?: Regis
       includeStacktraceInErrorResponses: config.CHAT4ALL_PROFILE !== 'production',
       ...(config.CHAT4ALL_PROFILE === 'production' && { formatError: productionErrorFormatter(log) }),
       plugins: [
-        toggles.landingPage ? ApolloServerPluginLandingPageLocalDefault({ footer: false }) : ApolloServerPluginLandingPageDisabled(),
+        // Apollo's landing page loads Apollo Sandbox from a CDN; our playground (bundled, served below) replaces it.
+        ApolloServerPluginLandingPageDisabled(),
         // Without introspection, "Did you mean …?" would still spell the schema out field by field.
         ...(toggles.introspection ? [] : [ApolloServerPluginDisableSuggestions()]),
         operationLimitsPlugin({ maxDepth: config.GRAPHQL_MAX_DEPTH, maxAliases: config.GRAPHQL_MAX_ALIASES, maxCost: config.GRAPHQL_MAX_COST }),
@@ -169,7 +172,14 @@ export async function createGateway(config: Config, log: Logger, metrics?: Regis
   }
   const login = loginThrough(server);
   const jwt = createJwtService(config);
+  // Built beside the rest of the start (esbuild runs in its own process); the page's first request waits for it.
+  const playground = toggles.playground ? buildPlaygroundAssets() : undefined;
+  void playground?.then(
+    (assets) => log.debug({ ms: assets.buildMs }, 'playground bundle built'),
+    (error: unknown) => log.error({ err: error }, 'the playground bundle failed to build; /playground answers 503'),
+  );
   const handler = createGatewayHandler({
+    ...(playground && { playground: createPlaygroundHandler(playground) }),
     server,
     jwt,
     login,
@@ -225,6 +235,7 @@ export async function createGateway(config: Config, log: Logger, metrics?: Regis
     handler,
     server,
     login,
+    playgroundPath: playground ? PLAYGROUND_PATH : undefined,
     upgrade: (request, socket, head) => subscriptions.upgrade(request, socket, head),
     feed,
     async stop() {
@@ -244,6 +255,10 @@ export const gatewayService: ServiceDefinition<typeof configSchema> = {
   async start({ config, log, metrics, onShutdown, addReadinessCheck }) {
     const gateway = await createGateway(config, log, metrics);
     onShutdown('gateway', () => gateway.stop());
+    if (gateway.playgroundPath) {
+      const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
+      log.info({ url: `http://${host}:${config.PORT}${gateway.playgroundPath}` }, 'playground enabled');
+    }
     // Composition happened before start returned; the check reports a server that has been stopped.
     addReadinessCheck('supergraph', async () => (gateway.server.assertStarted('readyz'), []));
     // Subscribers only get events published after the feed's consumer holds its partitions.

@@ -176,14 +176,16 @@ describe('gateway', () => {
   describe('development toggles', () => {
     const introspection = { query: '{ __schema { queryType { name } } }' };
 
-    it('allows introspection and serves the landing page outside production', async () => {
+    it('allows introspection and sends a browser to the playground outside production', async () => {
       const { body } = await post(gateway.url, introspection);
       expect(body.data).toEqual({ __schema: { queryType: { name: 'Query' } } });
       const page = await fetch(gateway.url, { headers: { accept: 'text/html' } });
+      expect(new URL(page.url).pathname).toBe('/playground');
       expect(page.headers.get('content-type')).toMatch(/text\/html/);
+      expect(await page.text()).toContain('<title>Chat4All playground</title>');
     });
 
-    it('turns introspection, suggestions and the landing page off in the production profile', async () => {
+    it('turns introspection, suggestions and the playground off in the production profile', async () => {
       const { status, body } = await post(production.url, introspection);
       expect(status).toBe(400);
       expect(body.errors?.[0]?.message).toMatch(/introspection/i);
@@ -191,6 +193,7 @@ describe('gateway', () => {
       expect(typo.body.errors?.[0]?.message).not.toMatch(/Did you mean/);
       const page = await fetch(production.url, { headers: { accept: 'text/html' } });
       expect(page.headers.get('content-type') ?? '').not.toMatch(/text\/html/);
+      expect((await fetch(new URL('/playground', production.url))).status).toBe(404);
     });
 
     it('hides the cause of an internal error in production but not in development', async () => {

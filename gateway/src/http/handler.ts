@@ -1,3 +1,4 @@
+import type http from 'node:http';
 import { createGraphQLHttpHandler, type JwtService, type Logger, type RequestHandler } from '@chat4all/common';
 import { callerFromAuthorization } from '../auth';
 import type { GatewayContext } from '../context';
@@ -13,11 +14,13 @@ export interface GatewayHttpOptions {
   maxBodyBytes: number;
   maxUploadBytes: number;
   maxUploadFiles: number;
+  /** The playground's routes (answers true when it served the request); absent when the playground is off. */
+  playground?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 }
 
 /**
  * The gateway's routes: `/graphql` through the shared node-http adapter (JSON, GET, batches,
- * multipart uploads whose files stay streams) and `/token`. Health and metrics routes belong to
+ * multipart uploads whose files stay streams), `/token`, and the playground when it is on. Health and metrics routes belong to
  * the service bootstrap in front of this handler.
  */
 export function createGatewayHandler(options: GatewayHttpOptions): RequestHandler {
@@ -33,6 +36,7 @@ export function createGatewayHandler(options: GatewayHttpOptions): RequestHandle
   const token = createTokenHandler(options.login, options.log);
 
   return (req, res) => {
+    if (options.playground?.(req, res)) return;
     if ((req.url ?? '/').split('?')[0] !== '/token') return graphql(req, res);
     token(req, res).catch((error: unknown) => {
       options.log.error({ err: error }, '/token failed');
