@@ -18,8 +18,8 @@ export interface EventSelection {
 }
 
 type RequestContext = Parameters<typeof executeQueryPlan>[2];
-/** A resolution in flight or done, and whom it was resolved as. */
-type SharedResult = { userId: string; result: Promise<ExecutionResult> };
+/** A resolution in flight or done, whom it was resolved as, and (once done) whether a subgraph refused that user. */
+type SharedResult = { userId: string; result: Promise<ExecutionResult>; refused?: boolean };
 
 /** Codes with which a subgraph refuses the caller (rather than failing). */
 const REFUSALS = new Set<unknown>([ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN, ErrorCode.UNAUTHENTICATED]);
@@ -40,9 +40,12 @@ export interface EventResolverOptions {
   services: () => ServiceMap;
   log: Logger;
   metrics?: ResolutionMetrics;
-  /** How long a resolved event stays shared for subscribers still catching up to it. */
+  /**
+   * How long a resolution stays findable by the event's position (for a copy of an event, e.g. replayed for a resuming
+   * subscriber); the event object itself holds its results as long as some queue holds it.
+   */
   shareTtlMs?: number;
-  /** Most (event, selection) results shared at once. */
+  /** Most resolutions findable by position at once. */
   maxShared?: number;
 }
 
@@ -112,12 +115,18 @@ class EventAnsweringSource implements GraphQLDataSource<GatewayContext> {
  * the user into the selection key for selections holding it.
  */
 export class EventResolver {
-  private readonly shared: TtlLru<string, SharedResult>;
+  /**
+   * The fan-out hands every listener the same event object: its results live as long as it does (some queue still
+   * holds it), so they are forgotten once the event is delivered, and a lookup costs no key building.
+   */
+  private readonly byEvent = new WeakMap<LiveEvent, Map<string, SharedResult>>();
+  /** The same resolutions by the event's position, for copies of an event (bounded, short-lived). */
+  private readonly byPosition: TtlLru<string, SharedResult>;
   private countedFor: ServiceMap | undefined;
   private counted: ServiceMap = Object.create(null) as ServiceMap;
 
   constructor(private readonly options: EventResolverOptions) {
-    this.shared = new TtlLru(options.maxShared ?? DEFAULT_SHARE.maxEntries, options.shareTtlMs ?? DEFAULT_SHARE.ttlMs);
+    this.byPosition = new TtlLru(options.maxShared ?? DEFAULT_SHARE.maxEntries, options.shareTtlMs ?? DEFAULT_SHARE.ttlMs);
   }
 
   /** Plans a subscriber's operation (cached) and keys it for sharing; throws when it cannot be planned. */
@@ -128,23 +137,36 @@ export class EventResolver {
   }
 
   /** The result of one event for one selection: computed once and shared by every subscriber holding the selection. */
-  async resolve(event: LiveEvent, selection: EventSelection, caller: Caller): Promise<ExecutionResult> {
-    const key = `${event.cursor}\u0000${event.messageId}\u0000${event.status}\u0000${event.previousStatus ?? ''}\u0000${selection.key}`;
-    const shared = this.sharedResult(key, event, selection, caller);
-    if (shared.userId === caller.userId) return shared.result;
-    const result = await shared.result;
+  resolve(event: LiveEvent, selection: EventSelection, caller: Caller): Promise<ExecutionResult> {
+    const shared = this.shared(event, selection.key, selection, caller);
+    if (shared.userId === caller.userId || shared.refused === false) return shared.result;
     // A subgraph refused the subscriber it was resolved as (inside the membership delay bound, a member just removed
     // may still be handed events by the gateway's cache while a subgraph already refuses it). That answer is its own:
     // everyone else resolves as themselves.
-    if (!result.errors?.some((e) => REFUSALS.has(e.extensions.code))) return result;
-    return this.sharedResult(`${key}\u0000${caller.userId}`, event, selection, caller).result;
+    const own = () => this.shared(event, `${selection.key}\u0000${caller.userId}`, selection, caller).result;
+    if (shared.refused) return own();
+    return shared.result.then((result) => (shared.refused ? own() : result));
   }
 
-  private sharedResult(key: string, event: LiveEvent, selection: EventSelection, caller: Caller): SharedResult {
-    const existing = this.shared.get(key);
-    if (existing) return existing;
-    const entry = { userId: caller.userId, result: this.execute(event, selection, caller) };
-    this.shared.set(key, entry);
+  private shared(event: LiveEvent, key: string, selection: EventSelection, caller: Caller): SharedResult {
+    let results = this.byEvent.get(event);
+    if (!results) this.byEvent.set(event, (results = new Map()));
+    const found = results.get(key);
+    if (found) return found;
+    const position = `${event.cursor}\u0000${event.messageId}\u0000${event.status}\u0000${event.previousStatus ?? ''}\u0000${key}`;
+    let entry = this.byPosition.get(position);
+    if (!entry) {
+      const created: SharedResult = {
+        userId: caller.userId,
+        result: this.execute(event, selection, caller).then((result) => {
+          created.refused = result.errors?.some((e) => REFUSALS.has(e.extensions.code)) ?? false;
+          return result;
+        }),
+      };
+      this.byPosition.set(position, created);
+      entry = created;
+    }
+    results.set(key, entry);
     return entry;
   }
 
