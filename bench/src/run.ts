@@ -1,5 +1,6 @@
 import { runGatewayBench } from './gateway/bench';
 import { runHistoryBench } from './history/bench';
+import { runUploadBench } from './upload/bench';
 import { resultsDir, writeResult, type BenchResult } from './results';
 import { benchSize, type BenchSize } from './size';
 
@@ -11,6 +12,7 @@ import { benchSize, type BenchSize } from './size';
 const BENCHMARKS: Record<string, (size: BenchSize) => Promise<BenchResult>> = {
   gateway: runGatewayBench,
   history: runHistoryBench,
+  upload: runUploadBench,
 };
 
 async function main(): Promise<void> {

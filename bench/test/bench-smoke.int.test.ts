@@ -70,3 +70,18 @@ test('history: the newest page of the big conversation and of the one-page refer
   expect(typeof measured.seeding.reused).toBe('boolean');
   expect(result.targets[0]?.value).toBe(measured.big.latencyMs.p99);
 }, 300_000);
+
+test('upload: the same generated file through the gateway and straight into S3, with the services memory sampled', async () => {
+  const result = await smoke('upload');
+  type Upload = { bytes: number; seconds: number; mibPerSecond: number; sha256: string };
+  const measured = result.measurements as { direct: Upload; gateway: Upload; memory: Record<'gateway' | 'files', { baselineBytes: number; peakBytes: number; samples: number }> };
+  expect(measured.gateway.bytes).toBe(measured.direct.bytes);
+  for (const upload of [measured.direct, measured.gateway]) {
+    expect(upload.mibPerSecond).toBeGreaterThan(0);
+    expect(upload.sha256).toMatch(/^[0-9a-f]{64}$/);
+  }
+  for (const name of ['gateway', 'files'] as const) {
+    expect(measured.memory[name].samples).toBeGreaterThan(1);
+    expect(measured.memory[name].peakBytes).toBeGreaterThanOrEqual(measured.memory[name].baselineBytes);
+  }
+}, 300_000);
