@@ -16,6 +16,8 @@ export interface EventPlan {
   primary: FetchNode;
   answer: PrimaryAnswer;
   operationContext: OperationContext;
+  /** The schemas it was planned on (a subscription keeps its plan across a supergraph update). */
+  schemas: { supergraph: GraphQLSchema; api: Schema };
   /**
    * The variables an event's result depends on: those used anywhere but in the root field's arguments (which only
    * choose the event stream, e.g. `conversationId`, `after`). Subscribers that differ only there share results.
@@ -34,8 +36,8 @@ export const DEFAULT_MAX_PLANS = 1_000;
  * planner (and empty cache).
  */
 export class SubscriptionPlanner {
-  readonly supergraphSchema: GraphQLSchema;
-  readonly apiSchema: Schema;
+  private readonly supergraphSchema: GraphQLSchema;
+  private readonly apiSchema: Schema;
   /** The API schema as graphql-js, for the operation context (introspection fields). */
   private readonly apiGraphQLSchema: GraphQLSchema;
   private readonly planner: QueryPlanner;
@@ -79,6 +81,7 @@ export class SubscriptionPlanner {
       primary,
       answer: compilePrimaryAnswer(primary.operation),
       operationContext: buildOperationContext({ schema: this.apiGraphQLSchema, operationDocument: document, operationName }),
+      schemas: { supergraph: this.supergraphSchema, api: this.apiSchema },
       variableNames: [...usedNames(belowRoot, fragments).variables].sort(),
     };
   }

@@ -173,7 +173,6 @@ export class EventResolver {
   private async execute(event: LiveEvent, selection: EventSelection, caller: Caller): Promise<ExecutionResult> {
     const { plan } = selection;
     try {
-      const planner = this.options.planner();
       const services = this.services();
       const serviceMap: ServiceMap = Object.assign(Object.create(null) as ServiceMap, services, {
         [plan.primary.serviceName]: new EventAnsweringSource(event, plan, services[plan.primary.serviceName] as GraphQLDataSource<GatewayContext> | undefined),
@@ -186,7 +185,7 @@ export class EventResolver {
         metrics: {},
         logger: { debug: () => undefined, info: () => undefined, warn: (m: unknown) => this.options.log.warn(String(m)), error: (m: unknown) => this.options.log.error(String(m)) },
       } as unknown as RequestContext;
-      const response = await executeQueryPlan(plan.queryPlan, serviceMap, requestContext, plan.operationContext, planner.supergraphSchema, planner.apiSchema);
+      const response = await executeQueryPlan(plan.queryPlan, serviceMap, requestContext, plan.operationContext, plan.schemas.supergraph, plan.schemas.api);
       const errors = response.errors?.map(subscriberError);
       if (errors?.length) this.options.log.warn({ messageId: event.messageId, errors: response.errors?.map((e) => e.message) }, 'a subscription event resolved with errors');
       this.options.metrics?.resolution(errors?.length ? 'error' : 'ok');
