@@ -8,7 +8,8 @@ export interface Endpoints {
   socket: string;
 }
 
-export function endpointsFor(page: Location): Endpoints {
+/** `page` is the page's `location` (only its address and scheme are read). */
+export function endpointsFor(page: { href: string; protocol: string }): Endpoints {
   const graphql = new URL('graphql', page.href);
   const socket = new URL(graphql);
   socket.protocol = page.protocol === 'https:' ? 'wss:' : 'ws:';

@@ -28,14 +28,14 @@ export interface PlaygroundFetcher {
  * The session's token as `Authorization: Bearer …`, then the Headers tab's entries on top (case-insensitively, so an
  * `authorization` typed there replaces the session's).
  */
-function headersFor(token: string | undefined, editorHeaders: Record<string, unknown> | undefined): Headers {
+export function headersFor(token: string | undefined, editorHeaders: Record<string, unknown> | undefined): Headers {
   const headers = new Headers({ 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' });
   if (token) headers.set('authorization', `Bearer ${token}`);
   for (const [name, value] of Object.entries(editorHeaders ?? {})) headers.set(name, String(value));
   return headers;
 }
 
-function isSubscription(query: string, operationName: string | null | undefined, documentAST: DocumentNode | undefined): boolean {
+export function isSubscription(query: string, operationName: string | null | undefined, documentAST: DocumentNode | undefined): boolean {
   try {
     return getOperationAST(documentAST ?? parse(query), operationName ?? undefined)?.operation === 'subscription';
   } catch {
@@ -45,7 +45,7 @@ function isSubscription(query: string, operationName: string | null | undefined,
 }
 
 /** What a closed socket means for the person at the page (graphql-ws hands over the CloseEvent itself). */
-function readable(error: unknown, socketUrl: string): unknown {
+export function describeSocketError(error: unknown, socketUrl: string): unknown {
   if (Array.isArray(error) || error instanceof Error) return error;
   const close = error as { code?: unknown; reason?: unknown; type?: unknown } | null;
   if (typeof close?.code === 'number') {
@@ -92,7 +92,7 @@ export function createPlaygroundFetcher(endpoints: Endpoints, token: () => strin
           const sink = typeof observer === 'function' || !observer ? { next: observer ?? undefined, error: error ?? undefined, complete } : observer;
           const dispose = client.subscribe<Record<string, unknown>, unknown>(payload, {
             next: (value) => sink.next?.(asResult(value)),
-            error: (e) => sink.error?.(readable(e, endpoints.socket)),
+            error: (e) => sink.error?.(describeSocketError(e, endpoints.socket)),
             complete: () => sink.complete?.(),
           });
           return { unsubscribe: dispose };

@@ -11,7 +11,7 @@ import { startWorkers } from './support/workers';
 /**
  * The playground in headless Chromium (Debian's package, driven by playwright-core) against the running platform:
  * the API processes of the e2e stack plus the router, the WhatsApp connector and its simulator, on the real engines.
- * A person logs in on the page, creates a conversation, subscribes to its status changes in one browser tab, sends a
+ * A person is refused a subscription before logging in, logs in on the page, creates a conversation, subscribes to its status changes in one browser tab, sends a
  * message from a second tab, and sees the status reach READ. Every request the pages make goes to the gateway.
  * Screenshot: /tmp/chat4all-playground.png.
  */
@@ -72,7 +72,7 @@ describe('the playground in a browser', () => {
     await platform?.stop();
   });
 
-  it('logs in, subscribes, sends a message from a second tab, and shows its status reach READ; nothing leaves the gateway', async () => {
+  it('refuses a subscription before login; after logging in, subscribes, sends from a second tab, shows READ; nothing leaves the gateway', async () => {
     const gateway = platform!.gateway;
     const username = `pg_${randomBytes(5).toString('hex')}`;
     const displayName = `Playground ${randomBytes(2).toString('hex')}`;
@@ -86,6 +86,11 @@ describe('the playground in a browser', () => {
     // Where a person goes: the GraphQL URL itself, which sends a browser to the playground.
     await watcher.open(`${gateway}/graphql`);
     expect(new URL(watcher.page.url()).pathname).toBe('/playground');
+    // Before logging in, the gateway refuses the socket, and the page says what to do.
+    await watcher.write('query', WATCH_STATUS);
+    await watcher.write('variables', JSON.stringify({ c: 'any' }));
+    await watcher.run();
+    await watcher.waitForResult<{ errors?: { message: string }[] }>((r) => /4403 Forbidden\): log in/.test(r.errors?.[0]?.message ?? ''), 'the refused socket');
     await watcher.logIn(username, PASSWORD);
 
     await watcher.write('query', 'mutation { createConversation(title: "from the playground", memberIds: []) { id title } }');
@@ -101,7 +106,8 @@ describe('the playground in a browser', () => {
     while (!(frames.received.some((f) => f.type === 'connection_ack') && frames.sent.some((f) => f.type === 'subscribe')) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
     }
-    expect(frames.sent.find((f) => f.type === 'connection_init')?.payload).toEqual({ authorization: expect.stringMatching(/^Bearer .+/) });
+    // Two sockets: the refused one without a token, then the logged-in one.
+    expect(frames.sent.filter((f) => f.type === 'connection_init').map((f) => f.payload)).toEqual([{}, { authorization: expect.stringMatching(/^Bearer .+/) }]);
     expect(frames.received.map((f) => f.type)).toContain('connection_ack');
     // Give the gateway a moment to register the subscription before the message is sent.
     await new Promise((r) => setTimeout(r, 500));
