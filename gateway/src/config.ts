@@ -51,6 +51,8 @@ export const configSchema = withSecrets(
      * gets (or stops getting) events at most this long after the change. 0 asks the users subgraph for every event.
      */
     SUBSCRIPTION_MEMBERSHIP_TTL_MS: env.int(5_000, 0),
+    /** Distinct subscription operations whose query plans are kept (least recently used planned again). */
+    SUBSCRIPTION_PLAN_CACHE: env.int(1_000, 1),
   }),
 );
 

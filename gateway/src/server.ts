@@ -137,7 +137,7 @@ export async function createGateway(config: Config, log: Logger, metrics?: Regis
   let services: ServiceMap = Object.create(null) as ServiceMap;
   gateway.onSchemaLoadOrUpdate(({ apiSchema: schema, coreSupergraphSdl }) => {
     apiSchema = buildSchema(printSchema(schema));
-    planner = new SubscriptionPlanner(coreSupergraphSdl);
+    planner = new SubscriptionPlanner(coreSupergraphSdl, config.SUBSCRIPTION_PLAN_CACHE);
     const next = Object.create(null) as ServiceMap;
     for (const { name, url } of planner.subgraphs) next[name] = services[name] ?? buildService(name, url);
     services = next;
