@@ -140,6 +140,12 @@ describe('the playground in a browser', () => {
 
     await watcher.page.screenshot({ path: SCREENSHOT });
 
+    // Logging out forgets the token in every tab: the second tab, reloaded, asks for a login again.
+    await watcher.page.getByRole('button', { name: 'Log out' }).click();
+    await watcher.page.getByRole('button', { name: 'Log in' }).waitFor();
+    await sender.page.reload();
+    await sender.page.getByRole('button', { name: 'Log in' }).waitFor();
+
     // Every request of both tabs went to the gateway: the page, its bundle, GraphQL, /token and the socket.
     const origins = new Set(traffic.urls.map((url) => new URL(url).host));
     expect([...origins]).toEqual([new URL(gateway).host]);
