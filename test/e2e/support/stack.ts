@@ -5,10 +5,12 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Env } from '@chat4all/common';
 import { repositoryRoot } from '../../support/codegen';
+import { workerPortBase } from '../../support/ports';
 import { prepareEngines } from './engines';
 
-/** Ports away from the defaults (4000–4003), so a development stack can keep running beside the tests. */
-export const E2E_PORTS = { gateway: 14000, users: 14001, messages: 14002, files: 14003 } as const;
+/** Ports away from the defaults (4000–4003), so a development stack can keep running beside the tests; one block per jest worker. */
+const base = workerPortBase();
+export const E2E_PORTS = { gateway: base, users: base + 1, messages: base + 2, files: base + 3 } as const;
 export type ServiceName = keyof typeof E2E_PORTS;
 
 const entries: Record<ServiceName, string> = {

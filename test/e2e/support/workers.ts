@@ -4,10 +4,11 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Env } from '@chat4all/common';
 import { repositoryRoot } from '../../support/codegen';
-import { LOG_DIR } from './stack';
+import { E2E_PORTS, LOG_DIR } from './stack';
 
-/** Ports of the lifecycle processes the subscription tests add to the e2e stack (next to its 14000–14003). */
-export const WORKER_PORTS = { router: 14010, whatsapp: 14011, whatsappSimulator: 14012, secondGateway: 14013 } as const;
+/** Ports of the lifecycle processes the subscription tests add to the e2e stack (10 above its gateway's). */
+const base = E2E_PORTS.gateway + 10;
+export const WORKER_PORTS = { router: base, whatsapp: base + 1, whatsappSimulator: base + 2, secondGateway: base + 3 } as const;
 type WorkerName = keyof typeof WORKER_PORTS;
 
 const entries: Record<WorkerName, string> = {
@@ -109,7 +110,7 @@ export async function startWorkers(engines: Env): Promise<Workers> {
 }
 
 /**
- * A second gateway instance beside the stack's (same subgraphs and secrets, port 14013), as a load balancer would have
+ * A second gateway instance beside the stack's (same subgraphs and secrets, on WORKER_PORTS.secondGateway), as a load balancer would have
  * it: its own Kafka feed, its own subscribers. Resolves once it is ready (its feed has joined its group).
  */
 export async function startSecondGateway(env: Env): Promise<{ graphqlUrl: string; stop(): Promise<void> }> {
