@@ -15,6 +15,7 @@ import {
 } from './generated/graphql';
 import { apolloClient, run } from './support/client';
 import { readCounter } from './support/metrics';
+import { uploadFile } from './support/upload';
 import { E2E_KEYSPACE } from './support/engines';
 import { startStack, type E2eStack } from './support/stack';
 import { startSecondGateway, startWorkers, type Workers } from './support/workers';
@@ -81,7 +82,7 @@ describe('subscriptions through the gateway (graphql-ws, fed by Kafka)', () => {
   }
 
   /** Subscribes and resolves once the server acknowledged the connection (the subscription is then registered). */
-  async function watch(person: Person, url?: string, conversation = conversationId): Promise<Watch> {
+  async function watch(person: Person, url?: string, conversation = conversationId, query = print(MessageStatusChangedDocument)): Promise<Watch> {
     const { client, closed } = connect(`Bearer ${person.token}`, url);
     const events: Event[] = [];
     const errors: unknown[] = [];
@@ -90,7 +91,7 @@ describe('subscriptions through the gateway (graphql-ws, fed by Kafka)', () => {
       client.on('closed', (event) => reject(new Error(`closed before connecting: ${(event as { code?: number }).code}`)));
     });
     const dispose = client.subscribe<MessageStatusChangedSubscription>(
-      { query: print(MessageStatusChangedDocument), variables: { conversationId: conversation } },
+      { query, variables: { conversationId: conversation } },
       {
         next: (result: ExecutionResult<MessageStatusChangedSubscription>) => {
           if (result.errors) errors.push(...result.errors);
@@ -159,29 +160,40 @@ describe('subscriptions through the gateway (graphql-ws, fed by Kafka)', () => {
     const [bea, cid] = await Promise.all([register('bea'), register('cid')]);
     const shared = await run(alice.client, CreateConversationDocument, { title: unique('shared'), memberIds: [bea.id, cid.id] });
     const sharedId = shared.createConversation.id;
-    const watches = await Promise.all([alice, bea, cid].map((person) => watch(person, undefined, sharedId)));
+    const { body } = await uploadFile(stack!.graphqlUrl, alice.token, { bytes: Buffer.from(unique('attachment')), filename: 'note.txt', contentType: 'text/plain' });
+    expect(body.errors).toBeUndefined();
+    // The issue's selection: fields of all three subgraphs, plus the ones the event carries.
+    const query = `subscription ($conversationId: ID!) { messageStatusChanged(conversationId: $conversationId) { previousStatus cursor
+      message { id status content sender { id displayName } attachment { url } conversation { id title } } } }`;
+    const watches = await Promise.all([alice, bea, cid].map((person) => watch(person, undefined, sharedId, query)));
     const gateway = stack!.origins.gateway;
     const counters = async () => ({
       resolutions: await readCounter(gateway, 'chat4all_subscription_resolutions_total', { outcome: 'ok' }),
       messages: await readCounter(gateway, 'chat4all_subscription_subgraph_fetches_total', { subgraph: 'messages' }),
       users: await readCounter(gateway, 'chat4all_subscription_subgraph_fetches_total', { subgraph: 'users' }),
+      files: await readCounter(gateway, 'chat4all_subscription_subgraph_fetches_total', { subgraph: 'files' }),
     });
     const before = await counters();
-    const { sendMessage } = await run(alice.client, SendMessageDocument, { conversationId: sharedId, content: unique('shared') });
+    const { sendMessage } = await run(alice.client, SendMessageDocument, { conversationId: sharedId, content: unique('shared'), fileId: body.data!.uploadFile.id });
     for (const w of watches) await until(() => w.events.some((e) => e.message.id === sendMessage.id && e.message.status === 'READ') || w.errors.length > 0, 'READ for every subscriber', () => w);
     const after = await counters();
     for (const w of watches) {
       expect(w.errors).toEqual([]);
       expect(w.events).toEqual(watches[0]!.events);
     }
-    expect(watches[0]!.events.map((e) => e.message.status)).toEqual(['SENT', 'DELIVERED', 'READ']);
-    expect(watches[0]!.events[0]!.message).toMatchObject({ sender: { id: alice.id, displayName: alice.displayName }, conversation: { id: sharedId } });
-    // Three events, three subscribers: three resolutions. Each costs the plan's users fetches (the sender, the
-    // conversation) once. messages answers one _entities fetch per event for content and the sender's id, plus
-    // the retries of an accepted message not stored yet when its SENT event arrives: still fewer than one per
-    // subscriber per event (9).
+    const events = watches[0]!.events as (Event & { message: { attachment: { url: string } | null } })[];
+    expect(events.map((e) => e.message.status)).toEqual(['SENT', 'DELIVERED', 'READ']);
+    for (const event of events) {
+      expect(event.message).toMatchObject({ sender: { id: alice.id, displayName: alice.displayName }, conversation: { id: sharedId, title: shared.createConversation.title } });
+      expect(event.message.attachment?.url).toMatch(/^http/);
+    }
+    // Three events, three subscribers: three resolutions. Each costs the plan's fetches once: users twice (the
+    // sender, the conversation), files once (the attachment), messages one _entities fetch for content and the
+    // sender's and file's ids, plus the retries of an accepted message not stored yet when its SENT event arrives:
+    // still fewer than one per subscriber per event (9).
     expect(after.resolutions - before.resolutions).toBe(3);
     expect(after.users - before.users).toBe(6);
+    expect(after.files - before.files).toBe(3);
     expect(after.messages - before.messages).toBeGreaterThanOrEqual(3);
     expect(after.messages - before.messages).toBeLessThan(9);
     await Promise.all(watches.map((w) => w.dispose()));
