@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../../common/test/support/processes';
-import type { Machine } from './machine';
+import { describeMachine, type Machine } from './machine';
 import type { BenchSize } from './size';
 
 /** A goal from issue 7 and whether this run met it. */
@@ -58,6 +58,23 @@ export function atLeast(name: string, value: number | null, goal: number, unit =
 
 export function atMost(name: string, value: number | null, goal: number, unit = ''): TargetCheck {
   return { name, goal: `≤ ${goal}${unit}`, value, met: value === null ? null : value <= goal };
+}
+
+/**
+ * Call when a benchmark starts (the machine's load average is read then); the function it returns completes the
+ * result with the run's name, size, start time, duration and machine.
+ */
+export function startResult(benchmark: string, size: BenchSize): (rest: Omit<BenchResult, 'benchmark' | 'size' | 'startedAt' | 'durationSeconds' | 'machine'>) => BenchResult {
+  const startedAt = new Date();
+  const machine = describeMachine();
+  return (rest) => ({
+    benchmark,
+    size,
+    startedAt: startedAt.toISOString(),
+    durationSeconds: round((Date.now() - startedAt.getTime()) / 1000, 1),
+    machine,
+    ...rest,
+  });
 }
 
 export function writeResult(result: BenchResult, dir: string): string {

@@ -1,5 +1,6 @@
 import { runGatewayBench } from './gateway/bench';
 import { runHistoryBench } from './history/bench';
+import { runPipelineBench } from './pipeline/bench';
 import { runUploadBench } from './upload/bench';
 import { resultsDir, writeResult, type BenchResult } from './results';
 import { benchSize, type BenchSize } from './size';
@@ -10,6 +11,7 @@ import { benchSize, type BenchSize } from './size';
  * it needs, on the fixed e2e ports: nothing else may use them meanwhile.
  */
 const BENCHMARKS: Record<string, (size: BenchSize) => Promise<BenchResult>> = {
+  pipeline: runPipelineBench,
   gateway: runGatewayBench,
   history: runHistoryBench,
   upload: runUploadBench,

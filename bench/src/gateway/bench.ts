@@ -1,7 +1,6 @@
-import { describeMachine } from '../machine';
 import { runHttpLoad } from '../load/http';
 import type { HttpLoadResult, LoadAuth } from '../load/spec';
-import { atLeast, atMost, ratio, round, type BenchResult } from '../results';
+import { atLeast, atMost, ratio, round, startResult, type BenchResult } from '../results';
 import { createConversations, insertMessages, registerUsers, runTag, saveFileRecords, type SeedUser } from '../seed';
 import { sized, type BenchSize } from '../size';
 import { startBenchStack, type BenchStack } from '../stack';
@@ -92,8 +91,7 @@ async function checkAnswers(gateways: { name: string; url: string; headers: Reco
 
 export async function runGatewayBench(size: BenchSize): Promise<BenchResult> {
   const s = sized(size, SETTINGS);
-  const startedAt = new Date();
-  const machine = describeMachine();
+  const finish = startResult('gateway', size);
   const stack = await startBenchStack();
   const references: ReferenceGateway[] = [];
   try {
@@ -151,12 +149,7 @@ export async function runGatewayBench(size: BenchSize): Promise<BenchResult> {
       hive: '(c) Hive Gateway 2.15.1',
       ceiling: '(d) messages subgraph alone (ceiling)',
     };
-    return {
-      benchmark: 'gateway',
-      size,
-      startedAt: startedAt.toISOString(),
-      durationSeconds: round((Date.now() - startedAt.getTime()) / 1000, 1),
-      machine,
+    return finish({
       parameters: { ...s, pageSize: PAGE, query: HISTORY_QUERY, ceilingQuery: SUBGRAPH_PAGE_QUERY },
       measurements: measured,
       ratios,
@@ -176,7 +169,7 @@ export async function runGatewayBench(size: BenchSize): Promise<BenchResult> {
         `${s.conversations} conversations of ${PAGE} messages (3 senders each, an attachment on every ${s.attachmentEvery}th message), requests cycle through them; ${s.connections} connections from a separate autocannon process, ${s.warmupSeconds} s warm-up, ${s.durationSeconds} s measured per target.`,
         'Every subgraph and engine runs on the same machine as the gateway under test, so each number includes their cost.',
       ],
-    };
+    });
   } finally {
     for (const reference of references) await reference.process.stop();
     await stack.stop();

@@ -5,9 +5,8 @@ import { REPO_ROOT } from '../../../common/test/support/processes';
 import { graphql } from '../graphql';
 import { runHttpLoad } from '../load/http';
 import type { HttpLoadResult, LoadAuth } from '../load/spec';
-import { describeMachine } from '../machine';
 import { PAGE, SUBGRAPH_PAGE_QUERY, subgraphPageBody } from '../queries';
-import { atMost, ratio, round, type BenchResult } from '../results';
+import { atMost, ratio, round, startResult, type BenchResult } from '../results';
 import { createConversations, insertMessages, registerUsers, runTag } from '../seed';
 import { sized, type BenchSize } from '../size';
 import { startBenchStack, type BenchStack } from '../stack';
@@ -90,8 +89,7 @@ async function seed(stack: BenchStack, size: BenchSize, s: Settings): Promise<{ 
 
 export async function runHistoryBench(size: BenchSize): Promise<BenchResult> {
   const s = sized(size, SETTINGS);
-  const startedAt = new Date();
-  const machine = describeMachine();
+  const finish = startResult('history', size);
   const stack = await startBenchStack();
   try {
     const kept = await reusable(stack, size, s.messages);
@@ -111,12 +109,7 @@ export async function runHistoryBench(size: BenchSize): Promise<BenchResult> {
     const measured: Record<'big' | 'small', HttpLoadResult> = { small: await measure(seeded.smallConversationId), big: await measure(seeded.bigConversationId) };
     const ratios = { 'big/small p99': ratio(measured.big.latencyMs.p99, measured.small.latencyMs.p99), 'big/small rps': ratio(measured.big.rps, measured.small.rps) };
     const row = (label: string, r: HttpLoadResult) => [label, round(r.rps, 1), r.latencyMs.p50, r.latencyMs.p90, r.latencyMs.p99, r.requests, r.errors + r.non2xx + r.badAnswers];
-    return {
-      benchmark: 'history',
-      size,
-      startedAt: startedAt.toISOString(),
-      durationSeconds: round((Date.now() - startedAt.getTime()) / 1000, 1),
-      machine,
+    return finish({
       parameters: { ...s, pageSize: PAGE, query: SUBGRAPH_PAGE_QUERY },
       measurements: { ...measured, seeding: seeding ? { reused: false, seconds: seeding.seconds, insertsPerSecond: seeding.insertsPerSecond } : { reused: true } },
       ratios,
@@ -131,7 +124,7 @@ export async function runHistoryBench(size: BenchSize): Promise<BenchResult> {
           ? `Seeded in this run: ${s.messages.toLocaleString('en')} messages through CassandraMessageStore.insert, ${s.insertConcurrency} in flight, ${seeding.insertsPerSecond} inserts/s (${seeding.seconds} s).`
           : 'Reused the conversation an earlier run seeded.',
       ],
-    };
+    });
   } finally {
     await stack.stop();
   }

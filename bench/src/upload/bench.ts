@@ -2,9 +2,8 @@ import path from 'node:path';
 import { contentKey, createMinioClient, metadataKey } from '@chat4all/files';
 import { REPO_ROOT } from '../../../common/test/support/processes';
 import { runLoadProcess } from '../load/process';
-import { describeMachine } from '../machine';
 import { MemorySampler, type MemoryPeak } from '../memory';
-import { atLeast, atMost, ratio, round, type BenchResult } from '../results';
+import { atLeast, atMost, ratio, round, startResult, type BenchResult } from '../results';
 import { registerUsers, runTag } from '../seed';
 import { sized, type BenchSize } from '../size';
 import { startBenchStack } from '../stack';
@@ -27,8 +26,7 @@ const mib = (bytes: number) => round(bytes / MiB, 1);
 
 export async function runUploadBench(size: BenchSize): Promise<BenchResult> {
   const { bytes } = sized(size, SETTINGS);
-  const startedAt = new Date();
-  const machine = describeMachine();
+  const finish = startResult('upload', size);
   const stack = await startBenchStack();
   const s3 = createMinioClient(stack.s3);
   const entry = path.join(REPO_ROOT, 'bench/src/upload/upload-load.ts');
@@ -54,12 +52,7 @@ export async function runUploadBench(size: BenchSize): Promise<BenchResult> {
 
     const ratios = { 'gateway/direct throughput': ratio(gateway.mibPerSecond, direct.mibPerSecond) };
     const growth = (name: string) => mib(memory[name]!.growthBytes);
-    return {
-      benchmark: 'upload',
-      size,
-      startedAt: startedAt.toISOString(),
-      durationSeconds: round((Date.now() - startedAt.getTime()) / 1000, 1),
-      machine,
+    return finish({
       parameters: { bytes, sampleEveryMs: 100 },
       measurements: { direct, gateway, memory },
       ratios,
@@ -86,7 +79,7 @@ export async function runUploadBench(size: BenchSize): Promise<BenchResult> {
         `One ${mib(bytes)} MiB generated file per path (streamed from memory, never written to disk by the client), uploaded from a separate process; both stored in S3Proxy on this machine, then deleted.`,
         'RSS is VmRSS from /proc/<pid>/status, sampled every 100 ms during the gateway upload; VmHWM (peak since start) is in the JSON.',
       ],
-    };
+    });
   } finally {
     for (const key of removals) await s3.removeObject(stack.s3.S3_BUCKET, key).catch(() => undefined);
     await stack.stop();
