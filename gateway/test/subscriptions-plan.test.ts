@@ -210,6 +210,18 @@ describe('subscription events resolved on the planner output (graphql-ws, in-pro
     expect(resolutions).toEqual(['ok', 'ok']);
   });
 
+  it('subscribers differing in a variable used below the root field resolve apart; @include holds', async () => {
+    const query = `subscription ($c: ID!, $withContent: Boolean!) { messageStatusChanged(conversationId: $c) {
+      message { id text: content @include(if: $withContent) } } }`;
+    const withContent = await subscribe('u1', query, { c: 'c1', withContent: true });
+    const without = await subscribe('u2', query, { c: 'c1', withContent: false });
+    fanOut.publish(event('m10'));
+    await received([withContent, without], 1);
+    expect(withContent[0]).toEqual({ data: { messageStatusChanged: { message: { id: 'm10', text: 'content of m10' } } } });
+    expect(without[0]).toEqual({ data: { messageStatusChanged: { message: { id: 'm10' } } } });
+    expect(resolutions).toEqual(['ok', 'ok']);
+  });
+
   it('a failed resolution gives that event an error with a stable code; the subscription goes on', async () => {
     const results = await subscribe('u1', FEDERATED);
     subgraphs.failUsers = true;
