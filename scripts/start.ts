@@ -1,69 +1,48 @@
-// `npm start`: local engines up (idempotent), migrations, then every service as a child process.
-// Ctrl-C (or SIGTERM) forwards SIGTERM to each service, which drains and exits on its own.
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { step } from './run';
+// `npm start`: the whole platform in this one node process on the embedded adapters (no Docker, JVM or database
+// server): gateway, three subgraphs, router, both connectors and both platform simulators on their usual ports, data in
+// CHAT4ALL_DATA_DIR (default .local/data). Prints one line when ready; Ctrl-C drains everything and exits 0.
+// `npm run start:local` runs the real engines instead, one process per service.
+import { z } from 'zod';
+import { ConfigError, embeddedDataDir, env as field, loadConfig, runServicesMain, serviceEnv } from '@chat4all/common';
+import { PLAYGROUND_PATH, graphqlToggles, loadServiceConfig as loadGatewayConfig } from '@chat4all/gateway';
+import { platformEntries, platformPorts } from './platform';
 import { services } from './services';
 
-const root = path.resolve(__dirname, '..');
+const names = services.map((s) => s.name);
+const startEnv = z.object({
+  CHAT4ALL_DATA_DIR: serviceEnv.CHAT4ALL_DATA_DIR,
+  /** Moves every port by this much (the tests run the platform at 14000…). */
+  CHAT4ALL_PORT_OFFSET: field.int(0, 0),
+  /** Runs only these services, e.g. without the simulators when the connectors talk to the real platforms. */
+  CHAT4ALL_SERVICES: field.list(names.join(',')).pipe(z.array(z.enum(names))),
+});
 
-async function waitReady(port: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return true;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return false;
+const env: NodeJS.ProcessEnv = {
+  CHAT4ALL_PROFILE: 'embedded',
+  // One process, nine services, one terminal: warnings and errors only, unless asked (LOG_LEVEL=info).
+  LOG_LEVEL: 'warn',
+  ...process.env,
+};
+delete env.PORT; // each service gets its own
+
+let options: z.infer<typeof startEnv>;
+try {
+  options = loadConfig(startEnv, env);
+} catch (error) {
+  process.stderr.write(`${error instanceof ConfigError ? error.message : String(error)}\n`);
+  process.exit(1);
 }
+const ports = platformPorts(options.CHAT4ALL_PORT_OFFSET);
 
-async function main(): Promise<void> {
-  await step('local engines (npm run infra:up)', 'npm', ['run', '--silent', 'infra:up']);
-  await step('migrations (npm run migrate)', 'npm', ['run', '--silent', 'migrate']);
-
-  const children: ChildProcess[] = [];
-  let stopping = false;
-  const stopAll = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    process.stdout.write(`\n${signal}: stopping services\n`);
-    for (const child of children) child.kill('SIGTERM');
-  };
-  process.on('SIGINT', () => stopAll('SIGINT'));
-  process.on('SIGTERM', () => stopAll('SIGTERM'));
-
-  const started = Date.now();
-  for (const service of services) {
-    // One node process per service (no tsx wrapper process), so SIGTERM reaches its graceful shutdown directly.
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, service.entry)], {
-      cwd: root,
-      env: { ...process.env, PORT: String(service.port) },
-      stdio: 'inherit',
-    });
-    child.once('exit', (code, signal) => {
-      if (!stopping) {
-        process.stderr.write(`${service.name} exited (${signal ?? code}); stopping the others\n`);
-        process.exitCode = 1;
-        stopAll('SIGTERM');
-      }
-    });
-    children.push(child);
-  }
-  const ready = await Promise.all(services.map((s) => waitReady(s.port, 60_000)));
-  const notReady = services.filter((_, i) => !ready[i]).map((s) => s.name);
-  if (notReady.length > 0) {
-    process.stderr.write(`not ready after 60 s: ${notReady.join(', ')}\n`);
-    process.exitCode = 1;
-    stopAll('SIGTERM');
-  } else if (!stopping) {
+runServicesMain(platformEntries(ports, options.CHAT4ALL_SERVICES), {
+  env,
+  onReady: () => {
+    const gateway = `http://127.0.0.1:${ports.gateway}`;
+    // The gateway's own toggle decides whether it serves the playground (on unless production or PLAYGROUND_ENABLED=false).
+    const playground = graphqlToggles(loadGatewayConfig(env)).playground ? `playground at ${gateway}${PLAYGROUND_PATH}, ` : '';
     process.stdout.write(
-      `\nChat4All is up in ${((Date.now() - started) / 1000).toFixed(1)} s: GraphQL at http://127.0.0.1:4000/graphql, playground at http://127.0.0.1:4000/playground (Ctrl-C stops everything)\n`,
+      `Chat4All is ready in ${process.uptime().toFixed(1)} s (${env.CHAT4ALL_PROFILE}, data in ${embeddedDataDir(options, '.')}): ` +
+        `${playground}GraphQL at ${gateway}/graphql — Ctrl-C stops everything\n`,
     );
-  }
-  await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)))));
-}
-
-void main();
+  },
+});

@@ -16,3 +16,4 @@ export * from './bus/dead-letter';
 export * from './peers';
 export * from './bus/embedded';
 export * from './data-dir-lock';
+export * from './bus/open';

@@ -148,6 +148,8 @@ export async function createGateway(config: Config, log: Logger, metrics?: Regis
     {
       gateway,
       csrfPrevention: true,
+      // The service bootstrap owns SIGINT/SIGTERM (see createSubgraphHandler).
+      stopOnTerminationSignals: false,
       allowBatchedHttpRequests: true,
       introspection: toggles.introspection,
       includeStacktraceInErrorResponses: config.CHAT4ALL_PROFILE !== 'production',

@@ -207,6 +207,8 @@ interface Member {
 
 export interface EmbeddedBus extends EventBus {
   readonly dataDir: string;
+  /** Records of each partition of `topic` after `groupId`'s committed offset (all of them for a group that never committed). */
+  lag(groupId: string, topic: string): Promise<{ partition: number; lag: number }[]>;
 }
 
 export function createEmbeddedBus(options: EmbeddedBusOptions): EmbeddedBus {
@@ -441,12 +443,21 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EmbeddedBus {
     return reader;
   }
 
+  async function lag(groupId: string, topic: string): Promise<{ partition: number; lag: number }[]> {
+    const partitions = await partitionsOf(topic);
+    const committed = (await readCommitted(groupId, topic)) ?? {};
+    const result: { partition: number; lag: number }[] = [];
+    for (let p = 0; p < partitions; p++) result.push({ partition: p, lag: Math.max(0, (await partitionLog(topic, p).count()) - (committed[p] ?? 0)) });
+    return result;
+  }
+
   return {
     dataDir,
     publish,
     subscribe,
     offsets,
     read,
+    lag,
     async close() {
       if (closed) return;
       closed = true;

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { z } from 'zod';
 
 /**
@@ -55,7 +56,10 @@ export const env = {
 
 /** Variables every service reads: where it listens for health/metrics and how it logs. */
 export const serviceEnv = {
+  /** Picks the adapter behind every port (see `embeddedProfile`): in-process engines, local engines or production. */
   CHAT4ALL_PROFILE: z.enum(['embedded', 'local', 'production']).default('local'),
+  /** The embedded profile's one data folder (bus logs, SQLite files, blobs, users); relative to the working directory. */
+  CHAT4ALL_DATA_DIR: env.string('.local/data'),
   LOG_LEVEL: env.logLevel(),
   SHUTDOWN_TIMEOUT_MS: env.int(10_000, 100),
   /** Loopback by default; containers set 0.0.0.0. */
@@ -104,6 +108,16 @@ export type ServiceConfig = z.infer<z.ZodObject<typeof serviceEnv>>;
  */
 export type Profile = ServiceConfig['CHAT4ALL_PROFILE'];
 export const profilesWithDevSecrets: readonly Profile[] = ['embedded', 'local'];
+
+/** True when every port should use its embedded adapter (the one place a factory asks). */
+export function embeddedProfile(config: Pick<ServiceConfig, 'CHAT4ALL_PROFILE'>): boolean {
+  return config.CHAT4ALL_PROFILE === 'embedded';
+}
+
+/** The folder of one embedded adapter (`bus`, `messages`, `files`, …) inside the data folder, as an absolute path. */
+export function embeddedDataDir(config: Pick<ServiceConfig, 'CHAT4ALL_DATA_DIR'>, area: string): string {
+  return path.resolve(config.CHAT4ALL_DATA_DIR, area);
+}
 
 // Stands for "not set" inside a secret field until `withSecrets` decides. An environment
 // variable cannot contain NUL, so nobody can pass this value in.

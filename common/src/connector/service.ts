@@ -1,11 +1,10 @@
 import type { z } from 'zod';
-import type { KafkaConfig } from '../config';
+import type { BusConfig } from '../bus/open';
 import { MessageOutbound, type Channel } from '../contracts/events';
 import { TOPICS, connectorGroup, deadLetterTopic, outboundTopic } from '../contracts/topics';
-import { verifyKafka } from '../bus/kafka-admin';
 import type { Logger } from '../logging';
 import { requireSchema, type BootstrapConfig, type ServiceDefinition } from '../service/service';
-import { attemptPolicyFrom, createWorkerKafka, startEventConsumer, workerMetrics, type WorkerConfig } from '../worker';
+import { attemptPolicyFrom, openWorkerBus, startEventConsumer, workerMetrics, type WorkerConfig } from '../worker';
 import { CircuitBreaker } from './breaker';
 import type { ConnectorConfig } from './config';
 import { FilesSubgraphLinks, type FileLinks } from './files';
@@ -17,7 +16,7 @@ import { ReplayGuard } from './replay';
 import { WebhookReceiver } from './webhook';
 
 /** The config every connector's schema must produce (its own platform keys come on top). */
-export type ConnectorServiceConfig = BootstrapConfig & KafkaConfig & WorkerConfig & ConnectorConfig;
+export type ConnectorServiceConfig = BootstrapConfig & BusConfig & WorkerConfig & ConnectorConfig;
 
 export interface ConnectorServiceSpec<S extends z.ZodObject> {
   /** Service name in logs and metrics, e.g. `whatsapp`. */
@@ -59,11 +58,11 @@ export function connectorService<S extends z.ZodObject>(
       const groupId = connectorGroup(spec.channel);
       const source = groupId; // `connector-whatsapp`: who observed the statuses
 
-      const kafka = createWorkerKafka(config, log);
-      onShutdown('kafka', () => kafka.close());
-      const topics = [outboundTopic(spec.channel), TOPICS.messagesStatus, deadLetterTopic(groupId)].map((t) => kafka.namespace.topic(t));
-      await requireSchema('kafka', () => verifyKafka(config, topics));
-      addReadinessCheck('kafka', () => verifyKafka(config, topics));
+      const kafka = await openWorkerBus(config, log);
+      onShutdown('event bus', () => kafka.close());
+      const topics = [outboundTopic(spec.channel), TOPICS.messagesStatus, deadLetterTopic(groupId)];
+      await requireSchema('event bus', () => kafka.missingTopics(topics));
+      addReadinessCheck('event bus', () => kafka.missingTopics(topics));
 
       let refs = overrides.refs;
       if (!refs && !connector.echoesMetadata) {
@@ -121,7 +120,7 @@ export function connectorService<S extends z.ZodObject>(
         log,
         lag: { source: kafka.lagSource, intervalMs: config.WORKER_LAG_SAMPLE_MS },
       });
-      // Runs before 'kafka' closes (reverse order): the in-flight send finishes and commits first.
+      // Runs before 'event bus' closes (reverse order): the in-flight send finishes and commits first.
       onShutdown('outbound consumer', () => consumer.stop());
 
       const receiver = new WebhookReceiver({

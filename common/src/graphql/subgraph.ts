@@ -79,6 +79,9 @@ export function createSubgraphHandler<C extends object = object>(options: Subgra
   const server = new ApolloServer<SubgraphContext<C>>({
     schema: buildSubgraphSchema({ typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }),
     csrfPrevention: true,
+    // The service bootstrap owns SIGINT/SIGTERM and stops this server in its shutdown order; Apollo's own handler
+    // would stop it out of order and re-send the signal (several services share one process in `npm start`).
+    stopOnTerminationSignals: false,
     introspection: options.introspection ?? debug,
     includeStacktraceInErrorResponses: debug,
     formatError: errorFormatter(debug, log),

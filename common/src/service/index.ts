@@ -4,3 +4,4 @@ export * from './readiness';
 export * from './shutdown';
 export * from './metrics';
 export * from './store-calls';
+export * from './runner';

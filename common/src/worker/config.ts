@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { ConfigError, env, type KafkaConfig } from '../config';
+import { ConfigError, env } from '../config';
 import type { Logger } from '../logging';
-import { createKafkaBus } from '../bus/kafka';
+import { openEventBus, type BusConfig } from '../bus/open';
 import type { EventBus } from '../bus/port';
 import { PLATFORM_TOPICS } from '../contracts/topics';
 import type { AttemptPolicy } from './backoff';
-import { KafkaLagSource, type LagSource } from './lag';
+import type { LagSource } from './lag';
 import { TOPIC_PREFIX_PATTERN, namespacedBus, topicNamespace, type TopicNamespace } from './namespace';
 
 /** Variables of every event-consuming worker (router, connectors); spread beside `kafkaEnv`. */
@@ -46,29 +46,32 @@ export function attemptPolicyFrom(config: WorkerConfig): AttemptPolicy {
   };
 }
 
-export interface WorkerKafka {
+export interface WorkerBus {
   /** The bus in the worker's namespace: publish and subscribe with contract names. */
   bus: EventBus;
   namespace: TopicNamespace;
   lagSource: LagSource;
-  /** The physical names of the platform topics, for `verifyKafka`. */
-  platformTopics: readonly string[];
+  /** Names the contract topics (default: every platform topic) missing in the worker's namespace; empty: ready. */
+  missingTopics(topics?: readonly string[]): Promise<string[]>;
   close(): Promise<void>;
 }
 
-/** The Kafka side of a worker: the namespaced bus with the configured session timing, and a lag source. */
-export function createWorkerKafka(config: KafkaConfig & WorkerConfig, log: Logger): WorkerKafka {
+/** A worker's bus (whichever adapter the profile picks), namespaced, with the configured session timing and a lag source. */
+export async function openWorkerBus(config: BusConfig & WorkerConfig, log: Logger): Promise<WorkerBus> {
   const namespace = topicNamespace(config.KAFKA_TOPIC_PREFIX);
-  const inner = createKafkaBus(config, log, {
-    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-    heartbeatIntervalMs: Math.min(3_000, Math.floor(config.KAFKA_SESSION_TIMEOUT_MS / 10)),
+  const inner = await openEventBus(config, log, {
+    topicPrefix: config.KAFKA_TOPIC_PREFIX,
+    kafka: {
+      sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+      heartbeatIntervalMs: Math.min(3_000, Math.floor(config.KAFKA_SESSION_TIMEOUT_MS / 10)),
+    },
   });
-  const lagSource = new KafkaLagSource(config, log, namespace);
+  const lagSource = inner.lagSource(namespace);
   return {
     bus: namespacedBus(inner, namespace),
     namespace,
     lagSource,
-    platformTopics: PLATFORM_TOPICS.map((t) => namespace.topic(t)),
+    missingTopics: (topics = PLATFORM_TOPICS) => inner.missingTopics(topics.map((t) => namespace.topic(t))),
     close: async () => {
       await Promise.all([inner.close(), lagSource.close()]);
     },

@@ -69,6 +69,26 @@ export class KafkaLagSource implements LagSource {
   }
 }
 
+/** Lag from the embedded bus's files (end of each partition's log minus the group's committed offset). */
+export class EmbeddedLagSource implements LagSource {
+  constructor(
+    private readonly bus: { lag(groupId: string, topic: string): Promise<{ partition: number; lag: number }[]> },
+    private readonly namespace: TopicNamespace = topicNamespace(),
+  ) {}
+
+  async lag(groupId: string, topics: readonly string[]): Promise<PartitionLag[]> {
+    const result: PartitionLag[] = [];
+    for (const topic of topics) {
+      for (const { partition, lag } of await this.bus.lag(this.namespace.group(groupId), this.namespace.topic(topic))) result.push({ topic, partition, lag });
+    }
+    return result;
+  }
+
+  async close(): Promise<void> {
+    // Nothing of its own: the bus belongs to whoever opened it.
+  }
+}
+
 export interface LagSamplerOptions {
   source: LagSource;
   metrics: WorkerMetrics;

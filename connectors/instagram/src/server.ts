@@ -1,7 +1,7 @@
 import { connectorService, type ConnectorOverrides, type ServiceDefinition } from '@chat4all/common';
 import { configSchema, type Config } from './config';
 import { InstagramConnector } from './instagram';
-import { CassandraPlatformMessageRefs } from './refs-cassandra';
+import { openPlatformMessageRefs } from './refs';
 
 export const SERVICE_NAME = 'instagram';
 
@@ -25,7 +25,7 @@ export function instagramService(overrides: ConnectorOverrides = {}): ServiceDef
       channel: 'INSTAGRAM',
       configSchema,
       createConnector: createInstagramConnector,
-      openRefs: (config) => CassandraPlatformMessageRefs.connect(config),
+      openRefs: (config, log) => openPlatformMessageRefs(config, log),
     },
     overrides,
   );

@@ -162,5 +162,5 @@ test('the connector refuses to start on topics that were never migrated, naming 
     ...whatsappProcesses.connectorEnv({ connector: port, simulator: port }),
   });
   expect(await connector.exited).toBe(1);
-  expect(connector.lines.join('\n')).toMatch(/kafka is not migrated: missing Kafka topic never-migrated-\d+\.messages\.outbound\.whatsapp/);
+  expect(connector.lines.join('\n')).toMatch(/event bus is not migrated: missing Kafka topic never-migrated-\d+\.messages\.outbound\.whatsapp/);
 });

@@ -6,7 +6,7 @@ const GiB = 1024 * 1024 * 1024;
 /** SigV4 presigned URLs may live at most seven days. */
 const MAX_URL_TTL_SECONDS = 7 * 24 * 3600;
 
-/** The files subgraph: uploads streamed to MinIO/S3. */
+/** The files subgraph: uploads streamed to MinIO/S3 (or, in the embedded profile, to the data folder). */
 export const configSchema = withSecrets(
   z.object({
     ...serviceEnv,
@@ -20,6 +20,13 @@ export const configSchema = withSecrets(
      * http://minio:9000 while browsers reach http://localhost:9000). Defaults to S3_ENDPOINT.
      */
     S3_PUBLIC_ENDPOINT: z.url().optional(),
+    /** Embedded profile: where clients reach this service, for the `/blobs/` download URLs. Default http://127.0.0.1:PORT. */
+    FILES_PUBLIC_URL: z.url().optional(),
+    /**
+     * Embedded profile only: signs the `/blobs/` download URLs (HMAC-SHA256), at least 32 bytes. Unset, the embedded
+     * profile (a development profile) uses a well-known development key; no other profile reads it.
+     */
+    BLOB_URL_SECRET: z.string().min(32, 'at least 32 bytes').optional(),
     // Verifies the gateway-signed caller identity.
     ...identityEnv,
     /** Largest file accepted; counted while the upload streams, so a bigger one is refused without being stored. */

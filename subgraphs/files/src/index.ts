@@ -6,3 +6,5 @@ export { contentKey, metadataKey } from './store/keys';
 export * from './store/meter';
 export * from './store/local-disk';
 export * from './store/signed-blobs';
+export * from './store/open';
+export { filesService, createFilesSubgraph, SERVICE_NAME } from './server';

@@ -2,14 +2,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import DataLoader from 'dataloader';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { countStoreCalls, createSubgraphHandler, requireSchema, type Logger, type RequestHandler, type ServiceDefinition, type SubgraphContext, type SubgraphHandler } from '@chat4all/common';
-import { configSchema, publicS3Endpoint, type Config } from './config';
+import { countStoreCalls, createSubgraphHandler, type Logger, type RequestHandler, type ServiceDefinition, type SubgraphContext, type SubgraphHandler } from '@chat4all/common';
+import { configSchema, type Config } from './config';
 import type { FilesContext } from './context';
 import { createResolvers } from './resolvers';
-import { verifyS3 } from './store/migrate';
+import { openFileStorage } from './store/open';
 import type { BlobStore, FileRecordStore } from './store/port';
 import { BlobFileRecordStore } from './store/records';
-import { S3BlobStore } from './store/s3';
 import { routeSignedBlobs } from './store/signed-blobs';
 
 export const SERVICE_NAME = 'files';
@@ -69,28 +68,27 @@ export type FilesOverrides = Partial<Omit<FilesDependencies, 'log'>> & {
 };
 
 /**
- * The whole service for the bootstrap (`runServiceMain` in main.ts, `startService` in tests): checks the bucket,
- * serves GraphQL with streamed uploads, reports readiness (bucket reachable), and stops in order.
+ * The whole service for the bootstrap (`runServiceMain` in main.ts, `startService` in tests): opens the storage the
+ * profile picks (S3 bucket checked, or the data folder), serves GraphQL with streamed uploads (and, embedded, the signed
+ * `/blobs/` downloads), reports readiness, and stops in order.
  */
 export function filesService(overrides: FilesOverrides = {}): ServiceDefinition<typeof configSchema> {
   return {
     name: SERVICE_NAME,
     configSchema,
     async start({ config, log, metrics, onShutdown, addReadinessCheck }) {
-      // Refuse to start without the bucket rather than fail on the first upload.
-      await requireSchema('s3', () => verifyS3(config));
-
-      const blobs = overrides.blobs ?? new S3BlobStore(config);
-      // Signing needs no request (the region is configured), so this client never has to reach the public address.
-      const urls = overrides.urls ?? new S3BlobStore({ ...config, S3_ENDPOINT: publicS3Endpoint(config) });
+      // Refuses to start without the bucket (S3) rather than fail on the first upload.
+      const storage = overrides.blobs ? undefined : await openFileStorage(config, log);
+      const blobs = overrides.blobs ?? storage!.blobs;
+      const urls = overrides.urls ?? storage?.urls ?? blobs;
+      if (storage) addReadinessCheck(storage.check.name, storage.check.run);
       // Metadata calls per method on /metrics (chat4all_store_calls_total{store="file-records"}): shows the loader batching.
       const records = countStoreCalls(overrides.records ?? new BlobFileRecordStore(blobs), metrics, 'file-records');
       const subgraph = createFilesSubgraph(config, { blobs, urls, records, log });
       onShutdown('graphql', () => subgraph.stop());
 
-      // verifyS3 asks for the bucket: an unreachable S3 fails it, a deleted bucket is named.
-      addReadinessCheck('s3', () => verifyS3(config));
-      return { handler: overrides.signedBlobs ? routeSignedBlobs(overrides.signedBlobs, subgraph.handler) : subgraph.handler };
+      const signedBlobs = overrides.signedBlobs ?? storage?.signedBlobs;
+      return { handler: signedBlobs ? routeSignedBlobs(signedBlobs, subgraph.handler) : subgraph.handler };
     },
   };
 }

@@ -11,5 +11,6 @@ export { acceptedEvent, messageFromAccepted, publishAccepted } from './events/ac
 export { createMessagesSubgraph, messagesService, peerDirectories, type MessagesDependencies } from './server';
 export { configSchema, loadServiceConfig, type Config } from './config';
 export { EmbeddedMessageStore } from './store/embedded';
-export { EMBEDDED_DB_FILE, migrateEmbedded, verifyEmbedded, type EmbeddedConfig } from './store/embedded-db';
+export { EMBEDDED_DB_FILE, migrateEmbedded, openEmbeddedDb, verifyEmbedded, type EmbeddedConfig } from './store/embedded-db';
 export { EmbeddedSendClaimStore } from './claims/embedded';
+export { openMessageStore, openSendClaimStore, opened, type MessageStoreConfig, type Opened } from './store/open';

@@ -3,18 +3,16 @@ import path from 'node:path';
 import DataLoader from 'dataloader';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import {
-  createKafkaBus,
   createSubgraphHandler,
+  openEventBus,
   requireSchema,
   signIdentity,
-  verifyKafka,
   type EventBus,
   type Logger,
   type ServiceDefinition,
   type SubgraphContext,
   type SubgraphHandler,
 } from '@chat4all/common';
-import { CassandraSendClaimStore } from './claims/cassandra';
 import type { SendClaimStore } from './claims/port';
 import { configSchema, type Config } from './config';
 import type { MessagesContext } from './context';
@@ -24,8 +22,7 @@ import type { ConversationDirectory, FileDirectory } from './peers/port';
 import { UsersSubgraphDirectory } from './peers/users';
 import { createResolvers } from './resolvers';
 import { MessageSender } from './send/sender';
-import { CassandraMessageStore } from './store/cassandra';
-import { verifyCassandra } from './store/migrate';
+import { openMessageStore, openSendClaimStore, opened } from './store/open';
 import type { MessageStore } from './store/port';
 
 export const SERVICE_NAME = 'messages';
@@ -92,38 +89,34 @@ export function peerDirectories(
 export type MessagesOverrides = Partial<Omit<MessagesDependencies, 'log'>>;
 
 /**
- * The whole service for the bootstrap (`runServiceMain` in main.ts, `startService` in tests): checks the schema,
- * connects Cassandra and the Kafka producer, serves GraphQL, reports readiness, and stops in order.
+ * The whole service for the bootstrap (`runServiceMain` in main.ts, `startService` in tests): opens the bus and the
+ * stores the profile picks (refusing unmigrated ones), serves GraphQL, reports readiness, and stops in order.
  */
 export function messagesService(overrides: MessagesOverrides = {}): ServiceDefinition<typeof configSchema> {
   return {
     name: SERVICE_NAME,
     configSchema,
     async start({ config, log, onShutdown, addReadinessCheck }) {
-      // Refuse to start on an unmigrated keyspace or missing topics rather than fail on the first request.
-      await requireSchema('cassandra', () => verifyCassandra(config));
-      await requireSchema('kafka', () => verifyKafka(config));
-
-      const store = overrides.store ?? (await CassandraMessageStore.connect(config, { consistency: config.CASSANDRA_CONSISTENCY }));
-      onShutdown('cassandra message store', () => store.close());
-      let claims: SendClaimStore;
-      if (overrides.claims) {
-        claims = overrides.claims;
+      // Refuse to start on an unmigrated store or missing topics rather than fail on the first request.
+      let bus: EventBus;
+      if (overrides.bus) {
+        bus = overrides.bus;
       } else {
-        const cassandraClaims = await CassandraSendClaimStore.connect(config);
-        // The claims pool talks to the same cluster and keyspace as the store: one check covers both.
-        addReadinessCheck('cassandra', () => cassandraClaims.ping());
-        claims = cassandraClaims;
+        const platformBus = await openEventBus(config, log);
+        await requireSchema('event bus', () => platformBus.missingTopics());
+        addReadinessCheck('event bus', () => platformBus.missingTopics());
+        bus = platformBus;
       }
-      onShutdown('cassandra send claims', () => claims.close());
-      const bus = overrides.bus ?? createKafkaBus(config, log);
-      onShutdown('kafka producer', () => bus.close());
+      onShutdown('event bus', () => bus.close());
+      const store = overrides.store ?? (await opened(openMessageStore(config, log), addReadinessCheck));
+      onShutdown('message store', () => store.close());
+      const claims = overrides.claims ?? (await opened(openSendClaimStore(config, log), addReadinessCheck));
+      onShutdown('send claims', () => claims.close());
 
       const subgraph = createMessagesSubgraph(config, { ...peerDirectories(config), ...overrides, store, claims, bus, log });
-      // Steps run in reverse: the HTTP server stops first (bootstrap), then GraphQL, the producer, the Cassandra pools.
+      // Steps run in reverse: the HTTP server stops first (bootstrap), then GraphQL, the stores, the bus.
       onShutdown('graphql', () => subgraph.stop());
 
-      addReadinessCheck('kafka', () => verifyKafka(config));
       return { handler: subgraph.handler };
     },
   };

@@ -5,22 +5,23 @@ import {
   countStoreCalls,
   createJwtService,
   createSubgraphHandler,
-  deadLetterTopic,
-  verifyKafka,
+  openEventBus,
+  requireSchema,
   type AuthConfig,
   type EventBus,
   type IdentityConfig,
-  type KafkaConfig,
   type Logger,
   type ServiceContext,
+  type ServiceDefinition,
   type SubgraphContext,
   type SubgraphHandler,
 } from '@chat4all/common';
-import type { Config } from './config';
+import { configSchema, type Config } from './config';
 import type { UsersContext } from './context';
-import { USERS_ACTIVITY_GROUP, startActivityConsumer, type ActivityConsumerOptions } from './events/activity';
+import { activityTopics, startActivityConsumer, type ActivityConsumerOptions } from './events/activity';
 import { createLoaders } from './loaders';
 import { createResolvers } from './resolvers';
+import { openUserStore } from './store/open';
 import type { UserRepository } from './store/port';
 
 /** The subgraph's SDL, read once: the same file codegen and composition read. */
@@ -62,7 +63,7 @@ export interface UsersDependencies {
  * Closing the repository and the bus stays with whoever created them.
  */
 export async function startUsersService(
-  context: ServiceContext<UsersSubgraphConfig & KafkaConfig>,
+  context: ServiceContext<UsersSubgraphConfig>,
   deps: UsersDependencies,
 ): Promise<{ handler: SubgraphHandler<OwnContext>['handler'] }> {
   const { config, log } = context;
@@ -71,10 +72,6 @@ export async function startUsersService(
   const repository = countStoreCalls(deps.repository, context.metrics, 'users');
 
   if (deps.bus) {
-    const missingDeadLetter = await verifyKafka(config, [deadLetterTopic(deps.activity?.groupId ?? USERS_ACTIVITY_GROUP)]);
-    if (missingDeadLetter.length > 0) {
-      log.warn({ missing: missingDeadLetter }, 'no dead-letter topic: an undecodable activity event would stall its partition');
-    }
     const subscription = await startActivityConsumer({ ...deps.activity, bus: deps.bus, repository, log });
     context.onShutdown('activity consumer', () => subscription.stop());
   }
@@ -83,4 +80,29 @@ export async function startUsersService(
   // Registered after the consumer, so it stops first (shutdown runs in reverse): no new requests, then no new events.
   context.onShutdown('graphql', () => subgraph.stop());
   return { handler: subgraph.handler };
+}
+
+/**
+ * The whole service for the bootstrap (`runServiceMain` in main.ts, the embedded platform): the repository and the bus
+ * the profile picks, schema and topics checked before anything is served, then `startUsersService`.
+ */
+export function usersService(): ServiceDefinition<typeof configSchema> {
+  return {
+    name: 'users',
+    configSchema,
+    async start(context) {
+      const { config, log } = context;
+      const store = await openUserStore(config, { log });
+      // Registered first, so closed last: after the consumer and the HTTP server have stopped using it.
+      context.onShutdown('database', () => store.repository.close());
+      const bus = await openEventBus(config, log);
+      context.onShutdown('event bus', () => bus.close());
+      await requireSchema('event bus', () => bus.missingTopics(activityTopics.consumes));
+      const missingDeadLetter = await bus.missingTopics([activityTopics.deadLetter]);
+      if (missingDeadLetter.length > 0) {
+        log.warn({ missing: missingDeadLetter }, 'no dead-letter topic: an undecodable activity event would stall its partition');
+      }
+      return startUsersService(context, { repository: store.repository, bus, checkDatabase: () => store.checkConnection() });
+    },
+  };
 }

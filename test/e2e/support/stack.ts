@@ -1,17 +1,27 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Env } from '@chat4all/common';
 import { repositoryRoot } from '../../support/codegen';
 import { workerPortBase } from '../../support/ports';
+import { embeddedPortOffset, freshSecrets, startEmbeddedPlatform } from './embedded';
 import { prepareEngines } from './engines';
 
 /** Ports away from the defaults (4000–4003), so a development stack can keep running beside the tests; one block per jest worker. */
 const base = workerPortBase();
 export const E2E_PORTS = { gateway: base, users: base + 1, messages: base + 2, files: base + 3 } as const;
 export type ServiceName = keyof typeof E2E_PORTS;
+
+/**
+ * How the stack runs: `engines` = one process per service on the real Kafka, Cassandra, PostgreSQL and S3;
+ * `embedded` = `npm start`, the whole platform (router, connectors and simulators included) in one process on the
+ * embedded adapters and a fresh temporary data folder. The e2e suites run their scenarios once in each.
+ */
+export type StackMode = 'engines' | 'embedded';
+export const STACK_MODES: readonly StackMode[] = ['engines', 'embedded'];
 
 const entries: Record<ServiceName, string> = {
   users: 'subgraphs/users/src/main.ts',
@@ -25,6 +35,7 @@ const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 20_000;
 
 export interface E2eStack {
+  mode: StackMode;
   /** http://127.0.0.1:<port> of each service. */
   origins: Record<ServiceName, string>;
   graphqlUrl: string;
@@ -93,15 +104,23 @@ function launch(name: ServiceName, env: Env): Running {
 }
 
 async function waitReady(service: Running): Promise<void> {
-  const readyz = `${url(E2E_PORTS[service.name])}/readyz`;
-  const deadline = Date.now() + READY_TIMEOUT_MS;
   let exitCode: number | null | undefined;
   void service.exited.then((code) => (exitCode = code));
+  await waitAnswering(
+    service.name,
+    () => (exitCode === undefined ? undefined : `exited with code ${exitCode} before it was ready`),
+    () => `${service.logFile}:\n${logTail(service.logFile)}`,
+  );
+}
+
+/** Polls the service's /readyz until 200; `gone` names why waiting is pointless (its process ended), `logs` its output. */
+async function waitAnswering(name: ServiceName, gone: () => string | undefined, logs: () => string): Promise<void> {
+  const readyz = `${url(E2E_PORTS[name])}/readyz`;
+  const deadline = Date.now() + READY_TIMEOUT_MS;
   let last = 'no answer';
   while (Date.now() < deadline) {
-    if (exitCode !== undefined) {
-      throw new Error(`e2e: ${service.name} exited with code ${exitCode} before it was ready; ${service.logFile}:\n${logTail(service.logFile)}`);
-    }
+    const why = gone();
+    if (why !== undefined) throw new Error(`e2e: ${name} ${why}; ${logs()}`);
     try {
       const response = await fetch(readyz, { signal: AbortSignal.timeout(2000) });
       if (response.status === 200) return;
@@ -111,7 +130,7 @@ async function waitReady(service: Running): Promise<void> {
     }
     await sleep(200);
   }
-  throw new Error(`e2e: ${service.name} not ready after ${READY_TIMEOUT_MS} ms (last: ${last}); ${service.logFile}:\n${logTail(service.logFile)}`);
+  throw new Error(`e2e: ${name} not ready after ${READY_TIMEOUT_MS} ms (last: ${last}); ${logs()}`);
 }
 
 async function terminate(service: Running): Promise<number | null> {
@@ -129,17 +148,53 @@ async function terminate(service: Running): Promise<number | null> {
   return null;
 }
 
+const origins = Object.fromEntries(Object.entries(E2E_PORTS).map(([name, port]) => [name, url(port)])) as Record<ServiceName, string>;
+
 /**
- * The users, messages and files subgraphs and the gateway as four separate processes on the real engines, with shared
- * fresh secrets, each ready (/readyz 200) before this resolves. A service that fails to start fails the call with the
- * tail of its log, after the others are stopped.
+ * `engines`: the users, messages and files subgraphs and the gateway as four separate processes on the real engines,
+ * with shared fresh secrets, each ready (/readyz 200) before this resolves. A service that fails to start fails the
+ * call with the tail of its log, after the others are stopped.
+ * `embedded`: the one `npm start` process on a fresh temporary data folder (removed by `stop`), at the same ports.
  */
-export async function startStack(): Promise<E2eStack> {
+export async function startStack(mode: StackMode = 'engines'): Promise<E2eStack> {
   mkdirSync(LOG_DIR, { recursive: true });
   for (const [name, port] of Object.entries(E2E_PORTS)) await refuseBusyPort(name as ServiceName, port);
+  return mode === 'embedded' ? startEmbeddedStack() : startEnginesStack();
+}
+
+async function startEmbeddedStack(): Promise<E2eStack> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'chat4all-e2e-'));
+  const secrets = freshSecrets();
+  const platform = await startEmbeddedPlatform({ dataDir, secrets }).catch((error: unknown) => {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  });
+  const gone = () => (platform.process.running ? undefined : 'exited (the embedded platform process)');
+  try {
+    await Promise.all((Object.keys(E2E_PORTS) as ServiceName[]).map((name) => waitAnswering(name, gone, () => platform.process.tail(15))));
+  } catch (error) {
+    await platform.kill9();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    mode: 'embedded',
+    origins,
+    graphqlUrl: `${origins.gateway}/graphql`,
+    secrets,
+    // One process hosts all four.
+    pids: { gateway: platform.process.pid, users: platform.process.pid, messages: platform.process.pid, files: platform.process.pid },
+    stop: async () => {
+      const { code } = await platform.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+      return { gateway: code, users: code, messages: code, files: code };
+    },
+  };
+}
+
+async function startEnginesStack(): Promise<E2eStack> {
   const engines = await prepareEngines();
   const secrets = { JWT_SECRET: randomBytes(32).toString('base64url'), IDENTITY_SIGNING_KEY: randomBytes(32).toString('base64url') };
-  const origins = Object.fromEntries(Object.entries(E2E_PORTS).map(([name, port]) => [name, url(port)])) as Record<ServiceName, string>;
   const shared: Env = {
     ...engines,
     ...secrets,
@@ -169,5 +224,5 @@ export async function startStack(): Promise<E2eStack> {
     throw new Error(failed.map((e) => e.message).join('\n\n'));
   }
   const pids = Object.fromEntries(services.map((s) => [s.name, s.child.pid])) as Record<ServiceName, number | undefined>;
-  return { origins, graphqlUrl: `${origins.gateway}/graphql`, secrets, pids, stop };
+  return { mode: 'engines', origins, graphqlUrl: `${origins.gateway}/graphql`, secrets, pids, stop };
 }

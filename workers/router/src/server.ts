@@ -4,15 +4,14 @@ import {
   MessageStatusChanged,
   TOPICS,
   attemptPolicyFrom,
-  createWorkerKafka,
+  openWorkerBus,
   requireSchema,
   startEventConsumer,
-  verifyKafka,
   workerMetrics,
   type ServiceDefinition,
-  type WorkerKafka,
+  type WorkerBus,
 } from '@chat4all/common';
-import { CassandraMessageStore, newMessageId, verifyCassandra, type MessageStore } from '@chat4all/messages';
+import { openMessageStore, opened, type MessageStore } from '@chat4all/messages';
 import { configSchema } from './config';
 import { persistStatusHandler } from './persist';
 import { createRouteHandler } from './route';
@@ -22,15 +21,16 @@ export const SERVICE_NAME = 'router';
 /** Dependencies a test may supply instead of the real ones (which are then not created). */
 export interface RouterOverrides {
   store?: MessageStore;
-  kafka?: WorkerKafka;
+  kafka?: WorkerBus;
 }
 
 /**
  * The router process for the bootstrap: two consumer groups over one store and one bus.
  * - `router` on `messages.accepted`: store, announce SENT, route to the channel's outbound topic, record and announce DELIVERED.
  * - `status-persister` on `messages.status`: apply every status event (DELIVERED, READ, FAILED; SENT is a no-op) to the store.
- * Start refuses an unmigrated keyspace or missing topics. Shutdown (reverse order of registration): the HTTP server,
- * then each consumer finishes its in-flight record and commits, then the bus (producer) and the Cassandra pool close.
+ * Store and bus are the profile's (see the factories). Start refuses an unmigrated store or missing topics. Shutdown
+ * (reverse order of registration): the HTTP server, then each consumer finishes its in-flight record and commits, then
+ * the store and the bus close.
  */
 export function routerService(overrides: RouterOverrides = {}): ServiceDefinition<typeof configSchema> {
   return {
@@ -38,13 +38,12 @@ export function routerService(overrides: RouterOverrides = {}): ServiceDefinitio
     configSchema,
     async start({ config, log, metrics: registry, onShutdown, addReadinessCheck }) {
       const retry = attemptPolicyFrom(config);
-      await requireSchema('cassandra', () => verifyCassandra(config));
-      const kafka = overrides.kafka ?? createWorkerKafka(config, log);
-      onShutdown('kafka', () => kafka.close());
-      await requireSchema('kafka', () => verifyKafka(config, kafka.platformTopics));
+      const kafka = overrides.kafka ?? (await openWorkerBus(config, log));
+      onShutdown('event bus', () => kafka.close());
+      await requireSchema('event bus', () => kafka.missingTopics());
 
-      const store = overrides.store ?? (await CassandraMessageStore.connect(config, { consistency: config.CASSANDRA_CONSISTENCY }));
-      onShutdown('cassandra message store', () => store.close());
+      const store = overrides.store ?? (await opened(openMessageStore(config, log), addReadinessCheck));
+      onShutdown('message store', () => store.close());
 
       const metrics = workerMetrics(registry);
       const common = {
@@ -72,14 +71,7 @@ export function routerService(overrides: RouterOverrides = {}): ServiceDefinitio
       });
       onShutdown('status persister consumer', () => persister.stop());
 
-      // A read through the service's own pool (an id nobody has): Cassandra answers, the keyspace is there.
-      const probeId = newMessageId(0);
-      addReadinessCheck('cassandra', async () => {
-        await store.get(probeId);
-        return [];
-      });
-      const neededTopics = [TOPICS.messagesAccepted, TOPICS.messagesStatus].map((t) => kafka.namespace.topic(t));
-      addReadinessCheck('kafka', () => verifyKafka(config, neededTopics));
+      addReadinessCheck('event bus', () => kafka.missingTopics([TOPICS.messagesAccepted, TOPICS.messagesStatus]));
     },
   };
 }

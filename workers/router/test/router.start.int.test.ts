@@ -24,7 +24,7 @@ test('refuses to start when its Kafka topics do not exist', async () => {
   const prefix = `test-missing-${randomUUID().slice(0, 8)}.`;
   const { code, stderr } = await runRouterToExit({ ...base, KAFKA_TOPIC_PREFIX: prefix, CASSANDRA_KEYSPACE: KEYSPACE });
   expect(code).toBe(1);
-  expect(stderr).toContain(`router: failed to start: kafka is not migrated: missing Kafka topic ${prefix}messages.accepted`);
+  expect(stderr).toContain(`router: failed to start: event bus is not migrated: missing Kafka topic ${prefix}messages.accepted`);
 });
 
 test('refuses to start with an unusable rule table, naming ROUTING_RULES', async () => {

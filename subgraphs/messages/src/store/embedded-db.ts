@@ -41,6 +41,14 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
         content TEXT, file_id TEXT, created_at INTEGER NOT NULL, state TEXT NOT NULL, lease_owner TEXT NOT NULL,
         lease_until INTEGER NOT NULL, PRIMARY KEY (sender_id, client_message_id)) WITHOUT ROWID;`,
   },
+  {
+    version: 4,
+    // The Instagram connector's platform id -> message map (CQL 004 in the Cassandra keyspace).
+    name: 'platform_message_refs',
+    sql: `CREATE TABLE platform_message_refs (
+        channel TEXT NOT NULL, platform_message_id TEXT NOT NULL, message_id TEXT NOT NULL, conversation_id TEXT NOT NULL,
+        PRIMARY KEY (channel, platform_message_id)) WITHOUT ROWID;`,
+  },
 ];
 
 /** Opens (creating the folder and file if needed) the data folder's database in WAL mode. */
