@@ -53,6 +53,7 @@ export class MemorySampler {
     }
   }
 
+  /** Ends the sampling; calling it again answers the same peaks (plus one last sample). */
   stop(): Record<string, MemoryPeak> {
     clearInterval(this.timer);
     this.sample();

@@ -1,6 +1,7 @@
 import { runGatewayBench } from './gateway/bench';
 import { runHistoryBench } from './history/bench';
 import { runPipelineBench } from './pipeline/bench';
+import { runSubscriptionsBench } from './subscriptions/bench';
 import { runUploadBench } from './upload/bench';
 import { resultsDir, writeResult, type BenchResult } from './results';
 import { benchSize, type BenchSize } from './size';
@@ -15,6 +16,7 @@ const BENCHMARKS: Record<string, (size: BenchSize) => Promise<BenchResult>> = {
   gateway: runGatewayBench,
   history: runHistoryBench,
   upload: runUploadBench,
+  subscriptions: runSubscriptionsBench,
 };
 
 async function main(): Promise<void> {

@@ -3,10 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT, ServiceProcess, waitReady } from '../../../common/test/support/processes';
+import { E2E_PORTS } from '../../../test/e2e/support/stack';
 import type { BenchStack } from '../stack';
 
-/** Ports of the reference gateways, beside the e2e stack's 14000–14003 and the workers' 14010–14013. */
-export const REFERENCE_PORTS = { plainApollo: 14030, hive: 14031 } as const;
+/** Ports of the reference gateways, 30 above the e2e stack's gateway (its block holds the stack and the workers). */
+export const REFERENCE_PORTS = { plainApollo: E2E_PORTS.gateway + 30, hive: E2E_PORTS.gateway + 31 } as const;
 
 /** The committed supergraph with each subgraph's routing URL pointed at the stack's, in a temporary file. */
 export function stackSupergraph(stack: BenchStack): string {

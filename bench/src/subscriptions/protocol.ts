@@ -1,0 +1,37 @@
+/** The subscriber process and its parent talk over Node's IPC channel with these messages. */
+
+export interface SubscribersSpec {
+  wsUrl: string;
+  token: string;
+  conversationId: string;
+  count: number;
+  /** Sockets opened at once while connecting. */
+  connectConcurrency: number;
+}
+
+/** Parent → subscribers. */
+export type Command = { type: 'reset' } | { type: 'report' } | { type: 'close' };
+
+export interface DeliveryReport {
+  /** Events received since the last reset, over all subscribers. */
+  deliveries: number;
+  /** ms from the message's createdAt (set just before it was published) to its arrival. */
+  latencyMs: { p50: number; p99: number; max: number };
+  /** First and last arrival since the reset (epoch ms), 0 when none. */
+  firstAt: number;
+  lastAt: number;
+  errors: number;
+  /** Sockets the server closed, by close code. */
+  closed: Record<string, number>;
+}
+
+/** Subscribers → parent. */
+export type Reply = { type: 'ready'; subscribed: number; failed: number; firstError?: string } | ({ type: 'report' } & DeliveryReport);
+
+/** What each subscriber asks for: the event's message with fields from all three subgraphs' owners. */
+export const SUBSCRIPTION = `subscription ($id: ID!) {
+  messageStatusChanged(conversationId: $id) {
+    previousStatus cursor
+    message { id status createdAt content sender { displayName } conversation { title } }
+  }
+}`;

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { createKafkaBus, createLogger, kafkaEnv, loadConfig, type EventBus } from '@chat4all/common';
+import { CassandraMessageStore, acceptedEvent, messageIdTime, newMessageId, publishAccepted } from '@chat4all/messages';
+import type { BenchStack } from '../stack';
+
+/**
+ * Makes subscription events as the messages subgraph does for a sent message: the message is stored (so the
+ * gateway's per-event resolution finds it), then its MessageAccepted is published to `messages.accepted`.
+ */
+export class EventPublisher {
+  private constructor(
+    private readonly store: CassandraMessageStore,
+    private readonly bus: EventBus,
+    private readonly conversationId: string,
+    private readonly senderId: string,
+  ) {}
+
+  static async start(stack: BenchStack, conversationId: string, senderId: string): Promise<EventPublisher> {
+    const store = await CassandraMessageStore.connect(stack.cassandra);
+    const bus = createKafkaBus({ ...loadConfig(z.object(kafkaEnv)), KAFKA_CLIENT_ID: 'bench-publisher' }, createLogger('bench-publisher', 'warn'));
+    return new EventPublisher(store, bus, conversationId, senderId);
+  }
+
+  async publishOne(): Promise<void> {
+    const id = newMessageId();
+    const message = { id, conversationId: this.conversationId, senderId: this.senderId, content: 'subscription benchmark event', createdAt: new Date(messageIdTime(id)) };
+    await this.store.insert(message);
+    await publishAccepted(this.bus, acceptedEvent(message));
+  }
+
+  /** `perSecond` events for `seconds`, each due at its time whether or not the earlier ones are done; their count. */
+  async publishAt(perSecond: number, seconds: number): Promise<number> {
+    const total = Math.max(1, Math.round(perSecond * seconds));
+    const start = performance.now();
+    const sent: Promise<void>[] = [];
+    for (let i = 0; i < total; i++) {
+      const wait = start + (i * 1000) / perSecond - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      sent.push(this.publishOne());
+    }
+    await Promise.all(sent);
+    return total;
+  }
+
+  async close(): Promise<void> {
+    await this.bus.close();
+    await this.store.close();
+  }
+}
