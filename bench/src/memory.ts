@@ -17,6 +17,19 @@ export function readMemory(pid: number): ProcessMemory {
   return { rssBytes: kibField(status, 'VmRSS'), hwmBytes: kibField(status, 'VmHWM') };
 }
 
+/**
+ * The smallest VmRSS of `pid` over `ms` (sampled every 100 ms): closer to what the process holds than one sample,
+ * which may catch it just before a garbage collection.
+ */
+export async function settledRss(pid: number, ms = 1500): Promise<number> {
+  let least = readMemory(pid).rssBytes;
+  for (let waited = 0; waited < ms; waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    least = Math.min(least, readMemory(pid).rssBytes);
+  }
+  return least;
+}
+
 export interface MemoryPeak {
   /** VmRSS when sampling started. */
   baselineBytes: number;

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MemorySampler, readMemory } from '../memory';
+import { MemorySampler, settledRss } from '../memory';
 import { atLeast, atMost, round, startResult, type BenchResult } from '../results';
 import { createConversations, registerUsers, runTag } from '../seed';
 import { sized, type BenchSize } from '../size';
@@ -90,7 +90,7 @@ export async function runSubscriptionsBench(size: BenchSize): Promise<BenchResul
     const results: CountResult[] = [];
     try {
       for (const count of s.counts) {
-        const before = readMemory(gatewayPid).rssBytes;
+        const before = await settledRss(gatewayPid);
         const subscribers = await Subscribers.start(
           { wsUrl: stack.graphqlUrl.replace(/^http/, 'ws'), token: member!.token, conversationId: conversationId!, count, connectConcurrency: 100 },
           5 * 60_000,
@@ -103,7 +103,7 @@ export async function runSubscriptionsBench(size: BenchSize): Promise<BenchResul
           await publisher.publishOne();
           const probe = await drained(subscribers, subscribed, 30);
           if (probe.deliveries < subscribed) throw new Error(`${probe.deliveries} of ${subscribed} subscribers got the first event`);
-          const rssBytesPerSubscriber = round((readMemory(gatewayPid).rssBytes - before) / subscribed, 0);
+          const rssBytesPerSubscriber = round(((await settledRss(gatewayPid)) - before) / subscribed, 0);
           const steady = await phase(publisher, subscribers, subscribed, s.steadyRate, s.phaseSeconds, s);
           const sampler = new MemorySampler({ gateway: gatewayPid });
           const load = await phase(publisher, subscribers, subscribed, s.loadRate, s.phaseSeconds, s).finally(() => sampler.stop());
@@ -148,7 +148,7 @@ export async function runSubscriptionsBench(size: BenchSize): Promise<BenchResul
       },
       notes: [
         `All subscribers on one conversation, one socket each, from a separate process; each event is a new message (stored, then its MessageAccepted published as the messages subgraph does), so latency runs from the message's creation (including that insert) to its arrival. Phases: ${s.phaseSeconds} s (at least ${s.minEvents} events), then up to ${s.drainSeconds} s for deliveries to arrive.`,
-        'RSS per subscriber: the gateway\'s VmRSS after the subscribers connected and got a first event, minus before, divided by their number.',
+        'RSS per subscriber: the gateway\'s VmRSS after the subscribers connected and got a first event, minus before (each the least of 1.5 s of samples), divided by their number.',
         'Hive Gateway: not measured. It would pass the subscription to the messages subgraph over graphql-ws, and that subgraph refuses Subscription operations sent to it directly (only the gateway serves them), so the same work cannot be set up for it.',
       ],
     });
