@@ -59,6 +59,8 @@ export async function saveFileRecords(stack: BenchStack, ownerId: string, count:
   return ids;
 }
 
+const INSERT_ATTEMPTS = 5;
+
 export interface MessagePlan {
   conversationId: string;
   count: number;
@@ -78,14 +80,24 @@ export async function insertMessages(stack: BenchStack, plans: MessagePlan[], co
       const { plan, i } = work[n]!;
       const id = newMessageId();
       const fileId = plan.fileOf?.(i);
-      await store.insert({
+      const message = {
         id,
         conversationId: plan.conversationId,
         senderId: plan.senderIds[i % plan.senderIds.length]!,
         content: `benchmark message ${i}: about as long as an ordinary chat line, a sentence or two of text`,
         ...(fileId === undefined ? {} : { fileId }),
         createdAt: new Date(messageIdTime(id)),
-      });
+      };
+      // A write timing out under a million-row load is retried (inserts are idempotent) rather than failing the run.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await store.insert(message);
+          break;
+        } catch (error) {
+          if (attempt >= INSERT_ATTEMPTS) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+        }
+      }
       if (++done % 10_000 === 0) onProgress?.(done);
     });
   } finally {

@@ -49,13 +49,17 @@ export interface CountResult {
   load: PhaseResult & { peakRssBytes: number };
 }
 
-/** Waits until `expected` deliveries arrived, or nothing new came for `drainSeconds`; the report then. */
+/** Longest wait for one phase's deliveries, however slowly they still trickle in. */
+const MAX_DRAIN_SECONDS = 90;
+
+/** Waits until `expected` deliveries arrived, nothing new came for `drainSeconds`, or MAX_DRAIN_SECONDS passed. */
 async function drained(subscribers: Subscribers, expected: number, drainSeconds: number): Promise<DeliveryReport> {
   let last = -1;
   let idleSince = Date.now();
+  const deadline = Date.now() + MAX_DRAIN_SECONDS * 1000;
   for (;;) {
     const report = await subscribers.report();
-    if (report.deliveries >= expected) return report;
+    if (report.deliveries >= expected || Date.now() > deadline) return report;
     if (report.deliveries !== last) {
       last = report.deliveries;
       idleSince = Date.now();
@@ -147,7 +151,7 @@ export async function runSubscriptionsBench(size: BenchSize): Promise<BenchResul
         ]),
       },
       notes: [
-        `All subscribers on one conversation, one socket each, from a separate process; each event is a new message (stored, then its MessageAccepted published as the messages subgraph does), so latency runs from the message's creation (including that insert) to its arrival. Phases: ${s.phaseSeconds} s (at least ${s.minEvents} events), then up to ${s.drainSeconds} s for deliveries to arrive.`,
+        `All subscribers on one conversation, one socket each, from a separate process; each event is a new message (stored, then its MessageAccepted published as the messages subgraph does), so latency runs from the message's creation (including that insert) to its arrival. Phases: ${s.phaseSeconds} s (at least ${s.minEvents} events), then deliveries may arrive until none came for ${s.drainSeconds} s (at most ${MAX_DRAIN_SECONDS} s).`,
         'RSS per subscriber: the gateway\'s VmRSS after the subscribers connected and got a first event, minus before (each the least of 1.5 s of samples), divided by their number.',
         'Hive Gateway: not measured. It would pass the subscription to the messages subgraph over graphql-ws, and that subgraph refuses Subscription operations sent to it directly (only the gateway serves them), so the same work cannot be set up for it.',
       ],
