@@ -101,20 +101,24 @@ test('pipeline: constant-arrival steps reach READ with transition latencies, nex
   for (const key of ['kafkaSinglePerSecond', 'kafkaBatchedPerSecond', 'cassandraPerSecond']) expect(measured.raw[key]).toBeGreaterThan(0);
 }, 300_000);
 
-test('subscriptions: every subscriber gets every event of the steady and the loaded phase, with latency and memory', async () => {
+test('subscriptions: every subscriber of the gateway and of the bare reference gets every event, with latency and memory', async () => {
   const result = await smoke('subscriptions');
   type Phase = { events: number; expected: number; report: { deliveries: number; errors: number; latencyMs: { p50: number; p99: number } }; deliveriesPerSecond: number };
-  const counts = (result.measurements as { counts: { subscribers: number; subscribed: number; steady: Phase; load: Phase & { peakRssBytes: number } }[] }).counts;
-  expect(counts.map((c) => c.subscribers)).toEqual([20, 50]);
-  for (const c of counts) {
-    expect(c.subscribed).toBe(c.subscribers);
-    for (const p of [c.steady, c.load]) {
-      // Smoke rates are far below any limit: nothing may be lost or fail.
-      expect(p.report.deliveries).toBe(p.expected);
-      expect(p.report.errors).toBe(0);
-      expect(p.report.latencyMs.p99).toBeGreaterThanOrEqual(p.report.latencyMs.p50);
-      expect(p.deliveriesPerSecond).toBeGreaterThan(0);
+  type Count = { subscribers: number; subscribed: number; steady: Phase; load: Phase & { peakRssBytes: number } };
+  const measured = result.measurements as { gateway: Count[]; bare: Count[] };
+  for (const counts of [measured.gateway, measured.bare]) {
+    expect(counts.map((c) => c.subscribers)).toEqual([20, 50]);
+    for (const c of counts) {
+      expect(c.subscribed).toBe(c.subscribers);
+      for (const p of [c.steady, c.load]) {
+        // Smoke rates are far below any limit: nothing may be lost or fail.
+        expect(p.report.deliveries).toBe(p.expected);
+        expect(p.report.errors).toBe(0);
+        expect(p.report.latencyMs.p99).toBeGreaterThanOrEqual(p.report.latencyMs.p50);
+        expect(p.deliveriesPerSecond).toBeGreaterThan(0);
+      }
+      expect(c.load.peakRssBytes).toBeGreaterThan(0);
     }
-    expect(c.load.peakRssBytes).toBeGreaterThan(0);
   }
+  expect(Object.keys(result.ratios)).toContain('50 subscribers: gateway/bare deliveries/s under load');
 }, 300_000);

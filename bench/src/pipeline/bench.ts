@@ -33,7 +33,7 @@ interface Settings {
 
 const SETTINGS: Record<BenchSize, Settings> = {
   smoke: { rates: [10, 20], stepSeconds: 3, drainSeconds: 15, conversations: 6, maxInFlight: 200, rawKafka: 500, rawCassandra: 1000 },
-  full: { rates: [100, 250, 500, 1000, 1667, 2500], stepSeconds: 15, drainSeconds: 15, conversations: 60, maxInFlight: 5000, rawKafka: 10_000, rawCassandra: 30_000 },
+  full: { rates: [100, 250, 500, 1000, 1667, 2500], stepSeconds: 10, drainSeconds: 15, conversations: 60, maxInFlight: 5000, rawKafka: 10_000, rawCassandra: 30_000 },
 };
 
 /** A step keeps up when this share of its sends were answered and reached READ within the drain time. */

@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MemorySampler, settledRss } from '../memory';
-import { atLeast, atMost, round, startResult, type BenchResult } from '../results';
+import { atLeast, atMost, ratio, round, startResult, type BenchResult } from '../results';
 import { createConversations, registerUsers, runTag } from '../seed';
 import { sized, type BenchSize } from '../size';
+import { ServiceProcess } from '../../../common/test/support/processes';
+import { E2E_PORTS } from '../../../test/e2e/support/stack';
 import { startBenchStack } from '../stack';
 import { Subscribers } from './clients';
 import type { DeliveryReport } from './protocol';
@@ -13,7 +15,8 @@ import { EventPublisher } from './publisher';
  * the messages and users subgraphs, so every event needs a federated resolution before it fans out to N sockets.
  * Per N: the gateway's resident memory per subscriber; delivery latency (message creation → arrival) at a steady
  * 2,000 deliveries/s; and the delivery rate it sustains when events are due at 20,000 deliveries/s, with its peak
- * memory meanwhile. The subscribers run in a separate process.
+ * memory meanwhile. The subscribers run in a separate process. The reference, measured the same way in the same
+ * run: a bare graphql-ws server fed by Kafka that answers from the event alone (bare-server.ts), the fan-out ceiling.
  */
 
 interface Settings {
@@ -30,7 +33,7 @@ interface Settings {
 
 const SETTINGS: Record<BenchSize, Settings> = {
   smoke: { counts: [20, 50], steadyRate: 200, loadRate: 1000, phaseSeconds: 2, minEvents: 3, drainSeconds: 5 },
-  full: { counts: [1000, 5000, 10_000], steadyRate: 2000, loadRate: 20_000, phaseSeconds: 10, minEvents: 4, drainSeconds: 15 },
+  full: { counts: [1000, 5000, 10_000], steadyRate: 2000, loadRate: 20_000, phaseSeconds: 10, minEvents: 3, drainSeconds: 10 },
 };
 
 interface PhaseResult {
@@ -81,82 +84,125 @@ async function phase(publisher: EventPublisher, subscribers: Subscribers, subscr
   return { events, expected, report, deliveriesPerSecond: round(report.deliveries / span, 0) };
 }
 
+interface Server {
+  name: string;
+  wsUrl: string;
+  pid: number;
+}
+
+interface Run {
+  publisher: EventPublisher;
+  token: string;
+  conversationId: string;
+  s: Settings;
+}
+
+/** One server at one subscriber count: connect, prove every subscription live, then the two phases. */
+async function measureCount(server: Server, count: number, run: Run): Promise<CountResult> {
+  const { publisher, s } = run;
+  const before = await settledRss(server.pid);
+  const subscribers = await Subscribers.start({ wsUrl: server.wsUrl, token: run.token, conversationId: run.conversationId, count, connectConcurrency: 100 }, 5 * 60_000);
+  try {
+    const { subscribed } = subscribers.ready;
+    if (subscribed === 0) throw new Error(`${server.name}: no subscriber connected: ${subscribers.ready.firstError ?? 'closed'}`);
+    // One event everyone must get: proves each subscription is live before anything is measured.
+    subscribers.reset();
+    await publisher.publishOne();
+    const probe = await drained(subscribers, subscribed, 30);
+    if (probe.deliveries < subscribed) throw new Error(`${server.name}: ${probe.deliveries} of ${subscribed} subscribers got the first event`);
+    const rssBytesPerSubscriber = round(((await settledRss(server.pid)) - before) / subscribed, 0);
+    const steady = await phase(publisher, subscribers, subscribed, s.steadyRate, s.phaseSeconds, s);
+    const sampler = new MemorySampler({ server: server.pid });
+    const load = await phase(publisher, subscribers, subscribed, s.loadRate, s.phaseSeconds, s).finally(() => sampler.stop());
+    const peakRssBytes = sampler.stop().server!.peakBytes;
+    console.log(`bench: subscriptions: ${server.name}, ${count} subscribers: ${steady.report.latencyMs.p99} ms p99 at ${s.steadyRate}/s, ${load.deliveriesPerSecond} deliveries/s under load`);
+    return { subscribers: count, subscribed, rssBytesPerSubscriber, steady, load: { ...load, peakRssBytes } };
+  } finally {
+    await subscribers.close();
+    // Let the server release the closed sockets before the next baseline.
+    await sleep(2000);
+  }
+}
+
+async function startBareServer(): Promise<{ process: ServiceProcess; wsUrl: string }> {
+  const port = E2E_PORTS.gateway + 40;
+  const service = new ServiceProcess('bare-graphql-ws', 'bench/src/subscriptions/bare-server.ts', { PORT: String(port) });
+  try {
+    await service.waitForLine((line) => line.msg === 'bare graphql-ws server ready', 60_000);
+  } catch (error) {
+    await service.stop();
+    throw error;
+  }
+  return { process: service, wsUrl: `ws://127.0.0.1:${port}/graphql` };
+}
+
 export async function runSubscriptionsBench(size: BenchSize): Promise<BenchResult> {
   const s = sized(size, SETTINGS);
   const finish = startResult('subscriptions', size);
   const stack = await startBenchStack();
+  let bare: Awaited<ReturnType<typeof startBareServer>> | undefined;
   try {
     const gatewayPid = stack.pids.gateway;
     if (!gatewayPid) throw new Error('no pid for the gateway');
     const [member] = await registerUsers(stack.graphqlUrl, [`subs-${runTag()}`]);
     const [conversationId] = await createConversations(stack.graphqlUrl, member!, [[]]);
+    bare = await startBareServer();
+    const barePid = bare.process.pid;
+    if (!barePid) throw new Error('no pid for the bare graphql-ws server');
     const publisher = await EventPublisher.start(stack, conversationId!, member!.id);
-    const results: CountResult[] = [];
+    const run: Run = { publisher, token: member!.token, conversationId: conversationId!, s };
+    const gateway: CountResult[] = [];
+    const reference: CountResult[] = [];
     try {
       for (const count of s.counts) {
-        const before = await settledRss(gatewayPid);
-        const subscribers = await Subscribers.start(
-          { wsUrl: stack.graphqlUrl.replace(/^http/, 'ws'), token: member!.token, conversationId: conversationId!, count, connectConcurrency: 100 },
-          5 * 60_000,
-        );
-        try {
-          const { subscribed } = subscribers.ready;
-          if (subscribed === 0) throw new Error(`no subscriber connected: ${subscribers.ready.firstError ?? 'closed'}`);
-          // One event everyone must get: proves each subscription is live before anything is measured.
-          subscribers.reset();
-          await publisher.publishOne();
-          const probe = await drained(subscribers, subscribed, 30);
-          if (probe.deliveries < subscribed) throw new Error(`${probe.deliveries} of ${subscribed} subscribers got the first event`);
-          const rssBytesPerSubscriber = round(((await settledRss(gatewayPid)) - before) / subscribed, 0);
-          const steady = await phase(publisher, subscribers, subscribed, s.steadyRate, s.phaseSeconds, s);
-          const sampler = new MemorySampler({ gateway: gatewayPid });
-          const load = await phase(publisher, subscribers, subscribed, s.loadRate, s.phaseSeconds, s).finally(() => sampler.stop());
-          const peakRssBytes = sampler.stop().gateway!.peakBytes;
-          results.push({ subscribers: count, subscribed, rssBytesPerSubscriber, steady, load: { ...load, peakRssBytes } });
-          console.log(`bench: subscriptions: ${count} subscribers, ${steady.report.latencyMs.p99} ms p99 at ${s.steadyRate}/s, ${load.deliveriesPerSecond} deliveries/s under load`);
-        } finally {
-          await subscribers.close();
-        }
-        // Let the gateway release the closed sockets before the next count's baseline.
-        await sleep(2000);
+        gateway.push(await measureCount({ name: 'gateway', wsUrl: stack.graphqlUrl.replace(/^http/, 'ws'), pid: gatewayPid }, count, run));
+        reference.push(await measureCount({ name: 'bare graphql-ws', wsUrl: bare.wsUrl, pid: barePid }, count, run));
       }
     } finally {
       await publisher.close();
     }
 
-    const largest = results[results.length - 1]!;
+    const largest = gateway[gateway.length - 1]!;
     const kb = (bytes: number) => round(bytes / 1024, 1);
+    const ratios: Record<string, number> = {};
+    gateway.forEach((g, i) => {
+      const b = reference[i]!;
+      ratios[`${g.subscribers} subscribers: gateway/bare deliveries/s under load`] = ratio(g.load.deliveriesPerSecond, b.load.deliveriesPerSecond);
+      ratios[`${g.subscribers} subscribers: gateway delivered/expected under load`] = round(g.load.report.deliveries / Math.max(g.load.expected, 1), 3);
+    });
+    const row = (name: string, r: CountResult) => [
+      name,
+      r.subscribed,
+      kb(r.rssBytesPerSubscriber),
+      `${r.steady.report.latencyMs.p50} / ${r.steady.report.latencyMs.p99}`,
+      `${r.load.report.deliveries} / ${r.load.expected}`,
+      r.load.deliveriesPerSecond,
+      r.load.report.latencyMs.p99,
+      round(r.load.peakRssBytes / 2 ** 20, 1),
+      JSON.stringify(r.load.report.closed),
+    ];
     return finish({
       parameters: { ...s },
-      measurements: { counts: results },
-      ratios: Object.fromEntries(
-        results.map((r) => [`${r.subscribers} subscribers: delivered/expected under load`, round(r.load.report.deliveries / Math.max(r.load.expected, 1), 3)]),
-      ),
+      measurements: { gateway, bare: reference },
+      ratios,
       targets: [
         atLeast(`deliveries/s sustained at ${largest.subscribers} subscribers`, largest.load.deliveriesPerSecond, 20_000),
         atMost(`delivery p99 at ${s.steadyRate}/s, ${largest.subscribers} subscribers (ms)`, largest.steady.report.latencyMs.p99, 100),
         atMost(`gateway RSS per subscriber at ${largest.subscribers} (KB)`, kb(largest.rssBytesPerSubscriber), 30),
       ],
       table: {
-        columns: ['subscribers', 'RSS per subscriber KB', `p50 / p99 ms at ${s.steadyRate}/s`, `delivered at ${s.loadRate}/s due`, 'deliveries/s under load', 'p99 ms under load', 'gateway peak RSS MiB', 'closed sockets'],
-        rows: results.map((r) => [
-          r.subscribed,
-          kb(r.rssBytesPerSubscriber),
-          `${r.steady.report.latencyMs.p50} / ${r.steady.report.latencyMs.p99}`,
-          `${r.load.report.deliveries} / ${r.load.expected}`,
-          r.load.deliveriesPerSecond,
-          r.load.report.latencyMs.p99,
-          round(r.load.peakRssBytes / 2 ** 20, 1),
-          JSON.stringify(r.load.report.closed),
-        ]),
+        columns: ['server', 'subscribers', 'RSS per subscriber KB', `p50 / p99 ms at ${s.steadyRate}/s`, `delivered at ${s.loadRate}/s due`, 'deliveries/s under load', 'p99 ms under load', 'peak RSS MiB', 'closed sockets'],
+        rows: gateway.flatMap((g, i) => [row('our gateway', g), row('bare graphql-ws (reference)', reference[i]!)]),
       },
       notes: [
         `All subscribers on one conversation, one socket each, from a separate process; each event is a new message (stored, then its MessageAccepted published as the messages subgraph does), so latency runs from the message's creation (including that insert) to its arrival. Phases: ${s.phaseSeconds} s (at least ${s.minEvents} events), then deliveries may arrive until none came for ${s.drainSeconds} s (at most ${MAX_DRAIN_SECONDS} s).`,
-        'RSS per subscriber: the gateway\'s VmRSS after the subscribers connected and got a first event, minus before (each the least of 1.5 s of samples), divided by their number.',
+        'RSS per subscriber: the server\'s VmRSS after the subscribers connected and got a first event, minus before (each the least of 1.5 s of samples), divided by their number.',
+        'Reference: a bare graphql-ws server with its own Kafka consumer, answering the same selection from the event alone (no federation, no membership check, no auth), measured at each count right after the gateway.',
         'Hive Gateway: not measured. It would pass the subscription to the messages subgraph over graphql-ws, and that subgraph refuses Subscription operations sent to it directly (only the gateway serves them), so the same work cannot be set up for it.',
       ],
     });
   } finally {
+    await bare?.process.stop();
     await stack.stop();
   }
 }

@@ -1,0 +1,102 @@
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { buildSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { Kafka, logLevel } from 'kafkajs';
+import { WebSocketServer } from 'ws';
+import { MessageAccepted, TOPICS, decodeEvent } from '@chat4all/common';
+
+/**
+ * The subscriptions reference: a bare graphql-ws server (graphql-ws + ws, no gateway, no federation, no auth) fed by
+ * its own Kafka consumer on `messages.accepted`, answering the benchmark's subscription from the event alone. Each
+ * subscriber's event is executed and serialised for its socket, as a plain subgraph's graphql-ws server does. What
+ * it reaches is the fan-out ceiling of this machine for that payload. Run as its own process: PORT, KAFKA_BROKERS.
+ */
+
+const SDL = `
+  type Query { ok: Boolean }
+  type User { displayName: String! }
+  type Conversation { title: String }
+  type Message { id: ID! status: String! createdAt: String! content: String sender: User! conversation: Conversation! }
+  type MessageEvent { previousStatus: String cursor: String! message: Message! }
+  type Subscription { messageStatusChanged(conversationId: ID!): MessageEvent! }
+`;
+/** Events one subscriber may have waiting; more are dropped for it (the reference does not close slow sockets). */
+const BUFFER = 1000;
+
+type Payload = { messageStatusChanged: unknown };
+const listeners = new Map<string, Set<(payload: Payload) => void>>();
+
+function payloadOf(event: MessageAccepted, offset: string): Payload {
+  return {
+    messageStatusChanged: {
+      previousStatus: null,
+      cursor: offset,
+      message: { id: event.messageId, status: 'SENT', createdAt: event.createdAt, content: event.content ?? null, sender: { displayName: 'bench' }, conversation: { title: 'bench' } },
+    },
+  };
+}
+
+/** One subscriber's stream: events pushed by the consumer, pulled by graphql-ws. */
+async function* stream(conversationId: string): AsyncGenerator<Payload> {
+  const queue: Payload[] = [];
+  let wake: (() => void) | undefined;
+  const listener = (payload: Payload) => {
+    if (queue.length < BUFFER) queue.push(payload);
+    wake?.();
+  };
+  const set = listeners.get(conversationId) ?? new Set();
+  set.add(listener);
+  listeners.set(conversationId, set);
+  try {
+    for (;;) {
+      while (queue.length > 0) yield queue.shift()!;
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+    }
+  } finally {
+    set.delete(listener);
+  }
+}
+
+async function main(): Promise<void> {
+  const port = Number(process.env.PORT);
+  const kafka = new Kafka({ clientId: 'bench-bare', brokers: String(process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','), logLevel: logLevel.ERROR });
+  const consumer = kafka.consumer({ groupId: `bench-bare-${randomUUID()}`, maxWaitTimeInMs: 50 });
+  await consumer.connect();
+  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+  await consumer.subscribe({ topic: TOPICS.messagesAccepted, fromBeginning: false });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      if (!message.value) return;
+      const event = decodeEvent(MessageAccepted, message.value);
+      const payload = payloadOf(event, message.offset);
+      for (const listener of listeners.get(event.conversationId) ?? []) listener(payload);
+    },
+  });
+  await joined;
+
+  const server = http.createServer((_request, response) => response.writeHead(404).end());
+  const wss = new WebSocketServer({ server, path: '/graphql' });
+  useServer(
+    {
+      schema: buildSchema(SDL),
+      roots: { subscription: { messageStatusChanged: ({ conversationId }: { conversationId: string }) => stream(conversationId) } },
+    },
+    wss,
+  );
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  console.log(JSON.stringify({ msg: 'bare graphql-ws server ready', port }));
+  const stop = () => {
+    wss.close();
+    server.close();
+    void consumer.disconnect().finally(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
