@@ -53,6 +53,16 @@ export const configSchema = withSecrets(
     SUBSCRIPTION_MEMBERSHIP_TTL_MS: env.int(5_000, 0),
     /** Distinct subscription operations whose query plans are kept (least recently used planned again). */
     SUBSCRIPTION_PLAN_CACHE: env.int(1_000, 1),
+    /** Bytes a subscriber's socket may hold unsent (its client does not read); beyond it the socket closes with 4429. */
+    SUBSCRIPTION_MAX_SOCKET_BUFFER_BYTES: env.int(4 * MiB, 1024),
+    /** Subscriptions one socket may run at once (each holds up to SUBSCRIPTION_BUFFER events). */
+    SUBSCRIPTION_MAX_PER_SOCKET: env.int(100, 1),
+    /** Subscriptions resuming (`after`) at once on this instance, each with a reader of its own; more are RATE_LIMITED. */
+    SUBSCRIPTION_MAX_REPLAYS: env.int(8, 1),
+    /** Events after a cursor (all partitions) one resume may read; a cursor further behind is CURSOR_EXPIRED. */
+    SUBSCRIPTION_MAX_REPLAY_RECORDS: env.int(100_000, 1),
+    /** Records per partition read before the live edge (at start) and before a cursor (resume), only to learn the statuses of messages in flight. */
+    SUBSCRIPTION_REPLAY_LOOKBACK: env.int(1_000, 0),
   }),
 );
 

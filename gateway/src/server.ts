@@ -4,10 +4,12 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
 import {
   createJwtService,
+  openEventBus,
   ErrorCode,
   Membership,
   signIdentity,
   UsersSubgraphDirectory,
+  type EventBus,
   type Logger,
   type RequestHandler,
   type ServiceDefinition,
@@ -24,7 +26,18 @@ import { buildPlaygroundAssets, createPlaygroundHandler, PLAYGROUND_PATH } from 
 import { createSubgraphAgent, createUndiciFetcher } from './subgraphs/fetcher';
 import { supergraphSource, subgraphUrls } from './supergraph/load';
 import { UploadingDataSource } from './uploads/data-source';
-import { createSubscriptionServer, EventResolver, FanOut, startKafkaFeed, SubscriptionPlanner, type KafkaFeed, type ResolutionMetrics } from './subscriptions';
+import {
+  createSubscriptionServer,
+  EventResolver,
+  FanOut,
+  NO_METRICS,
+  Replays,
+  startFeed,
+  subscriptionMetrics,
+  SubscriptionPlanner,
+  type Feed,
+  type ResolutionMetrics,
+} from './subscriptions';
 import type { ServiceMap } from '@apollo/gateway';
 
 export interface Gateway {
@@ -34,9 +47,9 @@ export interface Gateway {
   login: Login;
   /** The playground's path (`/playground`) when PLAYGROUND_ENABLED (or its profile default) turns it on. */
   playgroundPath: string | undefined;
-  /** graphql-ws on the same port and path (`/graphql`), fed by this instance's Kafka consumer. */
+  /** graphql-ws on the same port and path (`/graphql`), fed by this instance's reader of `messages.status`. */
   upgrade: UpgradeListener;
-  feed: KafkaFeed;
+  feed: Feed;
   stop(): Promise<void>;
 }
 
@@ -93,7 +106,14 @@ function resolutionMetrics(metrics: Registry): ResolutionMetrics {
 }
 
 /** Builds the gateway from its config: supergraph, subgraph pools, limits, auth, `/graphql` and `/token`. */
-export async function createGateway(config: Config, log: Logger, metrics?: Registry): Promise<Gateway> {
+export interface GatewayOptions {
+  /** The event bus subscriptions read (default: the profile's, from the one bus factory). */
+  bus?: EventBus;
+  /** The service's registry: subscription metrics go on /metrics. */
+  metrics?: Registry;
+}
+
+export async function createGateway(config: Config, log: Logger, options: GatewayOptions = {}): Promise<Gateway> {
   const supergraph = await supergraphSource(config);
   const agent = createSubgraphAgent({
     connections: config.SUBGRAPH_CONNECTIONS,
@@ -191,15 +211,26 @@ export async function createGateway(config: Config, log: Logger, metrics?: Regis
     maxUploadFiles: config.MAX_UPLOAD_FILES,
   });
 
+  const subscriptionLog = log.child({ component: 'subscriptions' });
+  const bus = options.bus ?? (await openEventBus(config, log));
+  const metrics = options.metrics ? subscriptionMetrics(options.metrics) : NO_METRICS;
+  const registry = options.metrics;
   const fanOut = new FanOut();
-  let feed: KafkaFeed;
+  let feed: Feed;
   try {
-    feed = await startKafkaFeed(config, fanOut, log.child({ component: 'subscriptions' }));
+    feed = await startFeed(bus, fanOut, subscriptionLog, { lookback: config.SUBSCRIPTION_REPLAY_LOOKBACK });
   } catch (error) {
     await server.stop();
     await agent.close();
+    await bus.close();
     throw error;
   }
+  const replays = new Replays(
+    bus,
+    { maxConcurrent: config.SUBSCRIPTION_MAX_REPLAYS, maxRecords: config.SUBSCRIPTION_MAX_REPLAY_RECORDS, lookback: config.SUBSCRIPTION_REPLAY_LOOKBACK },
+    subscriptionLog,
+    (outcome) => metrics.replay(outcome),
+  );
   // Membership is asked of the users subgraph as the gateway itself (a signed service identity), cached briefly.
   const membership = new Membership(
     new UsersSubgraphDirectory({
@@ -219,17 +250,22 @@ export async function createGateway(config: Config, log: Logger, metrics?: Regis
       return apiSchema;
     },
     fanOut,
+    feed,
+    replays,
     membership,
     bufferSize: config.SUBSCRIPTION_BUFFER,
-    log: log.child({ component: 'subscriptions' }),
+    maxSocketBufferBytes: config.SUBSCRIPTION_MAX_SOCKET_BUFFER_BYTES,
+    maxSubscriptionsPerSocket: config.SUBSCRIPTION_MAX_PER_SOCKET,
+    metrics,
+    log: subscriptionLog,
     events: new EventResolver({
       planner: () => {
         if (!planner) throw new Error('the supergraph is not loaded');
         return planner;
       },
       services: () => services,
-      log: log.child({ component: 'subscriptions' }),
-      ...(metrics && { metrics: resolutionMetrics(metrics) }),
+      log: subscriptionLog,
+      ...(registry && { metrics: resolutionMetrics(registry) }),
     }),
   });
 
@@ -244,6 +280,7 @@ export async function createGateway(config: Config, log: Logger, metrics?: Regis
       // Subscribers and the feed first, then Apollo (which stops the gateway), then the idle pooled connections.
       await subscriptions.close();
       await feed.stop();
+      await bus.close();
       await server.stop();
       await agent.close();
     },
@@ -255,7 +292,7 @@ export const gatewayService: ServiceDefinition<typeof configSchema> = {
   name: 'gateway',
   configSchema,
   async start({ config, log, metrics, onShutdown, addReadinessCheck }) {
-    const gateway = await createGateway(config, log, metrics);
+    const gateway = await createGateway(config, log, { metrics });
     onShutdown('gateway', () => gateway.stop());
     if (gateway.playgroundPath) {
       const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
@@ -263,8 +300,8 @@ export const gatewayService: ServiceDefinition<typeof configSchema> = {
     }
     // Composition happened before start returned; the check reports a server that has been stopped.
     addReadinessCheck('supergraph', async () => (gateway.server.assertStarted('readyz'), []));
-    // Subscribers only get events published after the feed's consumer holds its partitions.
-    addReadinessCheck('subscription feed', async () => (gateway.feed.joined ? [] : ['subscription feed has not joined its Kafka group yet']));
+    // Subscribers only get events published after the feed's reader is positioned at the live edge.
+    addReadinessCheck('subscription feed', async () => (gateway.feed.ready ? [] : ['the subscription feed is not reading the event log']));
     return { handler: gateway.handler, upgrade: gateway.upgrade };
   },
 };

@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { SubgraphDataSource } from '../src/subgraphs/data-source';
 import { createSubgraphAgent, createUndiciFetcher } from '../src/subgraphs/fetcher';
 import { encodeCursor } from '../src/subscriptions/cursor';
+import { NO_METRICS } from '../src/subscriptions/metrics';
 import { FanOut, type LiveEvent } from '../src/subscriptions/fanout';
 import { SubscriptionPlanner } from '../src/subscriptions/plan';
 import { EventResolver } from '../src/subscriptions/resolve';
@@ -27,7 +28,8 @@ const EVENT_ONLY = 'subscription ($c: ID!) { messageStatusChanged(conversationId
 let offset = 0;
 function event(messageId: string, status: LiveEvent['status'] = 'DELIVERED', conversationId = 'c1'): LiveEvent {
   offset += 1;
-  return { kind: 'status', conversationId, messageId, status, previousStatus: status === 'SENT' ? null : 'SENT', cursor: encodeCursor({ topic: 'messages.status', partition: 0, offset: String(offset) }) };
+  const position = [BigInt(offset)];
+  return { kind: 'status', conversationId, messageId, status, previousStatus: status === 'SENT' ? null : 'SENT', partition: 0, offset: BigInt(offset), position, cursor: encodeCursor(position) };
 }
 
 describe('compilePrimaryAnswer (through the planner)', () => {
@@ -98,8 +100,13 @@ describe('subscription events resolved on the planner output (graphql-ws, in-pro
         },
       },
       fanOut,
+      feed: { position: () => [-1n] },
+      replays: { start: () => Promise.reject(new Error('resuming is tested in subscriptions-resume.test.ts')) },
       membership: { isMember: async () => true },
       bufferSize: 100,
+      maxSocketBufferBytes: 1024 * 1024,
+      maxSubscriptionsPerSocket: 10,
+      metrics: NO_METRICS,
       limits: { maxDepth: 8, maxAliases: 10, maxCost: 10_000, maxTokens: 2_000 },
       log: createLogger('test', 'silent'),
       events: new EventResolver({

@@ -1,5 +1,3 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { AuthError, createLogger } from '@chat4all/common';
 import { readFileSync } from 'node:fs';
 import type { GraphQLDataSource } from '@apollo/gateway';
@@ -8,11 +6,13 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { encodeCursor } from '../src/subscriptions/cursor';
 import { FanOut, type LiveEvent } from '../src/subscriptions/fanout';
+import { NO_METRICS } from '../src/subscriptions/metrics';
 import { SubscriptionPlanner } from '../src/subscriptions/plan';
 import { EventResolver } from '../src/subscriptions/resolve';
 import { createSubscriptionServer, type SubscriptionServer } from '../src/subscriptions/ws';
 import { apiSchemaSdl } from '../src/supergraph/api-schema';
 import { defaultSupergraphPath } from '../src/supergraph/load';
+import { serveSubscriptions } from './fixtures/ws-server';
 
 /**
  * The graphql-ws server on a real HTTP server with a real graphql-ws client, fed by an in-process fan-out instead of
@@ -23,11 +23,12 @@ const SUBSCRIPTION = 'subscription ($c: ID!) { messageStatusChanged(conversation
 const WITH_CONTENT = 'subscription ($c: ID!) { messageStatusChanged(conversationId: $c) { message { id content } } }';
 
 function event(conversationId: string, n: number): LiveEvent {
-  return { kind: 'status', conversationId, messageId: `m${n}`, status: 'DELIVERED', previousStatus: 'SENT', cursor: encodeCursor({ topic: 'messages.status', partition: 0, offset: String(n) }) };
+  const position = [BigInt(n)];
+  return { kind: 'status', conversationId, messageId: `m${n}`, status: 'DELIVERED', previousStatus: 'SENT', partition: 0, offset: BigInt(n), position, cursor: encodeCursor(position) };
 }
 
 describe('graphql-ws server (in process)', () => {
-  let server: http.Server;
+  let served: Awaited<ReturnType<typeof serveSubscriptions>>;
   let subscriptions: SubscriptionServer;
   let url: string;
   const fanOut = new FanOut();
@@ -56,8 +57,13 @@ describe('graphql-ws server (in process)', () => {
         },
       },
       fanOut,
+      feed: { position: () => [-1n] },
+      replays: { start: () => Promise.reject(new Error('resuming is tested in subscriptions-resume.test.ts')) },
       membership: { isMember: async (conversationId: string) => members.has(conversationId) },
       bufferSize: 3,
+      maxSocketBufferBytes: 1024 * 1024,
+      maxSubscriptionsPerSocket: 3,
+      metrics: NO_METRICS,
       limits: { maxDepth: 4, maxAliases: 2, maxCost: 1_000, maxTokens: 200 },
       log: createLogger('test', 'silent'),
       events: new EventResolver({
@@ -69,17 +75,14 @@ describe('graphql-ws server (in process)', () => {
         log: createLogger('test', 'silent'),
       }),
     });
-    server = http.createServer((_req, res) => res.writeHead(404).end());
-    server.on('upgrade', (req, socket, head) => subscriptions.upgrade(req, socket, head));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+    served = await serveSubscriptions(subscriptions);
+    url = served.url;
   });
 
   afterAll(async () => {
     release();
     await Promise.all(clients.map((c) => c.dispose()));
-    await subscriptions.close();
-    await new Promise((resolve) => server.close(resolve));
+    await served.close();
   });
 
   function subscribe(conversationId: string, query = SUBSCRIPTION) {

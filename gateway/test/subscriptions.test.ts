@@ -1,6 +1,8 @@
-import { decodeCursor, encodeCursor } from '../src/subscriptions/cursor';
+import { decodeCursor, encodeCursor, furthest } from '../src/subscriptions/cursor';
 import { FanOut, type LiveEvent } from '../src/subscriptions/fanout';
 import { BoundedQueue } from '../src/subscriptions/queue';
+
+const b64 = (text: string) => Buffer.from(text).toString('base64url');
 
 const event = (conversationId: string, messageId = 'm1'): LiveEvent => ({
   kind: 'status',
@@ -8,16 +10,29 @@ const event = (conversationId: string, messageId = 'm1'): LiveEvent => ({
   messageId,
   status: 'DELIVERED',
   previousStatus: 'SENT',
-  cursor: encodeCursor({ topic: 'messages.status', partition: 0, offset: '1' }),
+  partition: 0,
+  offset: 1n,
+  position: [1n],
+  cursor: encodeCursor([1n]),
 });
 
 describe('subscription cursor', () => {
-  it('round-trips a Kafka position and refuses what is not one', () => {
-    const position = { topic: 'messages.status', partition: 3, offset: '9007199254740993' };
+  it('round-trips a position vector (64-bit offsets, -1 for nothing yet) and refuses what is not one', () => {
+    const position = [3n, -1n, 9007199254740993n, 0n];
     expect(decodeCursor(encodeCursor(position))).toEqual(position);
-    expect(decodeCursor('not a cursor')).toBeNull();
-    expect(decodeCursor(Buffer.from(JSON.stringify({ topic: 't', partition: 1.5, offset: '1' })).toString('base64url'))).toBeNull();
-    expect(decodeCursor(Buffer.from(JSON.stringify({ topic: 't', partition: 1, offset: '-1' })).toString('base64url'))).toBeNull();
+    expect(Buffer.from(encodeCursor(position), 'base64url').toString()).toBe('p1:3.-1.9007199254740993.0');
+    for (const garbled of ['', 'not a cursor', 'cDE6', b64('p2:1.2'), b64('p1:'), b64('p1:1..2'), b64('p1:-2'), b64('p1:01'), b64('p1:1.x'), b64('p1:1:2'), b64('p1:99999999999999999999')]) {
+      expect({ garbled, decoded: decodeCursor(garbled) }).toEqual({ garbled, decoded: null });
+    }
+    // Only the canonical spelling: base64url decoding alone would forgive stray characters.
+    expect(decodeCursor(`${encodeCursor(position)}!`)).toBeNull();
+    expect(decodeCursor(b64(`p1:${Array.from({ length: 1025 }, () => '0').join('.')}`))).toBeNull();
+  });
+
+  it('furthest() takes the later entry of each partition and keeps the first vector when nothing moved', () => {
+    expect(furthest([1n, 5n, -1n], [2n, 3n])).toEqual([2n, 5n, -1n]);
+    const a = [4n, 4n];
+    expect(furthest(a, [4n, -1n])).toBe(a);
   });
 });
 

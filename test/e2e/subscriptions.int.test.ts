@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { ApolloClient as ApolloClientClass, InMemoryCache, type ApolloClient } from '@apollo/client';
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { print } from 'graphql';
 import { createClient, type Client, type ExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
+import { z } from 'zod';
+import { TOPICS, createKafkaClient, createLogger, kafkaEnv, loadConfig } from '@chat4all/common';
 import {
   AddConversationMemberDocument,
   CreateConversationDocument,
@@ -40,6 +43,7 @@ interface Person {
 type Event = MessageStatusChangedSubscription['messageStatusChanged'];
 
 interface Watch {
+  client: Client;
   events: Event[];
   errors: unknown[];
   /** Resolves with the close event's code when the socket closes (or the subscription errors). */
@@ -64,12 +68,12 @@ describe('subscriptions through the gateway (graphql-ws, fed by Kafka)', () => {
     return { id: register.user.id, displayName, token: register.token, client: apolloClient(stack!.graphqlUrl, register.token) };
   }
 
-  function connect(authorization: string | undefined, url = wsUrl()): { client: Client; closed: Promise<number | undefined> } {
+  function connect(authorization: string | undefined, url = wsUrl(), webSocketImpl: unknown = WebSocket): { client: Client; closed: Promise<number | undefined> } {
     let closedWith: (code: number | undefined) => void = () => undefined;
     const closed = new Promise<number | undefined>((resolve) => (closedWith = resolve));
     const client = createClient({
       url,
-      webSocketImpl: WebSocket,
+      webSocketImpl,
       connectionParams: authorization === undefined ? {} : { authorization },
       retryAttempts: 0,
       lazy: false,
@@ -82,8 +86,8 @@ describe('subscriptions through the gateway (graphql-ws, fed by Kafka)', () => {
   }
 
   /** Subscribes and resolves once the server acknowledged the connection (the subscription is then registered). */
-  async function watch(person: Person, url?: string, conversation = conversationId, query = print(MessageStatusChangedDocument)): Promise<Watch> {
-    const { client, closed } = connect(`Bearer ${person.token}`, url);
+  async function watch(person: Person, url?: string, options: { conversation?: string; after?: string; query?: string; webSocketImpl?: unknown } = {}): Promise<Watch> {
+    const { client, closed } = connect(`Bearer ${person.token}`, url, options.webSocketImpl);
     const events: Event[] = [];
     const errors: unknown[] = [];
     await new Promise<void>((resolve, reject) => {
@@ -91,7 +95,7 @@ describe('subscriptions through the gateway (graphql-ws, fed by Kafka)', () => {
       client.on('closed', (event) => reject(new Error(`closed before connecting: ${(event as { code?: number }).code}`)));
     });
     const dispose = client.subscribe<MessageStatusChangedSubscription>(
-      { query, variables: { conversationId: conversation } },
+      { query: options.query ?? print(MessageStatusChangedDocument), variables: { conversationId: options.conversation ?? conversationId, ...(options.after !== undefined && { after: options.after }) } },
       {
         next: (result: ExecutionResult<MessageStatusChangedSubscription>) => {
           if (result.errors) errors.push(...result.errors);
@@ -103,7 +107,7 @@ describe('subscriptions through the gateway (graphql-ws, fed by Kafka)', () => {
     );
     // The subscribe message reaches the server before the next operation is sent over HTTP only if we give it a moment.
     await new Promise((r) => setTimeout(r, 300));
-    return { events, errors, closed, dispose: async () => dispose() };
+    return { client, events, errors, closed, dispose: async () => dispose() };
   }
 
   async function until(condition: () => boolean, what: string, seen: () => unknown, timeoutMs = 30_000): Promise<void> {
@@ -146,11 +150,8 @@ describe('subscriptions through the gateway (graphql-ws, fed by Kafka)', () => {
     for (const event of mine) {
       expect(event.message).toMatchObject({ content, sender: { id: alice.id, displayName: alice.displayName }, conversation: { id: conversationId, title } });
       expect(typeof event.cursor).toBe('string');
-      expect(JSON.parse(Buffer.from(event.cursor, 'base64url').toString('utf8'))).toEqual({
-        topic: expect.stringMatching(/^messages\.(accepted|status)$/),
-        partition: expect.any(Number),
-        offset: expect.stringMatching(/^\d+$/),
-      });
+      // A position vector: one entry per partition of messages.status.
+      expect(Buffer.from(event.cursor, 'base64url').toString('utf8')).toMatch(/^p1:(-1|\d+)(\.(-1|\d+))*$/);
     }
     expect(new Set(mine.map((e) => e.cursor)).size).toBe(3);
     await live.dispose();
@@ -165,7 +166,7 @@ describe('subscriptions through the gateway (graphql-ws, fed by Kafka)', () => {
     // The issue's selection: fields of all three subgraphs, plus the ones the event carries.
     const query = `subscription ($conversationId: ID!) { messageStatusChanged(conversationId: $conversationId) { previousStatus cursor
       message { id status content sender { id displayName } attachment { url } conversation { id title } } } }`;
-    const watches = await Promise.all([alice, bea, cid].map((person) => watch(person, undefined, sharedId, query)));
+    const watches = await Promise.all([alice, bea, cid].map((person) => watch(person, undefined, { conversation: sharedId, query })));
     const gateway = stack!.origins.gateway;
     const counters = async () => ({
       resolutions: await readCounter(gateway, 'chat4all_subscription_resolutions_total', { outcome: 'ok' }),
@@ -342,6 +343,123 @@ describe('subscriptions through the gateway (graphql-ws, fed by Kafka)', () => {
       expect(mine[2]!.message.sender.displayName).toBe(alice.displayName);
     } finally {
       subscription.unsubscribe();
+    }
+  });
+  /** Per message of `ids`, the statuses seen (in order) with their previousStatus, over several watches. */
+  const lifecycles = (ids: string[], ...watches: Watch[]) =>
+    Object.fromEntries(ids.map((id) => [id, watches.flatMap((w) => w.events).filter((e) => e.message.id === id).map((e) => `${e.previousStatus}>${e.message.status}`)]));
+  const complete = (ids: string[]) => Object.fromEntries(ids.map((id) => [id, ['null>SENT', 'SENT>DELIVERED', 'DELIVERED>READ']]));
+  const sendBurst = (count: number, content: (i: number) => string) =>
+    Promise.all(Array.from({ length: count }, (_, i) => run(alice.client, SendMessageDocument, { conversationId, content: content(i) }).then((r) => r.sendMessage.id)));
+
+  it('a client disconnected in the middle of a burst resumes with its last cursor: every SENT, DELIVERED, READ of every message once, in order', async () => {
+    const first = await watch(alice);
+    const count = 20;
+    const sending = sendBurst(count, (i) => unique(`burst ${i}`));
+    // Cut it off once it has seen about a third of the burst's 60 events; the rest keeps flowing meanwhile.
+    await until(() => first.events.length >= 20, 'a third of the burst', () => first.events.length);
+    first.client.terminate();
+    const seenBeforeCut = first.events.length;
+    const last = first.events.at(-1)!.cursor;
+    const ids = await sending;
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(first.events.length).toBe(seenBeforeCut);
+
+    const resumed = await watch(alice, undefined, { after: last });
+    const readSeen = (...watches: Watch[]) => () => ids.every((id) => watches.some((w) => w.events.some((e) => e.message.id === id && e.message.status === 'READ')));
+    await until(() => readSeen(first, resumed)() || resumed.errors.length > 0, 'every message READ, before or after the resume', () => resumed.events.length);
+    await new Promise((r) => setTimeout(r, 1_000)); // room for a duplicate to show
+    expect(resumed.errors).toEqual([]);
+    expect(lifecycles(ids, first, resumed)).toEqual(complete(ids));
+    expect(resumed.events.length).toBeGreaterThan(0);
+    // Only this burst happened after the cut: the replay holds nothing else and nothing twice.
+    expect(resumed.events.every((e) => ids.includes(e.message.id))).toBe(true);
+    await resumed.dispose();
+  });
+
+  it('a cursor that is not one of ours is BAD_USER_INPUT; one before the retained log or ahead of it is CURSOR_EXPIRED', async () => {
+    // The error's extensions (graphql-ws hands a refused operation's errors over as a list).
+    const refusal = async (after: string) => {
+      const w = await watch(alice, undefined, { after });
+      await until(() => w.errors.length > 0, 'an error', () => w);
+      expect(w.events).toEqual([]);
+      const first: unknown = Array.isArray(w.errors[0]) ? w.errors[0][0] : w.errors[0];
+      return (first as { extensions?: unknown }).extensions;
+    };
+    expect(await refusal('not-a-cursor')).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+
+    // A real cursor, taken from an event.
+    const live = await watch(alice);
+    await sendBurst(2, (i) => unique(`cursor ${i}`));
+    await until(() => live.events.length >= 2, 'two events', () => live);
+    await live.dispose();
+    const position = Buffer.from(live.events.at(-1)!.cursor, 'base64url').toString().slice('p1:'.length).split('.').map(BigInt);
+    const cursorOf = (entries: bigint[]) => Buffer.from(`p1:${entries.join('.')}`).toString('base64url');
+    expect(await refusal(cursorOf(position.map((o) => o + 1_000_000n)))).toMatchObject({ code: 'CURSOR_EXPIRED', field: 'after' });
+
+    // Before the retained log: records 0 and 1 of one partition deleted (as retention would), a cursor at offset 0 there.
+    const kafka = createKafkaClient(loadConfig(z.object(kafkaEnv)), createLogger('e2e-kafka', 'silent'));
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchTopicOffsets(TOPICS.messagesStatus);
+      const partition = offsets.find((o) => BigInt(o.high) >= 2n)!;
+      if (BigInt(partition.low) < 2n) await admin.deleteTopicRecords({ topic: TOPICS.messagesStatus, partitions: [{ partition: partition.partition, offset: '2' }] });
+      const expired = offsets.sort((a, b) => a.partition - b.partition).map((o) => (o.partition === partition.partition ? 0n : BigInt(o.high) - 1n));
+      expect(await refusal(cursorOf(expired))).toMatchObject({ code: 'CURSOR_EXPIRED', field: 'after' });
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('a subscriber that stops reading is closed with 4429 and resumes with the cursor of the last event it got', async () => {
+    // A second instance with a small queue; events of about 80 KB (20 aliases of a 4000-character content), so the
+    // socket's kernel buffers (a few MB on loopback) fill within a couple of dozen messages. Whichever gives out first
+    // (the paused socket, or the queue behind the resolution of such big events), the subscriber is closed with 4429.
+    const second = await startSecondGateway({
+      ...stack!.secrets,
+      SUBGRAPH_USERS_URL: `${stack!.origins.users}/graphql`,
+      SUBGRAPH_MESSAGES_URL: `${stack!.origins.messages}/graphql`,
+      SUBGRAPH_FILES_URL: `${stack!.origins.files}/graphql`,
+      SUBSCRIPTION_BUFFER: '10',
+    });
+    try {
+      const secondWs = second.graphqlUrl.replace(/^http/, 'ws');
+      const sockets: WebSocket[] = [];
+      class PausableWebSocket extends WebSocket {
+        constructor(...args: ConstructorParameters<typeof WebSocket>) {
+          super(...args);
+          sockets.push(this);
+        }
+      }
+      const aliases = Array.from({ length: 20 }, (_, i) => `c${i}: content`).join(' ');
+      const big = `subscription ($conversationId: ID!) { messageStatusChanged(conversationId: $conversationId) { previousStatus cursor message { id status ${aliases} } } }`;
+      const slow = await watch(alice, secondWs, { query: big, webSocketImpl: PausableWebSocket });
+      const control = await watch(alice);
+      const readBy = (ids: string[], ...watches: Watch[]) => () => ids.every((id) => watches.some((w) => w.events.some((e) => e.message.id === id && e.message.status === 'READ')));
+      // Warm-up: the big selection is delivered (and the client holds a cursor from before the burst).
+      const warmUp = await sendBurst(1, () => 'w'.repeat(4000));
+      await until(readBy(warmUp, slow), 'the warm-up READ on the slow client', () => ({ events: slow.events.length, errors: slow.errors }));
+      expect(slow.errors).toEqual([]);
+      // ws keeps its TCP socket private; pausing it is how a client that stops reading looks to the server.
+      const tcp = (sockets[0] as unknown as { _socket: Socket })._socket;
+      tcp.pause();
+      const ids = await sendBurst(30, () => 'x'.repeat(4000));
+      await until(readBy(ids, control), 'the burst READ', () => control.events.length, 60_000);
+      tcp.resume(); // what was sent before the close arrives, then the close frame
+      expect(await slow.closed).toBe(4429);
+      const sawOfBurst = slow.events.filter((e) => ids.includes(e.message.id)).length;
+      expect(sawOfBurst).toBeLessThan(90);
+
+      const resumed = await watch(alice, secondWs, { after: slow.events.at(-1)!.cursor });
+      await until(readBy(ids, slow, resumed), 'every message READ, before or after the resume', () => resumed.events.length);
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(resumed.errors).toEqual([]);
+      expect(lifecycles(ids, slow, resumed)).toEqual(complete(ids));
+      expect(resumed.events.every((e) => ids.includes(e.message.id))).toBe(true);
+      await Promise.all([resumed.dispose(), control.dispose()]);
+    } finally {
+      await second.stop();
     }
   });
 });

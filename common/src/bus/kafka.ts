@@ -289,13 +289,17 @@ export class KafkaEventBus implements EventBus {
       await consumer.subscribe({ topics: [topic], fromBeginning: false });
       await consumer.run({
         autoCommit: false,
-        eachMessage: async ({ partition, message }) => {
+        eachMessage: async ({ partition, message, heartbeat }) => {
           if (stopping) return;
           const record = toBusRecord(topic, partition, message);
+          // A handler may wait (a replay goes at its subscriber's pace): heartbeats keep the partitions meanwhile.
+          const beat = setInterval(() => void heartbeat().catch(() => undefined), this.options.heartbeatIntervalMs);
           try {
             await handler(record);
           } catch (error) {
             this.log.warn({ err: error, topic, partition, offset: message.offset }, 'reader handler failed; record skipped');
+          } finally {
+            clearInterval(beat);
           }
         },
       });

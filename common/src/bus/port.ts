@@ -22,8 +22,8 @@
  * - `read` hands every record of one topic to its handler, each partition in offset order, starting at the given
  *   offset per partition or, for a partition not named, at the end offset when `read` was called. It commits nothing
  *   and belongs to no group: two readers each get every record. `read` resolves once every partition is positioned,
- *   so every record published after it resolves is delivered. A handler error is logged and the reader goes on (there
- *   is no group to hand the record to again). `stop()` finishes the in-flight handler; none is called after it.
+ *   so every record published after it resolves is delivered. A handler may take its time (the reader waits and keeps
+ *   its place). A handler error is logged and the reader goes on (there is no group to hand the record to again). `stop()` finishes the in-flight handler; none is called after it.
  */
 
 export type BusHeaders = Record<string, string>;

@@ -1,24 +1,43 @@
 import type { Logger, Membership } from '@chat4all/common';
 import type { Caller } from '../auth';
 import type { FanOut } from './fanout';
+import type { Feed } from './feed';
+import type { SubscriptionMetrics } from './metrics';
 import type { EventResolver } from './resolve';
+import type { Replays } from './resume';
 
 /** What every subscription's resolvers see. */
 export interface SubscriptionContext {
   caller: Caller;
   /** Closes this subscriber's socket (used when its buffer overflows). */
   closeSocket(code: number, reason: string): void;
+  /** Bytes the socket holds unsent (ws `bufferedAmount`): its client is not reading when this grows. */
+  socketBuffered(): number;
 }
 
 export interface SubscriptionDeps {
   fanOut: FanOut;
+  /** Where a fresh subscription starts (the feed's position when its listener is attached). */
+  feed: Pick<Feed, 'position'>;
+  /** Resumes subscriptions that pass `after`. */
+  replays: Pick<Replays, 'start'>;
   membership: Pick<Membership, 'isMember'>;
   /** Plans subscribers' operations and resolves each event once per distinct selection (resolve.ts). */
   events: Pick<EventResolver, 'select' | 'resolve'>;
   /** Most events waiting for one subscriber; beyond it the socket closes with 4429. */
   bufferSize: number;
+  /** Bytes a socket may hold unsent; beyond it the socket closes with 4429. */
+  maxSocketBufferBytes: number;
+  metrics: SubscriptionMetrics;
   log: Logger;
 }
 
 export const CLOSE_TOO_SLOW = { code: 4429, reason: 'subscriber too slow' } as const;
 
+
+/** Closes a socket whose client does not read (more than `maxSocketBufferBytes` unsent) with 4429. */
+export function closeTooSlowSocket(deps: Pick<SubscriptionDeps, 'log' | 'metrics' | 'maxSocketBufferBytes'>, close: (code: number, reason: string) => void, buffered: number): void {
+  deps.log.warn({ buffered, limit: deps.maxSocketBufferBytes }, 'subscriber too slow (socket send buffer full): closing its socket');
+  deps.metrics.tooSlow('socket_buffer');
+  close(CLOSE_TOO_SLOW.code, `${CLOSE_TOO_SLOW.reason}: over ${deps.maxSocketBufferBytes} bytes unsent`);
+}

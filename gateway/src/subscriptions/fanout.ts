@@ -1,21 +1,28 @@
 import type { MessageStatus } from '@chat4all/common';
+import type { PositionVector } from './cursor';
 
-/** One event as subscriptions see it: what Kafka carried, plus where it was read. */
+/** One event as subscriptions see it: a `messages.status` record, plus where it was read. */
 export interface LiveEvent {
-  /** `added`: a MessageAccepted (status SENT); `status`: a MessageStatusChanged. */
+  /** `added`: the router's SENT (the message is stored); `status`: any later change. */
   kind: 'added' | 'status';
   conversationId: string;
   messageId: string;
   status: MessageStatus;
-  /** The status this gateway saw last for the message; null when it saw none (a new message, or it started later). */
+  /** The status seen last for the message (its predecessor in SENT < DELIVERED < READ when none was seen). */
   previousStatus: MessageStatus | null;
+  /** The record's partition and offset in `messages.status`. */
+  partition: number;
+  offset: bigint;
+  /** Every record at or below this position (per partition) had been handed to the fan-out when this one was. */
+  position: PositionVector;
+  /** What the client sees: the subscription's own position after this event (see source.ts). */
   cursor: string;
 }
 
 export type Listener = (event: LiveEvent) => void;
 
 /**
- * In-process fan-out of this gateway's Kafka feed: listeners per conversation id, and listeners of every event
+ * In-process fan-out of this gateway's feed: listeners per conversation id, and listeners of every event
  * (`myEvents`, which filters by membership itself). Listeners must not block: each pushes into its own bounded queue.
  */
 export class FanOut {

@@ -1,136 +1,84 @@
-import { randomUUID } from 'node:crypto';
-import {
-  MessageAccepted,
-  MessageStatusChanged,
-  TOPICS,
-  TtlLru,
-  canAdvanceStatus,
-  createKafkaClient,
-  decodeEvent,
-  type KafkaConfig,
-  type Logger,
-  type MessageStatus,
-} from '@chat4all/common';
-import { encodeCursor } from './cursor';
-import type { FanOut, LiveEvent } from './fanout';
+import { MessageStatusChanged, TOPICS, decodeEvent, type EventBus, type Logger, type Reader } from '@chat4all/common';
+import { encodeCursor, type PositionVector } from './cursor';
+import type { FanOut } from './fanout';
+import { StatusMemory, liveEvent } from './status';
 
-export interface KafkaFeed {
-  groupId: string;
-  /** True once the consumer joined its group and holds its partitions: events published from then on reach subscribers. */
-  readonly joined: boolean;
+export interface Feed {
+  /** True while the reader is positioned at the live edge: events published from then on reach subscribers. */
+  readonly ready: boolean;
+  /** Per partition, the last offset handed to the fan-out (or passed over): where a fresh subscription starts. */
+  position(): PositionVector;
   stop(): Promise<void>;
 }
 
+export interface FeedOptions {
+  /** Records read per partition before the live edge, only to learn the statuses of messages in flight. */
+  lookback: number;
+}
+
 /** Statuses remembered to fill `previousStatus`: enough for the messages in flight, forgotten after an hour. */
-const STATUS_MEMORY = { entries: 100_000, ttlMs: 60 * 60_000 };
+export const STATUS_MEMORY = { entries: 100_000, ttlMs: 60 * 60_000 };
+
+/** Where a read that learns statuses first starts: up to `lookback` records before `next`, within what is retained. */
+export function lookbackStart(oldest: bigint, next: bigint, lookback: number): bigint {
+  const start = next - BigInt(lookback);
+  return start > oldest ? start : oldest;
+}
 
 /**
- * Accepted messages and status changes are on two topics, and one fetch may hand this consumer a message's DELIVERED
- * before its accepted record (causally earlier: the router publishes DELIVERED after reading it). A status event of a
- * message this instance has not seen yet waits up to this long for the accepted record, then goes out anyway (the
- * message was accepted before this instance started). Later events of a waiting message wait behind it.
+ * This gateway instance's view of the message events: one group-less reader of `messages.status` (the port's `read`,
+ * so it runs on Kafka and on the embedded bus alike), at the live edge. Every instance behind a load balancer reads
+ * every event and serves its own subscribers; it commits nothing. One conversation's events are in one partition in
+ * order (the router's SENT, once the message is stored, comes first), so no reordering is needed. Before the live
+ * edge it reads `lookback` records per partition only to learn the statuses of messages in flight. Records it cannot
+ * decode are logged and skipped (the platform's consumers dead-letter them).
  */
-export const REORDER_WINDOW_MS = 1_000;
-const MAX_WAITING_MESSAGES = 10_000;
+export async function startFeed(bus: Pick<EventBus, 'offsets' | 'read'>, fanOut: FanOut, log: Logger, options: FeedOptions): Promise<Feed> {
+  const topic = TOPICS.messagesStatus;
+  const start = await bus.offsets(topic);
+  const liveFrom = start.map((o) => BigInt(o.end));
+  let position: PositionVector = liveFrom.map((end) => end - 1n);
+  const memory = new StatusMemory(STATUS_MEMORY.entries, STATUS_MEMORY.ttlMs);
+  const from: Record<number, string> = {};
+  for (const o of start) from[o.partition] = String(lookbackStart(BigInt(o.oldest), BigInt(o.end), options.lookback));
 
-/**
- * This gateway instance's view of the message events: a Kafka consumer in a group of its own (a fresh id per
- * instance, starting at the live edge), so every instance behind a load balancer receives every event and serves
- * its own subscribers. It commits nothing that matters (a restarted instance is a new group); decoded events go to
- * the fan-out, records it cannot decode are logged and skipped (the platform's consumers dead-letter them).
- */
-export async function startKafkaFeed(config: KafkaConfig, fanOut: FanOut, log: Logger): Promise<KafkaFeed> {
-  const groupId = `gateway-subscriptions-${randomUUID()}`;
-  const consumer = createKafkaClient(config, log).consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 200 });
-  const lastStatus = new TtlLru<string, MessageStatus>(STATUS_MEMORY.entries, STATUS_MEMORY.ttlMs);
-  let joined = false;
-  consumer.on(consumer.events.GROUP_JOIN, () => {
-    joined = true;
-    log.info({ groupId }, 'subscription feed joined its group');
+  let ready = false;
+  const reader: Reader = await bus.read({
+    topic,
+    from,
+    handler: async (record) => {
+      const { partition } = record;
+      const offset = BigInt(record.offset);
+      const live = offset >= (liveFrom[partition] ?? 0n);
+      if (live) {
+        // Copy on write: each event keeps the position it was handed over at.
+        const next = [...position];
+        next[partition] = offset;
+        position = next;
+      }
+      let changed: MessageStatusChanged;
+      try {
+        changed = decodeEvent(MessageStatusChanged, record.value);
+      } catch (error) {
+        log.warn({ err: error, topic, partition, offset: record.offset }, 'subscription feed skipped a record it cannot decode');
+        return;
+      }
+      const moved = memory.advance(changed.messageId, changed.status);
+      if (!live || !moved) return;
+      fanOut.publish(liveEvent(changed, { partition, offset, position, cursor: encodeCursor(position) }, moved.previousStatus));
+    },
   });
-
-  const toEvent = (topic: string, partition: number, offset: string, value: Buffer): LiveEvent | null => {
-    const cursor = encodeCursor({ topic, partition, offset });
-    if (topic === TOPICS.messagesAccepted) {
-      const accepted = decodeEvent(MessageAccepted, value);
-      const event: LiveEvent = { kind: 'added', conversationId: accepted.conversationId, messageId: accepted.messageId, status: 'SENT', previousStatus: null, cursor };
-      lastStatus.set(accepted.messageId, 'SENT');
-      return event;
-    }
-    const changed = decodeEvent(MessageStatusChanged, value);
-    return { kind: 'status', conversationId: changed.conversationId, messageId: changed.messageId, status: changed.status, previousStatus: null, cursor };
-  };
-
-  // Status events waiting for their message's accepted record, per message id, in arrival order.
-  const waiting = new Map<string, { events: LiveEvent[]; timer: NodeJS.Timeout }>();
-  // previousStatus is filled when the event goes out, after any reordering. An event that does not move the status
-  // forward (a second DELIVERED from the platform's webhook, a redelivered record, a late one) changes nothing in the
-  // store either, so subscribers do not see it.
-  const publishStatus = (event: LiveEvent) => {
-    const previousStatus = lastStatus.get(event.messageId) ?? null;
-    if (!canAdvanceStatus(previousStatus, event.status)) return;
-    lastStatus.set(event.messageId, event.status);
-    fanOut.publish({ ...event, previousStatus });
-  };
-  const release = (messageId: string) => {
-    const entry = waiting.get(messageId);
-    if (!entry) return;
-    waiting.delete(messageId);
-    clearTimeout(entry.timer);
-    for (const event of entry.events) publishStatus(event);
-  };
-  const deliver = (event: LiveEvent) => {
-    if (event.kind === 'added') {
-      fanOut.publish(event);
-      release(event.messageId);
-      return;
-    }
-    const entry = waiting.get(event.messageId);
-    if (entry) {
-      entry.events.push(event);
-      return;
-    }
-    if (lastStatus.get(event.messageId) !== undefined) {
-      publishStatus(event);
-      return;
-    }
-    if (waiting.size >= MAX_WAITING_MESSAGES) {
-      const oldest = waiting.keys().next();
-      if (!oldest.done) release(oldest.value);
-    }
-    waiting.set(event.messageId, { events: [event], timer: setTimeout(() => release(event.messageId), REORDER_WINDOW_MS) });
-  };
-
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [TOPICS.messagesAccepted, TOPICS.messagesStatus], fromBeginning: false });
-    await consumer.run({
-      eachMessage: async ({ topic, partition, message }) => {
-        if (!message.value) return;
-        let event: LiveEvent | null;
-        try {
-          event = toEvent(topic, partition, message.offset, message.value);
-        } catch (error) {
-          log.warn({ err: error, topic, partition, offset: message.offset }, 'subscription feed skipped a record it cannot decode');
-          return;
-        }
-        if (event) deliver(event);
-      },
-    });
-  } catch (error) {
-    await consumer.disconnect().catch(() => undefined);
-    throw error;
-  }
+  ready = true;
+  log.info({ topic, partitions: start.length }, 'subscription feed reading at the live edge');
 
   return {
-    groupId,
-    get joined() {
-      return joined;
+    get ready() {
+      return ready;
     },
+    position: () => position,
     async stop() {
-      await consumer.disconnect();
-      for (const entry of waiting.values()) clearTimeout(entry.timer);
-      waiting.clear();
+      ready = false;
+      await reader.stop();
     },
   };
 }

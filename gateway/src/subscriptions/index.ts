@@ -1,9 +1,11 @@
 export { createSubscriptionServer, type SubscriptionServer } from './ws';
-export { startKafkaFeed, type KafkaFeed } from './feed';
+export { startFeed, type Feed } from './feed';
+export { Replays, type ReplayLimits, type ReplayOutcome } from './resume';
 export { FanOut, type LiveEvent } from './fanout';
 export { BoundedQueue } from './queue';
-export { encodeCursor, decodeCursor, type EventPosition } from './cursor';
+export { encodeCursor, decodeCursor, type PositionVector } from './cursor';
 export { CLOSE_TOO_SLOW } from './context';
 export type { SubscriptionContext } from './context';
 export { EventResolver, type ResolutionMetrics } from './resolve';
 export { SubscriptionPlanner } from './plan';
+export { subscriptionMetrics, NO_METRICS, type SubscriptionMetrics } from './metrics';

@@ -1,12 +1,17 @@
+const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
+
 /**
  * A bounded first-in first-out queue read as an async iterator. `push` beyond `capacity` does not grow the queue:
  * it ends the iteration and calls `onOverflow` once (the caller closes the subscriber's socket), so a subscriber
- * that reads slower than events arrive costs at most `capacity` events of memory.
+ * that reads slower than events arrive costs at most `capacity` events of memory. A producer that can wait (a replay)
+ * awaits `room()` before each push instead, so it never overflows: it goes at the reader's pace.
  */
 export class BoundedQueue<T> implements AsyncIterableIterator<T> {
   private readonly items: T[] = [];
-  private waiting: ((result: IteratorResult<T>) => void) | null = null;
+  private waiting: { resolve: (result: IteratorResult<T>) => void; reject: (error: Error) => void } | null = null;
+  private readonly roomWaiters: (() => void)[] = [];
   private ended = false;
+  private failure: { error: unknown } | undefined;
 
   constructor(
     private readonly capacity: number,
@@ -21,7 +26,7 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T> {
   push(item: T): void {
     if (this.ended) return;
     if (this.waiting) {
-      const resolve = this.waiting;
+      const { resolve } = this.waiting;
       this.waiting = null;
       resolve({ value: item, done: false });
       return;
@@ -34,22 +39,43 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T> {
     this.items.push(item);
   }
 
-  /** Stops the iteration; queued items are dropped. Safe to call twice. */
-  end(): void {
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  /** Resolves once a push would not overflow (or the queue has ended). */
+  room(): Promise<void> {
+    if (this.ended || this.items.length < this.capacity) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  /** Stops the iteration; queued items are dropped. With an error, the reader's next call rejects with it. Safe to call twice. */
+  end(error?: unknown): void {
     if (this.ended) return;
     this.ended = true;
     this.items.length = 0;
-    const resolve = this.waiting;
+    const waiting = this.waiting;
     this.waiting = null;
-    resolve?.({ value: undefined, done: true });
+    if (waiting && error !== undefined) waiting.reject(asError(error));
+    else if (waiting) waiting.resolve({ value: undefined, done: true });
+    else if (error !== undefined) this.failure = { error };
+    for (const wake of this.roomWaiters.splice(0)) wake();
     this.onEnd();
   }
 
   next(): Promise<IteratorResult<T>> {
     const item = this.items.shift();
-    if (item !== undefined) return Promise.resolve({ value: item, done: false });
+    if (item !== undefined) {
+      this.roomWaiters.shift()?.();
+      return Promise.resolve({ value: item, done: false });
+    }
+    if (this.failure) {
+      const { error } = this.failure;
+      this.failure = undefined;
+      return Promise.reject(asError(error));
+    }
     if (this.ended) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve) => (this.waiting = resolve));
+    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
   }
 
   return(): Promise<IteratorResult<T>> {

@@ -1,31 +1,65 @@
 import { ErrorCode, badUserInput, graphqlError } from '@chat4all/common';
 import type { GraphQLFieldResolver } from 'graphql';
-import { CLOSE_TOO_SLOW, type SubscriptionContext, type SubscriptionDeps } from './context';
+import { CLOSE_TOO_SLOW, closeTooSlowSocket, type SubscriptionContext, type SubscriptionDeps } from './context';
+import { decodeCursor } from './cursor';
 import type { LiveEvent } from './fanout';
-import { BoundedQueue } from './queue';
+import { wanted, type EventFilter } from './resume';
+import { SubscriberStream } from './stream';
 
 /**
  * The root field's event stream for one subscriber: the fan-out's events of the conversation (or of every
  * conversation, for `myEvents`) through a bounded queue, each one passed only if the subscriber is a member of its
- * conversation when it is delivered (membership answers are cached briefly; see docs/subscriptions.md).
+ * conversation when it is delivered (membership answers are cached briefly; see docs/subscriptions.md). With `after`,
+ * the live listener is attached first, then the events after the cursor are replayed, then the held live ones follow.
  */
 export function eventSubscriber(deps: SubscriptionDeps): GraphQLFieldResolver<unknown, SubscriptionContext> {
-  return (_source, args: { conversationId?: string; after?: string | null }, context, info) => {
-    if (args.after !== undefined && args.after !== null) {
-      throw badUserInput('resuming with `after` is not available yet; subscribe without it to receive live events', 'after');
-    }
+  return async (_source, args: { conversationId?: string; after?: string | null }, context, info) => {
     const field = info.fieldName;
     if (field !== 'messageAdded' && field !== 'messageStatusChanged' && field !== 'myEvents') {
       throw graphqlError(ErrorCode.BAD_REQUEST, `unknown subscription field ${field}`);
     }
-    const queue = new BoundedQueue<LiveEvent>(deps.bufferSize, () => {
-      deps.log.warn({ userId: context.caller.userId, field, buffered: deps.bufferSize }, 'subscriber too slow: closing its socket');
-      context.closeSocket(CLOSE_TOO_SLOW.code, CLOSE_TOO_SLOW.reason);
-    }, () => stop());
-    const stop = deps.fanOut.listen(field === 'myEvents' ? null : (args.conversationId ?? ''), (event) => {
-      if (field === 'messageAdded' && event.kind !== 'added') return;
-      queue.push(event);
+    let after = null;
+    if (args.after !== undefined && args.after !== null) {
+      after = decodeCursor(args.after);
+      if (!after) throw badUserInput('`after` is not a cursor this API gave out: pass the `cursor` of the last event received', 'after');
+    }
+    const filter: EventFilter = { conversationId: field === 'myEvents' ? null : (args.conversationId ?? ''), addedOnly: field === 'messageAdded' };
+    let cancelReplay = () => undefined as void;
+    const stream = new SubscriberStream(
+      deps.bufferSize,
+      after ? { resumeAfter: after } : { live: deps.feed.position() },
+      () => {
+        deps.log.warn({ userId: context.caller.userId, field, buffered: deps.bufferSize }, 'subscriber too slow: closing its socket');
+        deps.metrics.tooSlow('queue');
+        context.closeSocket(CLOSE_TOO_SLOW.code, CLOSE_TOO_SLOW.reason);
+      },
+      () => {
+        stopListening();
+        untrack();
+        cancelReplay();
+      },
+    );
+    const untrack = deps.metrics.track(stream.queue);
+    const stopListening = deps.fanOut.listen(filter.conversationId, (event) => {
+      if (!wanted(filter, event)) return;
+      // A client that stopped reading leaves the socket's last sends unsent: close before queueing more for it.
+      const buffered = context.socketBuffered();
+      if (buffered > deps.maxSocketBufferBytes) {
+        stream.queue.end();
+        closeTooSlowSocket(deps, context.closeSocket, buffered);
+        return;
+      }
+      stream.live(event);
     });
+    if (after) {
+      try {
+        cancelReplay = await deps.replays.start(after, stream, filter);
+      } catch (error) {
+        stream.queue.end();
+        throw error;
+      }
+    }
+    const { queue } = stream;
     const { userId } = context.caller;
     const iterator: AsyncIterableIterator<LiveEvent> = {
       async next() {

@@ -6,7 +6,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { callerFromAuthorization, type Caller } from '../auth';
 import { limitError, operationLimitError, type OperationLimits } from '../limits/plugin';
-import type { SubscriptionContext, SubscriptionDeps } from './context';
+import { closeTooSlowSocket, type SubscriptionContext, type SubscriptionDeps } from './context';
 import { subscribeThroughPlans } from './resolve';
 import { eventSubscriber } from './source';
 
@@ -18,6 +18,8 @@ export interface SubscriptionServerOptions extends SubscriptionDeps {
   path: string;
   /** The same depth, alias, cost and token limits as HTTP operations. */
   limits: OperationLimits & { maxTokens: number };
+  /** Subscriptions one socket may run at once. */
+  maxSubscriptionsPerSocket: number;
 }
 
 export interface SubscriptionServer {
@@ -58,7 +60,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         }
       },
       // Parsed (token-bounded), validated and measured here, so a subscription over the limits never starts.
-      onSubscribe: (_ctx, _id, payload): ExecutionArgs | readonly GraphQLError[] => {
+      onSubscribe: (ctx, _id, payload): ExecutionArgs | readonly GraphQLError[] => {
         const schema = options.schema();
         let document: DocumentNode;
         try {
@@ -68,6 +70,10 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
             return [limitError('TOO_MANY_TOKENS', `the operation has more than ${options.limits.maxTokens} tokens`)];
           }
           return [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
+        }
+        // The subscription being started is already counted.
+        if (Object.keys(ctx.subscriptions).length > options.maxSubscriptionsPerSocket) {
+          return [new GraphQLError(`at most ${options.maxSubscriptionsPerSocket} subscriptions run on one socket: complete one first`, { extensions: { code: 'RATE_LIMITED' } })];
         }
         const operation = getOperationAST(document, payload.operationName ?? undefined);
         if (!operation) return [new GraphQLError('the document names no operation to run', { extensions: { code: 'BAD_REQUEST' } })];
@@ -84,9 +90,16 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       context: (ctx): SubscriptionContext => {
         const caller = ctx.extra.caller;
         if (!caller) throw new Error('subscription without an authenticated connection');
-        return { caller, closeSocket: (code, reason) => ctx.extra.socket.close(code, reason) };
+        const { socket } = ctx.extra;
+        return { caller, closeSocket: (code, reason) => socket.close(code, reason), socketBuffered: () => socket.bufferedAmount };
       },
       subscribe: subscribeThroughPlans(options, subscribeFieldResolver),
+      // graphql-ws sends one event of a subscription at a time, but each subscription of a socket has one in flight:
+      // what the socket holds unsent is bounded here before each send, and in source.ts as each event arrives.
+      onNext: (ctx) => {
+        const { socket } = ctx.extra;
+        if (socket.bufferedAmount > options.maxSocketBufferBytes) closeTooSlowSocket(options, (code, reason) => socket.close(code, reason), socket.bufferedAmount);
+      },
       onError: (_ctx, _id, _payload, errors) => {
         log.debug({ errors: errors.map((e) => e.message) }, 'subscription refused');
       },

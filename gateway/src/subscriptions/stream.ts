@@ -1,0 +1,82 @@
+import { encodeCursor, furthest, type PositionVector } from './cursor';
+import type { LiveEvent } from './fanout';
+import { BoundedQueue } from './queue';
+
+/**
+ * One subscription's events on their way to its socket, with its own position `covered` (what it has been given or
+ * has passed over, per partition of `messages.status`); each event leaves with the cursor of the position after it.
+ *
+ * Fresh: live at once, from the feed's position when the listener was attached. Resumed: `covered` starts at the
+ * cursor; live events are held (at most `capacity`, then 4429) while the replay pushes the records after the cursor
+ * (awaiting room in the queue, so at the subscriber's pace); once the replay has read everything below the end
+ * offsets taken after the listener was attached, `goLive` hands the held events over, dropping every one at or below
+ * `covered` (the replay had it): no gap and no duplicate at the seam.
+ */
+export class SubscriberStream {
+  readonly queue: BoundedQueue<LiveEvent>;
+  private covered: PositionVector;
+  private held: LiveEvent[] | null;
+
+  constructor(
+    private readonly capacity: number,
+    start: { live: PositionVector } | { resumeAfter: PositionVector },
+    private readonly onOverflow: () => void,
+    onEnd: () => void,
+  ) {
+    this.queue = new BoundedQueue<LiveEvent>(capacity, onOverflow, onEnd);
+    if ('live' in start) {
+      this.covered = start.live;
+      this.held = null;
+    } else {
+      this.covered = start.resumeAfter;
+      this.held = [];
+    }
+  }
+
+  get position(): PositionVector {
+    return this.covered;
+  }
+
+  get replaying(): boolean {
+    return this.held !== null;
+  }
+
+  /** An event from the feed: delivered, or held while the replay runs. */
+  live(event: LiveEvent): void {
+    if (this.held === null) return this.offer(event);
+    if (this.queue.isEnded) return;
+    if (this.held.length >= this.capacity) {
+      // More live events arrived during the replay than one subscription may hold: as slow as an overflowing queue.
+      this.held = [];
+      this.queue.end();
+      this.onOverflow();
+      return;
+    }
+    this.held.push(event);
+  }
+
+  /** A replayed event: waits for room in the queue, so a replay goes at the subscriber's pace. */
+  async replayed(event: LiveEvent): Promise<void> {
+    await this.queue.room();
+    this.offer(event);
+  }
+
+  /** The replay has read every record below `end` (per partition): deliver the held live events after it. */
+  goLive(end: PositionVector): void {
+    this.covered = furthest(this.covered, end.map((e) => e - 1n));
+    const held = this.held ?? [];
+    this.held = null;
+    for (const event of held) this.offer(event);
+  }
+
+  private offer(event: LiveEvent): void {
+    if (this.queue.isEnded) return;
+    if (event.offset <= (this.covered[event.partition] ?? -1n)) return; // already delivered (the replay had it)
+    const covered = furthest(event.position, this.covered);
+    this.covered = covered;
+    // Usually the subscription is nowhere ahead of the feed: the event goes as it is, with the feed's cursor, the same
+    // object for every subscriber (resolve.ts shares its resolution on that object). Ahead somewhere (just after a
+    // replay), a copy carries the subscription's own cursor.
+    this.queue.push(covered === event.position ? event : { ...event, cursor: encodeCursor(covered) });
+  }
+}

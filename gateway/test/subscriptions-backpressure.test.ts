@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { createLogger } from '@chat4all/common';
+import { buildSchema } from 'graphql';
+import WebSocket from 'ws';
+import { encodeCursor } from '../src/subscriptions/cursor';
+import { FanOut, type LiveEvent } from '../src/subscriptions/fanout';
+import type { SubscriptionMetrics, TooSlowReason } from '../src/subscriptions/metrics';
+import { SubscriptionPlanner } from '../src/subscriptions/plan';
+import { EventResolver } from '../src/subscriptions/resolve';
+import { createSubscriptionServer, type SubscriptionServer } from '../src/subscriptions/ws';
+import { apiSchemaSdl } from '../src/supergraph/api-schema';
+import { defaultSupergraphPath } from '../src/supergraph/load';
+import { serveSubscriptions } from './fixtures/ws-server';
+
+/**
+ * Per-socket backpressure with a real graphql-ws server and a raw `ws` client that stops reading: the socket's unsent
+ * bytes (`bufferedAmount`) are bounded by maxSocketBufferBytes, beyond which the socket closes with 4429.
+ */
+const LIMIT = 64 * 1024;
+const BIG = 'x'.repeat(200 * 1024); // one event's message is over the limit
+
+function event(n: number): LiveEvent {
+  const position = [BigInt(n)];
+  return { kind: 'status', conversationId: 'c', messageId: `m${n}`, status: 'DELIVERED', previousStatus: 'SENT', partition: 0, offset: BigInt(n), position, cursor: encodeCursor(position) };
+}
+
+describe('socket backpressure', () => {
+  let served: Awaited<ReturnType<typeof serveSubscriptions>>;
+  let subscriptions: SubscriptionServer;
+  let url: string;
+  const fanOut = new FanOut();
+  const closes: TooSlowReason[] = [];
+  const metrics: SubscriptionMetrics = { tooSlow: (reason) => void closes.push(reason), replay: () => undefined, track: () => () => undefined };
+
+  beforeAll(async () => {
+    const schema = buildSchema(apiSchemaSdl());
+    const planner = new SubscriptionPlanner(readFileSync(defaultSupergraphPath, 'utf8'));
+    subscriptions = createSubscriptionServer({
+      path: '/graphql',
+      schema: () => schema,
+      jwt: { verify: async () => ({ userId: 'u1', username: 'u' }) },
+      fanOut,
+      feed: { position: () => [-1n] },
+      replays: { start: () => Promise.reject(new Error('not resuming here')) },
+      membership: { isMember: async () => true },
+      bufferSize: 1_000, // the event count is not what closes this socket
+      maxSocketBufferBytes: LIMIT,
+      maxSubscriptionsPerSocket: 2,
+      metrics,
+      limits: { maxDepth: 4, maxAliases: 2, maxCost: 1_000, maxTokens: 200 },
+      log: createLogger('test', 'silent'),
+      events: new EventResolver({
+        planner: () => planner,
+        // The messages subgraph answers the entity fetch for `content` (the event does not carry it).
+        services: () => ({ messages: { process: async () => ({ data: { m0: [{ content: BIG }] } }) } }),
+        log: createLogger('test', 'silent'),
+      }),
+    });
+    served = await serveSubscriptions(subscriptions);
+    url = served.url;
+  });
+
+  afterAll(async () => {
+    await served.close();
+  });
+
+  /** A graphql-transport-ws client by hand, so the test can stop reading its TCP socket. */
+  async function connect() {
+    const ws = new WebSocket(url, 'graphql-transport-ws');
+    const messages: { type: string; id?: string; payload?: unknown }[] = [];
+    ws.on('message', (data) => messages.push(JSON.parse(String(data)) as { type: string }));
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
+    await new Promise((resolve) => ws.on('open', resolve));
+    ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: 'Bearer t' } }));
+    const until = async (what: () => boolean) => {
+      for (let i = 0; !what(); i++) {
+        if (i > 500) throw new Error('timed out');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    await until(() => messages.some((m) => m.type === 'connection_ack'));
+    // ws keeps its TCP socket private; pausing it is how a client that stops reading looks to the server.
+    const tcp = (ws as unknown as { _socket: Socket })._socket;
+    return { ws, messages, closed, until, tcp };
+  }
+
+  const SUBSCRIPTION = 'subscription { messageStatusChanged(conversationId: "c") { cursor message { id content } } }';
+
+  it('closes with 4429 a socket whose client stopped reading once its unsent bytes pass the limit; a reading one is not', async () => {
+    const slow = await connect();
+    const fast = await connect();
+    for (const c of [slow, fast]) c.ws.send(JSON.stringify({ type: 'subscribe', id: '1', payload: { query: SUBSCRIPTION } }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    slow.tcp.pause();
+    for (let n = 1; n <= 30; n++) {
+      fanOut.publish(event(n));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await fast.until(() => fast.messages.filter((m) => m.type === 'next').length === 30);
+    expect(closes).toEqual(['socket_buffer']);
+    slow.tcp.resume(); // what was sent before the close arrives, then the close frame
+    const { code, reason } = await slow.closed;
+    expect(code).toBe(4429);
+    expect(reason).toMatch(/subscriber too slow: over 65536 bytes unsent/);
+    expect(slow.messages.filter((m) => m.type === 'next').length).toBeLessThan(30);
+    expect(fast.ws.readyState).toBe(WebSocket.OPEN);
+    fast.ws.close();
+  });
+
+  it('refuses a subscription beyond SUBSCRIPTION_MAX_PER_SOCKET', async () => {
+    const client = await connect();
+    for (const id of ['1', '2', '3']) client.ws.send(JSON.stringify({ type: 'subscribe', id, payload: { query: SUBSCRIPTION } }));
+    await client.until(() => client.messages.some((m) => m.type === 'error'));
+    const error = client.messages.find((m) => m.type === 'error')!;
+    expect(error).toMatchObject({ id: '3', payload: [{ extensions: { code: 'RATE_LIMITED' } }] });
+    client.ws.close();
+  });
+});
