@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { createKafkaBus, createLogger, kafkaEnv, loadConfig, type EventBus } from '@chat4all/common';
-import { CassandraMessageStore, acceptedEvent, messageIdTime, newMessageId, publishAccepted } from '@chat4all/messages';
+import { EVENT_VERSION, MessageStatusChanged, TOPICS, createKafkaBus, createLogger, encodeEvent, kafkaEnv, loadConfig, type EventBus } from '@chat4all/common';
+import { CassandraMessageStore, messageIdTime, newMessageId } from '@chat4all/messages';
 import type { BenchStack } from '../stack';
 
 /**
- * Makes subscription events as the messages subgraph does for a sent message: the message is stored (so the
- * gateway's per-event resolution finds it), then its MessageAccepted is published to `messages.accepted`.
+ * Makes subscription events as the router does for a sent message: the message is stored (so the gateway's per-event
+ * resolution finds it), then its SENT is published to `messages.status` (the one topic the gateway's feed reads).
  */
 export class EventPublisher {
   private constructor(
@@ -25,7 +25,8 @@ export class EventPublisher {
     const id = newMessageId();
     const message = { id, conversationId: this.conversationId, senderId: this.senderId, content: 'subscription benchmark event', createdAt: new Date(messageIdTime(id)) };
     await this.store.insert(message);
-    await publishAccepted(this.bus, acceptedEvent(message));
+    const sent = { version: EVENT_VERSION, messageId: id, conversationId: this.conversationId, status: 'SENT' as const, at: message.createdAt.toISOString(), source: 'router' };
+    await this.bus.publish(TOPICS.messagesStatus, [{ key: this.conversationId, value: encodeEvent(MessageStatusChanged, sent) }]);
   }
 
   /** `perSecond` events for `seconds`, each due at its time whether or not the earlier ones are done; their count. */
