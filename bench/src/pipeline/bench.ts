@@ -180,6 +180,7 @@ export async function runPipelineBench(size: BenchSize): Promise<BenchResult> {
         ],
       },
       notes: [
+        ...(steps.every((st) => st.keptUp) ? [`Every step kept up, so ${sustained}/s is a lower bound of the sustained rate.`] : []),
         `Each step sends sendMessage at a constant arrival rate for ${s.stepSeconds} s from a separate process (open model; latency from each request's due time) into ${s.conversations} conversations, then allows ${s.drainSeconds} s for its messages to reach READ; a step keeps up when ≥ ${KEEP_UP_SHARE * 100}% of its sends were answered and READ. Stepping stops at the first step that does not.`,
         'Transition times come from the statusHistory stored in Cassandra (SENT at creation, DELIVERED by the router, READ from the simulator\'s webhook); the store never records a transition earlier than the one before it, so a READ reported before the router\'s DELIVERED time shows as ~0 ms DELIVERED→READ.',
         `Raw rates, same run: kafkajs ${s.rawKafka} records of a MessageAccepted event's size with the event bus's producer settings (idempotent, acks all, one request in flight; 64 sends waiting), one record per send and then 100 per send, consumed by a group; cassandra-driver ${s.rawCassandra} prepared inserts of a message row (128 in flight). The ratio uses the slower of Kafka batched and Cassandra.`,
