@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Env } from '@chat4all/common';
 import { repositoryRoot } from '../../support/codegen';
 import { workerPortBase } from '../../support/ports';
-import { embeddedPortOffset, freshSecrets, startEmbeddedPlatform } from './embedded';
+import { freshSecrets, startEmbeddedPlatform } from './embedded';
 import { prepareEngines } from './engines';
 
 /** Ports away from the defaults (4000–4003), so a development stack can keep running beside the tests; one block per jest worker. */
