@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { EVENT_VERSION, MessageStatusChanged, TOPICS, createKafkaBus, createLogger, encodeEvent, kafkaEnv, loadConfig, type EventBus } from '@chat4all/common';
-import { CassandraMessageStore, messageIdTime, newMessageId } from '@chat4all/messages';
+import { CassandraMessageStore, acceptedEvent, messageIdTime, newMessageId, publishAccepted } from '@chat4all/messages';
 import type { BenchStack } from '../stack';
 
 /**
- * Makes subscription events as the router does for a sent message: the message is stored (so the gateway's per-event
- * resolution finds it), then its SENT is published to `messages.status` (the one topic the gateway's feed reads).
+ * Makes subscription events as the platform does for a sent message: its MessageAccepted on `messages.accepted` (as the
+ * messages subgraph publishes it; the bare reference server reads it), the message stored, then its SENT on
+ * `messages.status` (as the router publishes it once stored; the gateway's feed reads only that topic).
  */
 export class EventPublisher {
   private constructor(
@@ -24,6 +25,7 @@ export class EventPublisher {
   async publishOne(): Promise<void> {
     const id = newMessageId();
     const message = { id, conversationId: this.conversationId, senderId: this.senderId, content: 'subscription benchmark event', createdAt: new Date(messageIdTime(id)) };
+    await publishAccepted(this.bus, acceptedEvent(message));
     await this.store.insert(message);
     const sent = { version: EVENT_VERSION, messageId: id, conversationId: this.conversationId, status: 'SENT' as const, at: message.createdAt.toISOString(), source: 'router' };
     await this.bus.publish(TOPICS.messagesStatus, [{ key: this.conversationId, value: encodeEvent(MessageStatusChanged, sent) }]);
