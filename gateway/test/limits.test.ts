@@ -4,6 +4,7 @@ import { Supergraph } from '@apollo/federation-internals';
 import { getOperationAST, parse, type GraphQLSchema } from 'graphql';
 import { configSchema } from '../src/config';
 import { analyzeOperation, type OperationShape } from '../src/limits/analysis';
+import { operationLimitError } from '../src/limits/plugin';
 import { countTokens } from '../src/limits/tokens';
 
 // The public API as clients see it, from the committed supergraph.
@@ -33,6 +34,25 @@ describe('operation limits on the Chat4All schema', () => {
     expect(shape(q, { n: 5 }).cost).toBe(2 + 3 * 5);
     // messages(first: Int = 50)
     expect(shape('{ conversation(id: "c") { messages { edges { node { id } } } } }').cost).toBe(2 + 3 * 50);
+  });
+
+  it('judges one parsed document again per request only when a page size comes from a variable', () => {
+    const limits = { maxDepth: defaults.GRAPHQL_MAX_DEPTH, maxAliases: defaults.GRAPHQL_MAX_ALIASES, maxCost: 100 };
+    const paged = parse('query ($n: Int) { conversation(id: "c") { messages(first: $n) { edges { node { id } } } } }');
+    const pagedOperation = getOperationAST(paged)!;
+    // The same document object (as Apollo's document store hands out) with other variables: judged per request.
+    expect(operationLimitError(apiSchema, paged, pagedOperation, { n: 5 }, limits)).toBeUndefined();
+    expect(operationLimitError(apiSchema, paged, pagedOperation, { n: 500 }, limits)?.extensions.code).toBe('QUERY_TOO_COMPLEX');
+    expect(operationLimitError(apiSchema, paged, pagedOperation, { n: 5 }, limits)).toBeUndefined();
+    // A literal page size: the cached shape keeps refusing (and accepting) exactly as the first walk did.
+    const literal = parse('{ conversation(id: "c") { messages(first: 500) { edges { node { id } } } } }');
+    const literalOperation = getOperationAST(literal)!;
+    for (let i = 0; i < 2; i += 1) {
+      expect(operationLimitError(apiSchema, literal, literalOperation, undefined, limits)?.extensions.code).toBe('QUERY_TOO_COMPLEX');
+      expect(operationLimitError(apiSchema, literal, literalOperation, undefined, { ...limits, maxCost: 10_000 })).toBeUndefined();
+    }
+    expect(shape('query ($n: Int) { conversation(id: "c") { messages(first: $n) { edges { node { id } } } } }', { n: 1 }).usesVariables).toBe(true);
+    expect(shape('{ conversation(id: "c") { messages(first: 5) { edges { node { id } } } } }').usesVariables).toBe(false);
   });
 
   it('lets the queries a chat client makes through the default limits', () => {
@@ -71,7 +91,7 @@ describe('operation limits on the Chat4All schema', () => {
   });
 
   it('skips introspection and __typename', () => {
-    expect(shape('{ __schema { types { fields { type { ofType { ofType { ofType { name } } } } } } } }')).toEqual({ depth: 0, aliases: 0, cost: 0, truncated: false });
+    expect(shape('{ __schema { types { fields { type { ofType { ofType { ofType { name } } } } } } } }')).toEqual({ depth: 0, aliases: 0, cost: 0, truncated: false, usesVariables: false });
     expect(shape('{ me { __typename id } }').cost).toBe(2);
   });
 

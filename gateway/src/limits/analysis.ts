@@ -25,6 +25,8 @@ export interface OperationShape {
   cost: number;
   /** The walk stopped early because the operation was far over a limit (cost is then a lower bound). */
   truncated: boolean;
+  /** A page size came from a variable: the shape holds for these variables only (otherwise for every request of the document). */
+  usesVariables: boolean;
 }
 
 export interface AnalysisOptions {
@@ -37,6 +39,14 @@ export interface AnalysisOptions {
 }
 
 const PAGE_SIZE_ARGUMENTS = ['first', 'last', 'limit'];
+
+/** Whether a value literal holds no variable (its value is the same for every request). */
+function isConstant(value: ValueNode): boolean {
+  if (value.kind === Kind.VARIABLE) return false;
+  if (value.kind === Kind.LIST) return value.values.every(isConstant);
+  if (value.kind === Kind.OBJECT) return value.fields.every((field) => isConstant(field.value));
+  return true;
+}
 
 /**
  * Measures an operation statically, before any subgraph is called. Cost model: every field costs
@@ -55,7 +65,7 @@ export function analyzeOperation(
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   }
-  const shape: OperationShape = { depth: 0, aliases: 0, cost: 0, truncated: false };
+  const shape: OperationShape = { depth: 0, aliases: 0, cost: 0, truncated: false, usesVariables: false };
   let visits = 0;
 
   const pageSize = (field: GraphQLField<unknown, unknown> | undefined, node: { arguments?: readonly { name: { value: string }; value: ValueNode }[] }): number | undefined => {
@@ -64,6 +74,7 @@ export function analyzeOperation(
       const definition = field.args.find((a) => a.name === name);
       if (!definition) continue;
       const given = node.arguments?.find((a) => a.name.value === name);
+      if (given && !isConstant(given.value)) shape.usesVariables = true;
       const value = given ? valueFromAST(given.value, definition.type, variables) : definition.defaultValue;
       if (typeof value === 'number' && Number.isFinite(value)) return Math.max(0, value);
       return options.defaultListSize;

@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
-import { analyzeOperation } from './analysis';
+import { analyzeOperation, type OperationShape } from './analysis';
 
 export interface OperationLimits {
   maxDepth: number;
@@ -21,6 +21,33 @@ export function limitError(code: keyof typeof LimitCode, message: string, status
   return new GraphQLError(message, { extensions: { code, http: { status } } });
 }
 
+// Shapes that hold for every request of an operation (no page size from a variable), per schema and limits.
+// Apollo hands the same parsed document to every request with the same text (its document store), so this
+// skips the walk on the hot path; entries go when the schema, the limits or the document are dropped.
+const shapes = new WeakMap<GraphQLSchema, WeakMap<OperationLimits, WeakMap<OperationDefinitionNode, OperationShape>>>();
+
+function cachedShape(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown> | undefined,
+  limits: OperationLimits,
+): OperationShape {
+  let bySchema = shapes.get(schema);
+  if (!bySchema) shapes.set(schema, (bySchema = new WeakMap()));
+  let byOperation = bySchema.get(limits);
+  if (!byOperation) bySchema.set(limits, (byOperation = new WeakMap()));
+  const known = byOperation.get(operation);
+  if (known) return known;
+  const shape = analyzeOperation(schema, document, operation, variables, {
+    defaultListSize: 10,
+    costCeiling: limits.maxCost,
+    maxVisits: Math.max(10_000, limits.maxCost * 2),
+  });
+  if (!shape.usesVariables) byOperation.set(operation, shape);
+  return shape;
+}
+
 /** The limit error an operation deserves, or undefined when it is within every limit (HTTP and graphql-ws use this). */
 export function operationLimitError(
   schema: GraphQLSchema,
@@ -29,11 +56,7 @@ export function operationLimitError(
   variables: Record<string, unknown> | undefined,
   limits: OperationLimits,
 ): GraphQLError | undefined {
-  const shape = analyzeOperation(schema, document, operation, variables, {
-    defaultListSize: 10,
-    costCeiling: limits.maxCost,
-    maxVisits: Math.max(10_000, limits.maxCost * 2),
-  });
+  const shape = cachedShape(schema, document, operation, variables, limits);
   if (shape.depth > limits.maxDepth) {
     return limitError('QUERY_TOO_DEEP', `the operation is ${shape.depth} levels deep; the limit is ${limits.maxDepth}`);
   }

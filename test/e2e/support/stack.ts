@@ -84,7 +84,9 @@ process.once('exit', () => {
 function launch(name: ServiceName, env: Env): Running {
   const logFile = path.join(LOG_DIR, `${name}.log`);
   const log = createWriteStream(logFile, { flags: 'w' });
-  const child = spawn(process.execPath, ['--import', 'tsx', entries[name]], {
+  // E2E_CPU_PROF_DIR: each service writes V8 CPU profiles (one per thread) into <dir>/<service> when it stops (for profiling a benchmark's stack).
+  const profile = process.env.E2E_CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', path.join(process.env.E2E_CPU_PROF_DIR, name)] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', entries[name]], {
     cwd: repositoryRoot,
     env: { ...process.env, ...env, PORT: String(E2E_PORTS[name]) },
     stdio: ['ignore', 'pipe', 'pipe'],
