@@ -16,6 +16,7 @@ COPY workers/router/package.json workers/router/
 COPY connectors/whatsapp/package.json connectors/whatsapp/
 COPY connectors/instagram/package.json connectors/instagram/
 COPY infra/package.json infra/
+COPY bench/package.json bench/
 RUN npm ci --no-audit --no-fund
 
 FROM node:20-bookworm-slim AS runtime

@@ -26,7 +26,8 @@ describe('gateway', () => {
     const limits = { GRAPHQL_MAX_DEPTH: '4', GRAPHQL_MAX_ALIASES: '3', GRAPHQL_MAX_COST: '200', GRAPHQL_MAX_TOKENS: '300', GRAPHQL_MAX_BATCH: '3' };
     gateway = await startTestGateway(subgraphs, limits);
     production = await startTestGateway(subgraphs, { ...limits, CHAT4ALL_PROFILE: 'production' });
-  });
+    // Two gateways, each joining Kafka and (outside production) bundling the playground: seconds on a busy machine.
+  }, 60_000);
 
   afterAll(async () => {
     await gateway?.service.stop();
