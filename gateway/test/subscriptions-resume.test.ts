@@ -188,12 +188,17 @@ describe('resume on the embedded bus', () => {
       read: async (options) => {
         await publish([status(m[3]!, 'DELIVERED'), ...lifecycle(m[4]!)]);
         await new Promise((resolve) => setTimeout(resolve, 100)); // the feed hands them to the held buffer
-        return bus.read(options);
+        const reader = await bus.read(options);
+        readStarted();
+        return reader;
       },
     };
+    let readStarted!: () => void;
+    const replayReading = new Promise<void>((resolve) => (readStarted = resolve));
     const replays = new Replays(gated, LIMITS, log);
     const resumed = subscribe({ resumeAfter: cursor });
     await replays.start(cursor, resumed.stream, filter);
+    await replayReading; // the replay's reader runs on after start() resolved; m5 comes after m4 in the log
     await publish(lifecycle(m[5]!));
     await waitFor('m5 READ', () => resumed.received.some((e) => e.messageId === m[5] && e.status === 'READ'));
     await new Promise((resolve) => setTimeout(resolve, 200));

@@ -129,6 +129,9 @@ export class Replays {
     const topic = TOPICS.messagesStatus;
     const memory = new StatusMemory(Math.max(1, Math.min(this.limits.maxRecords, 100_000)), 60 * 60_000);
     const done = new Set<number>();
+    const started = Date.now();
+    let read = 0;
+    let delivered = 0;
     let finished = false;
     const finish = (outcome: ReplayOutcome, error?: unknown) => {
       if (finished) return;
@@ -136,6 +139,7 @@ export class Replays {
       if (outcome === 'completed') stream.goLive(plan.end);
       if (outcome === 'failed') stream.queue.end(error);
       this.onOutcome(outcome);
+      this.log.info({ outcome, ms: Date.now() - started, read, delivered, partitions: plan.pending.size }, 'replay ended');
       // Stopped outside the handler: stop() waits for the handler in flight.
       setImmediate(() => {
         void reader
@@ -153,6 +157,7 @@ export class Replays {
         const offset = BigInt(record.offset);
         const end = plan.end[partition] ?? 0n;
         if (finished || !plan.pending.has(partition) || offset >= end) return; // later records come live
+        read++;
         let changed: MessageStatusChanged | undefined;
         try {
           changed = decodeEvent(MessageStatusChanged, record.value);
@@ -164,7 +169,10 @@ export class Replays {
           if (moved && offset > (after[partition] ?? -1n)) {
             const position = after.map((_, p) => (p === partition ? offset : -1n));
             const event = liveEvent(changed, { partition, offset, position, cursor: encodeCursor(position) }, moved.previousStatus);
-            if (wanted(filter, event)) await stream.replayed(event);
+            if (wanted(filter, event)) {
+              delivered++;
+              await stream.replayed(event);
+            }
           }
         }
         if (offset >= end - 1n) {
