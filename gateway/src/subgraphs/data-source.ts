@@ -11,6 +11,22 @@ export interface SubgraphDataSourceOptions {
   identityKey: string;
 }
 
+type Caller = NonNullable<GatewayContext['identity']>;
+
+// One operation's subgraph fetches share its caller object and are signed within the same second: the
+// headers (which carry only the caller and the second) are computed once per caller and second, not per fetch.
+const signedHeaders = new WeakMap<Caller, { second: number; key: string; headers: Record<string, string> }>();
+
+function signedHeadersOf(identity: Caller, identityKey: string): Record<string, string> {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  const known = signedHeaders.get(identity);
+  if (known && known.second === second && known.key === identityKey) return known.headers;
+  const headers = signIdentity(identity, identityKey, now);
+  signedHeaders.set(identity, { second, key: identityKey, headers });
+  return headers;
+}
+
 /** Sets the gateway-signed identity headers on a subgraph request, after removing any that were already there. */
 export function applyIdentityHeaders(
   headers: { keys(): Iterable<string> | Iterator<string>; delete(name: string): void; set(name: string, value: string): void },
@@ -23,7 +39,7 @@ export function applyIdentityHeaders(
   const names = [...(headers.keys() as Iterable<string>)];
   for (const name of names) if (name.toLowerCase().startsWith(IDENTITY_HEADER_PREFIX)) headers.delete(name);
   if (!identity) return;
-  for (const [name, value] of Object.entries(signIdentity(identity, identityKey))) headers.set(name, value);
+  for (const [name, value] of Object.entries(signedHeadersOf(identity, identityKey))) headers.set(name, value);
 }
 
 /** A subgraph over HTTP with the caller's identity signed into the headers and a keep-alive pool. */
