@@ -314,18 +314,22 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EmbeddedBus {
     const running = new Map<string, Promise<void>>();
 
     /** Works one owned partition until it is caught up (or stop). */
-    async function drain(topic: string, partition: number): Promise<void> {
+    /** Works one owned partition until it is caught up (or stop); answers whether it handled any record. */
+    async function drain(topic: string, partition: number): Promise<boolean> {
       const committed = (await readCommitted(opts.groupId, topic)) ?? {};
       const cursor = new PartitionCursor(topic, partition, partitionLog(topic, partition), committed[partition] ?? 0);
+      let handled = false;
       while (!abort.signal.aborted && (await cursor.hasMore())) {
         for (const { record, endPos } of await cursor.nextBatch()) {
           const outcome = await deliverRecord(record, { groupId: opts.groupId, handler: opts.handler, retry, signal: abort.signal, publish, log });
-          if (outcome === 'abandoned') return;
+          if (outcome === 'abandoned') return handled;
+          handled = true;
           cursor.advance(record, endPos);
           await commit(opts.groupId, topic, partition, cursor.offset);
-          if (abort.signal.aborted) return;
+          if (abort.signal.aborted) return handled;
         }
       }
+      return handled;
     }
 
     let turn = 0;
@@ -342,10 +346,18 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EmbeddedBus {
           groupOwners.set(tp, member.id);
           if (running.has(tp) || running.size >= concurrency || abort.signal.aborted) continue;
           const work = drain(topic, p)
-            .catch((error: unknown) => log.error({ err: error, topic, partition: p, groupId: opts.groupId }, 'embedded consumer failed; retrying'))
-            .finally(() => {
+            .then(
+              // After real work, look again at once (more may have come, a partition may wait for this slot). A drain
+              // that found nothing waits for the next publish or poll: waking here would spin on idle partitions.
+              (handled) => handled,
+              (error: unknown) => {
+                log.error({ err: error, topic, partition: p, groupId: opts.groupId }, 'embedded consumer failed; retrying');
+                return false;
+              },
+            )
+            .then((again) => {
               running.delete(tp);
-              member.wake();
+              if (again) member.wake();
             });
           running.set(tp, work);
         }
