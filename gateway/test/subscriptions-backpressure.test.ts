@@ -43,7 +43,7 @@ describe('socket backpressure', () => {
       fanOut,
       feed: { position: () => [-1n] },
       replays: { start: () => Promise.reject(new Error('not resuming here')) },
-      membership: { isMember: async () => true },
+      membership: { isMember: async () => true, forget: () => undefined },
       bufferSize: 1_000, // the event count is not what closes this socket
       maxSocketBufferBytes: LIMIT,
       maxSubscriptionsPerSocket: 2,

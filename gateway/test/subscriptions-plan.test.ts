@@ -80,6 +80,8 @@ describe('subscription events resolved on the planner output (graphql-ws, in-pro
   let agent: ReturnType<typeof createSubgraphAgent>;
   const fanOut = new FanOut();
   const resolutions: string[] = [];
+  /** (conversation, user) pairs the subscriptions asked the membership cache to forget. */
+  const forgotten: [string, string][] = [];
   const clients: Client[] = [];
 
   beforeAll(async () => {
@@ -102,7 +104,7 @@ describe('subscription events resolved on the planner output (graphql-ws, in-pro
       fanOut,
       feed: { position: () => [-1n] },
       replays: { start: () => Promise.reject(new Error('resuming is tested in subscriptions-resume.test.ts')) },
-      membership: { isMember: async () => true },
+      membership: { isMember: async () => true, forget: (conversationId, userId) => void forgotten.push([conversationId, userId]) },
       bufferSize: 100,
       maxSocketBufferBytes: 1024 * 1024,
       maxSubscriptionsPerSocket: 10,
@@ -138,6 +140,7 @@ describe('subscription events resolved on the planner output (graphql-ws, in-pro
   beforeEach(() => {
     subgraphs.take();
     resolutions.length = 0;
+    forgotten.length = 0;
   });
 
   /** Subscribes as `userId` and resolves once the subscription is registered on the server. */
@@ -243,12 +246,20 @@ describe('subscription events resolved on the planner output (graphql-ws, in-pro
     expect(results[1]!.errors).toBeUndefined();
   });
 
-  it('a message the messages subgraph cannot read gives NOT_FOUND for that event', async () => {
+  it('a message the subscriber cannot read is not sent to it (no error), asked for once, and its membership is asked afresh', async () => {
     const results = await subscribe('u1', 'subscription ($c: ID!) { messageStatusChanged(conversationId: $c) { cursor message { content } } }');
+    const started = Date.now();
     fanOut.publish(event('missing-1'));
+    fanOut.publish(event('m11'));
     await received([results], 1);
-    expect(results[0]!.data).toBeNull();
-    expect(results[0]!.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
+    // Only the next event: the unreadable one is dropped for this subscriber, not delivered as NOT_FOUND.
+    expect(results[0]).toMatchObject({ data: { messageStatusChanged: { message: { content: 'content of m11' } } } });
+    expect(results[0]!.errors).toBeUndefined();
+    expect(forgotten).toEqual([['c1', 'u1']]);
+    // Every event is published after its message is stored: one fetch per event, no waiting for a late row.
+    expect(subgraphs.take().messages).toBe(2);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(resolutions).toEqual(['error', 'ok']);
   });
 
   it("a subgraph's refusal of the subscriber it resolved as is not shared: the others resolve as themselves", async () => {
@@ -257,9 +268,12 @@ describe('subscription events resolved on the planner output (graphql-ws, in-pro
     const removed = await subscribe(REMOVED_USER, query);
     const member = await subscribe('u1', query);
     fanOut.publish(event('m9'));
-    await received([removed, member], 1);
-    expect(removed[0]!.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
+    await received([member], 1);
     expect(member[0]).toEqual({ data: { messageStatusChanged: { message: { content: 'content of m9' } } } });
     expect(resolutions).toEqual(['error', 'ok']);
+    // The refused subscriber is treated as no member at that moment: nothing reaches it, its cached answer is dropped.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(removed).toEqual([]);
+    expect(forgotten).toEqual([['c1', REMOVED_USER]]);
   });
 });

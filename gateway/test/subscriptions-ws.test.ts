@@ -59,7 +59,7 @@ describe('graphql-ws server (in process)', () => {
       fanOut,
       feed: { position: () => [-1n] },
       replays: { start: () => Promise.reject(new Error('resuming is tested in subscriptions-resume.test.ts')) },
-      membership: { isMember: async (conversationId: string) => members.has(conversationId) },
+      membership: { isMember: async (conversationId: string) => members.has(conversationId), forget: () => undefined },
       bufferSize: 3,
       maxSocketBufferBytes: 1024 * 1024,
       maxSubscriptionsPerSocket: 3,

@@ -50,6 +50,14 @@ export class Membership {
     return pending;
   }
 
+  /**
+   * Drops the cached answer if it still says `userId` is a member (a peer has just refused that user the
+   * conversation), so the next lookup asks the directory afresh. An answer already without the user is kept.
+   */
+  forget(conversationId: string, userId: string): void {
+    if (this.cache.get(conversationId)?.has(userId)) this.cache.delete(conversationId);
+  }
+
   /** False also when the conversation does not exist, so callers cannot tell the two apart. */
   async isMember(conversationId: string, userId: string): Promise<boolean> {
     return (await this.members(conversationId))?.has(userId) ?? false;

@@ -21,7 +21,8 @@ export interface SubscriptionDeps {
   feed: Pick<Feed, 'position'>;
   /** Resumes subscriptions that pass `after`. */
   replays: Pick<Replays, 'start'>;
-  membership: Pick<Membership, 'isMember'>;
+  /** `forget` when a subgraph refuses a subscriber the cache still calls a member (resolve.ts). */
+  membership: Pick<Membership, 'isMember' | 'forget'>;
   /** Plans subscribers' operations and resolves each event once per distinct selection (resolve.ts). */
   events: Pick<EventResolver, 'select' | 'resolve'>;
   /** Most events waiting for one subscriber; beyond it the socket closes with 4429. */

@@ -1,7 +1,6 @@
 import { executeQueryPlan, type GraphQLDataSource, type GraphQLDataSourceProcessOptions, type ServiceMap } from '@apollo/gateway';
 import { ErrorCode, TtlLru, type Logger } from '@chat4all/common';
 import { createSourceEventStream, GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLFieldResolver } from 'graphql';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Caller } from '../auth';
 import type { GatewayContext } from '../context';
 import type { SubscriptionContext, SubscriptionDeps } from './context';
@@ -23,6 +22,11 @@ type SharedResult = { userId: string; result: Promise<ExecutionResult>; refused?
 
 /** Codes with which a subgraph refuses the caller (rather than failing). */
 const REFUSALS = new Set<unknown>([ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN, ErrorCode.UNAUTHENTICATED]);
+/**
+ * Refusals that mean "not a member of the event's conversation" (a subgraph hides what a non-member may not read:
+ * the messages subgraph resolves such a message to null, answered here as NOT_FOUND).
+ */
+const NOT_A_MEMBER = new Set<unknown>([ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN]);
 type SubgraphResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
 
 /** Counts what resolving events costs (the gateway's /metrics; tests count too). */
@@ -50,10 +54,6 @@ export interface EventResolverOptions {
 }
 
 export const DEFAULT_SHARE = { ttlMs: 5_000, maxEntries: 5_000 };
-
-// Until every event comes from messages.status (published after the message is stored), an accepted message's event
-// may arrive before its row: the entity fetch may find nothing the first times.
-const NOT_YET_STORED_RETRIES = [50, 100, 200, 400, 800];
 
 /** A resolution failure as the subscriber sees it: our services' codes pass, anything else is INTERNAL_SERVER_ERROR. */
 function subscriberError(error: unknown): GraphQLError {
@@ -89,17 +89,13 @@ class EventAnsweringSource implements GraphQLDataSource<GatewayContext> {
     if (!this.subgraph) throw new Error(`no data source for subgraph ${primary.serviceName}`);
     const variables: Record<string, unknown> = { representations: [{ __typename: 'Message', id: this.event.messageId }] };
     for (const name of entityQuery.variableNames) if (options.request.variables && name in options.request.variables) variables[name] = options.request.variables[name];
-    for (let attempt = 0; ; attempt++) {
-      const response = await this.subgraph.process({ ...options, request: { query: entityQuery.query, operationName: 'SubscriptionEventMessage', variables } });
-      const fetched = (response.data ?? {}) as FetchedEntities;
-      if (response.errors?.length) return { data: answer.build(this.event, fetched), errors: response.errors };
-      if (Object.values(fetched).every((entities) => entities?.[0])) return { data: answer.build(this.event, fetched) };
-      const retry = NOT_YET_STORED_RETRIES[attempt];
-      if (retry === undefined) {
-        return { data: answer.build(this.event, fetched), errors: [{ message: "the event's message cannot be read", extensions: { code: ErrorCode.NOT_FOUND } }] };
-      }
-      await sleep(retry);
-    }
+    // Every event is published after its message was stored (the router's SENT too), so a message the subgraph does
+    // not return is one this subscriber may not read (or one that is gone): NOT_FOUND, not something to wait for.
+    const response = await this.subgraph.process({ ...options, request: { query: entityQuery.query, operationName: 'SubscriptionEventMessage', variables } });
+    const fetched = (response.data ?? {}) as FetchedEntities;
+    if (response.errors?.length) return { data: answer.build(this.event, fetched), errors: response.errors };
+    if (Object.values(fetched).every((entities) => entities?.[0])) return { data: answer.build(this.event, fetched) };
+    return { data: answer.build(this.event, fetched), errors: [{ message: "the event's message cannot be read", extensions: { code: ErrorCode.NOT_FOUND } }] };
   }
 }
 
@@ -136,16 +132,23 @@ export class EventResolver {
     return { plan, variables, key: `${plan.key}\u0000${JSON.stringify(plan.variableNames.map((name) => variables[name] ?? null))}` };
   }
 
-  /** The result of one event for one selection: computed once and shared by every subscriber holding the selection. */
-  resolve(event: LiveEvent, selection: EventSelection, caller: Caller): Promise<ExecutionResult> {
-    const shared = this.shared(event, selection.key, selection, caller);
-    if (shared.userId === caller.userId || shared.refused === false) return shared.result;
-    // A subgraph refused the subscriber it was resolved as (inside the membership delay bound, a member just removed
-    // may still be handed events by the gateway's cache while a subgraph already refuses it). That answer is its own:
-    // everyone else resolves as themselves.
-    const own = () => this.shared(event, `${selection.key}\u0000${caller.userId}`, selection, caller).result;
-    if (shared.refused) return own();
-    return shared.result.then((result) => (shared.refused ? own() : result));
+  /**
+   * The result of one event for one selection: computed once and shared by every subscriber holding the selection.
+   * Null when a subgraph refused this very subscriber as not a member of the event's conversation (NOT_FOUND,
+   * FORBIDDEN): the event is not theirs to receive (see `subscribeThroughPlans`).
+   */
+  async resolve(event: LiveEvent, selection: EventSelection, caller: Caller): Promise<ExecutionResult | null> {
+    let own = this.shared(event, selection.key, selection, caller);
+    if (own.userId !== caller.userId) {
+      const result = await own.result;
+      if (!own.refused) return result;
+      // A subgraph refused the subscriber it was resolved as (inside the membership delay bound, a member just
+      // removed may still be handed events by the gateway's cache while a subgraph already refuses it). That answer
+      // is its own: everyone else resolves as themselves.
+      own = this.shared(event, `${selection.key}\u0000${caller.userId}`, selection, caller);
+    }
+    const result = await own.result;
+    return result.errors?.some((e) => NOT_A_MEMBER.has(e.extensions.code)) ? null : result;
   }
 
   private shared(event: LiveEvent, key: string, selection: EventSelection, caller: Caller): SharedResult {
@@ -233,9 +236,16 @@ export function subscribeThroughPlans(deps: SubscriptionDeps, subscribeFieldReso
     const { caller } = args.contextValue as SubscriptionContext;
     const iterator: AsyncIterableIterator<ExecutionResult> = {
       async next() {
-        const item = await events.next();
-        if (item.done) return { done: true, value: undefined };
-        return { done: false, value: await deps.events.resolve(item.value as LiveEvent, selection, caller) };
+        for (;;) {
+          const item = await events.next();
+          if (item.done) return { done: true, value: undefined };
+          const event = item.value as LiveEvent;
+          const result = await deps.events.resolve(event, selection, caller);
+          if (result) return { done: false, value: result };
+          // Refused as not a member: the gateway's cached "member" answer is stale (a removal inside the delay
+          // bound). Not a member at this moment, so nothing is sent; the next event asks the users subgraph afresh.
+          deps.membership.forget(event.conversationId, caller.userId);
+        }
       },
       async return() {
         await events.return?.();

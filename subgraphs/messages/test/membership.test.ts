@@ -51,6 +51,19 @@ describe('Membership', () => {
     expect(directory.batches).toEqual([[conv], [conv]]);
   });
 
+  it('forget drops a cached answer that still calls the user a member, so the next lookup asks afresh', async () => {
+    const membership = new Membership(directory, { ttlMs: 60_000, maxEntries: 100, now: clock });
+    expect(await membership.isMember(conv, alice)).toBe(true);
+    directory.members.set(conv, []); // alice removed
+    membership.forget(conv, bob); // the answer already leaves bob out: kept
+    expect(await membership.isMember(conv, alice)).toBe(true);
+    membership.forget(conv, alice);
+    expect(await membership.isMember(conv, alice)).toBe(false);
+    membership.forget(conv, alice); // the fresh answer leaves alice out: kept
+    expect(await membership.isMember(conv, alice)).toBe(false);
+    expect(directory.batches).toEqual([[conv], [conv]]);
+  });
+
   it('shares one call between concurrent lookups and batches different conversations', async () => {
     const other = randomUUID();
     directory.members.set(other, [bob]);
