@@ -20,3 +20,42 @@ export async function callerFromAuthorization(header: string | undefined, jwt: P
     throw error;
   }
 }
+
+/** The `exp` (seconds) of a token whose signature was just verified, in milliseconds. */
+function expiryMs(token: string): number | undefined {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: unknown };
+    return typeof payload.exp === 'number' && Number.isFinite(payload.exp) ? payload.exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `jwt.verify` with the answers for tokens that verified kept until the token expires, for at most `maxEntries`
+ * tokens (least recently used go first). A client sends the same token on every request; verifying its signature
+ * each time (WebCrypto, a thread-pool hop per request) was the gateway's largest own cost on the history page.
+ * Only successes are kept, keyed by the whole token text, and never past `exp`; 0 entries turns the cache off.
+ */
+export function cachingVerifier(jwt: Pick<JwtService, 'verify'>, maxEntries: number, now: () => number = Date.now): Pick<JwtService, 'verify'> {
+  const verified = new Map<string, { caller: Caller; expiresAt: number }>();
+  return {
+    async verify(token) {
+      const known = verified.get(token);
+      if (known) {
+        verified.delete(token);
+        if (known.expiresAt > now()) {
+          verified.set(token, known);
+          return { ...known.caller };
+        }
+      }
+      const caller = await jwt.verify(token);
+      const expiresAt = expiryMs(token);
+      if (maxEntries > 0 && expiresAt !== undefined) {
+        verified.set(token, { caller: { userId: caller.userId, username: caller.username }, expiresAt });
+        if (verified.size > maxEntries) verified.delete(verified.keys().next().value as string);
+      }
+      return caller;
+    },
+  };
+}

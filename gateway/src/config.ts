@@ -30,6 +30,8 @@ export const configSchema = withSecrets(
     SUBGRAPH_KEEPALIVE_MS: env.int(30_000, 1),
     /** Time a subgraph may take to answer a (non-upload) request. */
     SUBGRAPH_TIMEOUT_MS: env.int(30_000, 100),
+    /** Verified bearer tokens remembered (until each expires) so a client's token is checked once, not per request; 0 = off. */
+    TOKEN_CACHE_ENTRIES: env.int(10_000, 0),
     GRAPHQL_MAX_DEPTH: env.int(10, 1),
     GRAPHQL_MAX_ALIASES: env.int(20, 0),
     GRAPHQL_MAX_TOKENS: env.int(3_000, 1),

@@ -17,6 +17,7 @@ import {
 } from '@chat4all/common';
 import { buildSchema, printSchema, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { Counter, type Registry } from 'prom-client';
+import { cachingVerifier } from './auth';
 import { configSchema, graphqlToggles, type Config } from './config';
 import { createGatewayHandler } from './http/handler';
 import type { Login } from './http/token';
@@ -193,7 +194,7 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
     throw error;
   }
   const login = loginThrough(server);
-  const jwt = createJwtService(config);
+  const jwt = cachingVerifier(createJwtService(config), config.TOKEN_CACHE_ENTRIES);
   // Built beside the rest of the start (esbuild runs in its own process); the page's first request waits for it.
   const playground = toggles.playground ? buildPlaygroundAssets() : undefined;
   void playground?.then(
