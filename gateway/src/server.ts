@@ -16,7 +16,7 @@ import {
   type UpgradeListener,
 } from '@chat4all/common';
 import { buildSchema, printSchema, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { cachingVerifier } from './auth';
 import { configSchema, graphqlToggles, type Config } from './config';
 import { createGatewayHandler } from './http/handler';
@@ -34,10 +34,10 @@ import {
   NO_METRICS,
   Replays,
   startFeed,
+  resolutionMetrics,
   subscriptionMetrics,
   SubscriptionPlanner,
   type Feed,
-  type ResolutionMetrics,
 } from './subscriptions';
 import type { ServiceMap } from '@apollo/gateway';
 
@@ -87,23 +87,6 @@ function productionErrorFormatter(log: Logger) {
       extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
     };
   };
-}
-
-/** What resolving subscription events costs, on /metrics: subgraph requests and (event, selection) resolutions. */
-function resolutionMetrics(metrics: Registry): ResolutionMetrics {
-  const fetches = new Counter({
-    name: 'chat4all_subscription_subgraph_fetches_total',
-    help: 'Subgraph requests made to resolve subscription events (shared by every subscriber holding the same selection)',
-    labelNames: ['subgraph'],
-    registers: [metrics],
-  });
-  const resolutions = new Counter({
-    name: 'chat4all_subscription_resolutions_total',
-    help: 'Subscription events resolved, once per distinct selection however many subscribers receive them',
-    labelNames: ['outcome'],
-    registers: [metrics],
-  });
-  return { subgraphFetch: (subgraph) => fetches.inc({ subgraph }), resolution: (outcome) => resolutions.inc({ outcome }) };
 }
 
 /** Builds the gateway from its config: supergraph, subgraph pools, limits, auth, `/graphql` and `/token`. */

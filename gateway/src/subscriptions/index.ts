@@ -8,4 +8,4 @@ export { CLOSE_TOO_SLOW } from './context';
 export type { SubscriptionContext } from './context';
 export { EventResolver, type ResolutionMetrics } from './resolve';
 export { SubscriptionPlanner } from './plan';
-export { subscriptionMetrics, NO_METRICS, type SubscriptionMetrics } from './metrics';
+export { resolutionMetrics, subscriptionMetrics, NO_METRICS, type SubscriptionMetrics } from './metrics';

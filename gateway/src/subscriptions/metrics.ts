@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { ResolutionMetrics } from './resolve';
 import type { ReplayOutcome } from './resume';
 
 /** Why a subscriber's socket was closed with 4429. */
@@ -63,3 +64,20 @@ export function subscriptionMetrics(registry: Registry): SubscriptionMetrics {
 
 /** For tests and callers without a registry. */
 export const NO_METRICS: SubscriptionMetrics = { tooSlow: () => undefined, replay: () => undefined, track: () => () => undefined };
+
+/** What resolving subscription events costs, on /metrics: subgraph requests and (event, selection) resolutions. */
+export function resolutionMetrics(metrics: Registry): ResolutionMetrics {
+  const fetches = new Counter({
+    name: 'chat4all_subscription_subgraph_fetches_total',
+    help: 'Subgraph requests made to resolve subscription events (shared by every subscriber holding the same selection)',
+    labelNames: ['subgraph'],
+    registers: [metrics],
+  });
+  const resolutions = new Counter({
+    name: 'chat4all_subscription_resolutions_total',
+    help: 'Subscription events resolved, once per distinct selection however many subscribers receive them',
+    labelNames: ['outcome'],
+    registers: [metrics],
+  });
+  return { subgraphFetch: (subgraph) => fetches.inc({ subgraph }), resolution: (outcome) => resolutions.inc({ outcome }) };
+}
