@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import path from 'node:path';
 import { once } from 'node:events';
 import { z } from 'zod';
@@ -81,6 +82,54 @@ describe('service bootstrap', () => {
     expect(await service.stop('test')).toBe(true);
     expect(steps).toEqual(['second', 'first']);
     await expect(fetch(url('/healthz'))).rejects.toThrow();
+  });
+});
+
+describe('service shutdown with a busy keep-alive client', () => {
+  it('ends the connection of a client that keeps sending, so the server closes and the later steps run', async () => {
+    const steps: string[] = [];
+    const service = await startService(
+      {
+        name: 'busy',
+        configSchema: z.object({ ...serviceEnv, PORT: env.port(0) }),
+        async start({ onShutdown }) {
+          onShutdown('consumer', () => void steps.push('consumer stopped'));
+          // Each request takes a moment, so one is always in flight on the connection when the stop begins.
+          return { handler: (_req, res) => void setTimeout(() => res.end('ok'), 50) };
+        },
+      },
+      { env: { LOG_LEVEL: 'silent', PORT: '0', SHUTDOWN_TIMEOUT_MS: '3000' }, host: '127.0.0.1' },
+    );
+    // One socket, reused for every request: what a platform retrying its webhooks over a pooled connection does.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () =>
+      new Promise<number>((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port: service.port, path: '/hook', agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        }).on('error', reject);
+      });
+    let sending = true;
+    let answered = 0;
+    const client = (async () => {
+      while (sending) {
+        try {
+          if ((await get()) === 200) answered += 1;
+        } catch {
+          return; // refused: the server is closed
+        }
+      }
+    })();
+    try {
+      while (answered < 3) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(await service.stop('test')).toBe(true);
+      expect(steps).toEqual(['consumer stopped']);
+    } finally {
+      sending = false;
+      agent.destroy();
+      service.server.closeAllConnections();
+      await client;
+    }
   });
 });
 

@@ -26,6 +26,9 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
 export function createOpsServer(options: OpsHttpOptions): http.Server {
   const timeoutMs = options.checkTimeoutMs ?? 2000;
   return http.createServer((req, res) => {
+    // A keep-alive client that keeps sending (a platform retrying webhooks) would hold a closing server open forever:
+    // while draining, every answer ends its connection.
+    if (options.isDraining()) res.setHeader('connection', 'close');
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (req.method === 'GET' && path === '/readyz') {

@@ -37,9 +37,11 @@ export class ShutdownSequence {
       timer = setTimeout(() => resolve(false), this.timeoutMs);
       timer.unref();
     });
+    let current: string | undefined;
     const all = (async () => {
       let clean = true;
       for (const step of [...this.steps].reverse()) {
+        current = step.name;
         try {
           await step.run();
         } catch (error) {
@@ -47,11 +49,13 @@ export class ShutdownSequence {
           this.log.error({ err: error, step: step.name }, 'shutdown step failed');
         }
       }
+      current = undefined;
       return clean;
     })();
     const finished = await Promise.race([all, deadline]);
     clearTimeout(timer);
-    if (!finished) this.log.error({ timeoutMs: this.timeoutMs }, 'shutdown did not finish in time');
+    // Naming the step still running is what tells a slow drain from a stuck one.
+    if (!finished) this.log.error({ timeoutMs: this.timeoutMs, step: current }, 'shutdown did not finish in time');
     return finished;
   }
 }
