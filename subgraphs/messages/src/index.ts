@@ -13,4 +13,5 @@ export { configSchema, loadServiceConfig, type Config } from './config';
 export { EmbeddedMessageStore } from './store/embedded';
 export { EMBEDDED_DB_FILE, migrateEmbedded, openEmbeddedDb, verifyEmbedded, type EmbeddedConfig } from './store/embedded-db';
 export { EmbeddedSendClaimStore } from './claims/embedded';
+export { ExpirySweeper, PLATFORM_REF_TTL_MS, SEND_CLAIM_TTL_MS, systemClock, type Clock, type ExpiryOptions } from './store/expiry';
 export { openMessageStore, openSendClaimStore, opened, type MessageStoreConfig, type Opened } from './store/open';

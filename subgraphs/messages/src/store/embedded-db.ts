@@ -14,7 +14,7 @@ export const EMBEDDED_DB_FILE = 'messages.sqlite';
  * The schema, one entry per version, mirroring the CQL files' intent: message content and per-status rows, lookups by
  * client message id, and send claims. Applied in order inside a transaction each; never edited once released.
  */
-const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+export const EMBEDDED_MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   {
     version: 1,
     name: 'message_tables',
@@ -49,6 +49,18 @@ const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
         channel TEXT NOT NULL, platform_message_id TEXT NOT NULL, message_id TEXT NOT NULL, conversation_id TEXT NOT NULL,
         PRIMARY KEY (channel, platform_message_id)) WITHOUT ROWID;`,
   },
+  {
+    version: 5,
+    // Cassandra's TTLs (CQL 005: claims 7 days, CQL 004: refs 30 days) as a swept column (src/store/expiry.ts). Rows
+    // written before this version get a full TTL from the upgrade, so none vanishes earlier than a client could expect.
+    name: 'expiry',
+    sql: `ALTER TABLE send_claims ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;
+      UPDATE send_claims SET expires_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000 + 604800000;
+      CREATE INDEX send_claims_by_expiry ON send_claims (expires_at);
+      ALTER TABLE platform_message_refs ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;
+      UPDATE platform_message_refs SET expires_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000 + 2592000000;
+      CREATE INDEX platform_message_refs_by_expiry ON platform_message_refs (expires_at);`,
+  },
 ];
 
 /** Opens (creating the folder and file if needed) the data folder's database in WAL mode. */
@@ -73,7 +85,7 @@ export async function migrateEmbedded(config: EmbeddedConfig, log: MigrationLog)
   const db = openEmbeddedDb(config);
   try {
     const applied = appliedVersions(db);
-    for (const m of MIGRATIONS) {
+    for (const m of EMBEDDED_MIGRATIONS) {
       if (applied.has(m.version)) continue;
       db.transaction(() => {
         db.exec(m.sql);
@@ -91,7 +103,7 @@ export async function verifyEmbedded(config: EmbeddedConfig): Promise<string[]> 
   const db = openEmbeddedDb(config);
   try {
     const applied = appliedVersions(db);
-    return MIGRATIONS.filter((m) => !applied.has(m.version)).map((m) => `embedded migration ${m.version} (${m.name})`);
+    return EMBEDDED_MIGRATIONS.filter((m) => !applied.has(m.version)).map((m) => `embedded migration ${m.version} (${m.name})`);
   } finally {
     db.close();
   }
