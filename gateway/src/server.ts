@@ -31,6 +31,7 @@ import {
   createSubscriptionServer,
   EventResolver,
   FanOut,
+  MemberLists,
   NO_METRICS,
   Replays,
   startFeed,
@@ -216,15 +217,15 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
     (outcome) => metrics.replay(outcome),
   );
   // Membership is asked of the users subgraph as the gateway itself (a signed service identity), cached briefly.
-  const membership = new Membership(
-    new UsersSubgraphDirectory({
-      name: 'users',
-      url: config.SUBGRAPH_USERS_URL,
-      authHeaders: () => signIdentity({ service: 'gateway' }, config.IDENTITY_SIGNING_KEY),
-      timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
-    }),
-    { ttlMs: config.SUBSCRIPTION_MEMBERSHIP_TTL_MS, maxEntries: 10_000 },
-  );
+  const directory = new UsersSubgraphDirectory({
+    name: 'users',
+    url: config.SUBGRAPH_USERS_URL,
+    authHeaders: () => signIdentity({ service: 'gateway' }, config.IDENTITY_SIGNING_KEY),
+    timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+  });
+  const membership = new Membership(directory, { ttlMs: config.SUBSCRIPTION_MEMBERSHIP_TTL_MS, maxEntries: 10_000 });
+  // myEvents subscribers' conversations, refreshed on the same TTL: the same bound for a membership change.
+  const memberLists = new MemberLists(directory, { refreshMs: config.SUBSCRIPTION_MEMBERSHIP_TTL_MS, log: subscriptionLog });
   const subscriptions = createSubscriptionServer({
     jwt,
     path: '/graphql',
@@ -237,6 +238,7 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
     feed,
     replays,
     membership,
+    memberLists,
     bufferSize: config.SUBSCRIPTION_BUFFER,
     maxSocketBufferBytes: config.SUBSCRIPTION_MAX_SOCKET_BUFFER_BYTES,
     maxSubscriptionsPerSocket: config.SUBSCRIPTION_MAX_PER_SOCKET,

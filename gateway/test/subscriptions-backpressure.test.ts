@@ -44,6 +44,7 @@ describe('socket backpressure', () => {
       feed: { position: () => [-1n] },
       replays: { start: () => Promise.reject(new Error('not resuming here')) },
       membership: { isMember: async () => true, forget: () => undefined },
+      memberLists: { watch: () => Promise.reject(new Error('myEvents member lists are tested in subscriptions-ws.test.ts')) },
       bufferSize: 1_000, // the event count is not what closes this socket
       maxSocketBufferBytes: LIMIT,
       maxSubscriptionsPerSocket: 2,

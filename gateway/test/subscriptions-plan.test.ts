@@ -105,6 +105,7 @@ describe('subscription events resolved on the planner output (graphql-ws, in-pro
       feed: { position: () => [-1n] },
       replays: { start: () => Promise.reject(new Error('resuming is tested in subscriptions-resume.test.ts')) },
       membership: { isMember: async () => true, forget: (conversationId, userId) => void forgotten.push([conversationId, userId]) },
+      memberLists: { watch: () => Promise.reject(new Error('myEvents member lists are tested in subscriptions-ws.test.ts')) },
       bufferSize: 100,
       maxSocketBufferBytes: 1024 * 1024,
       maxSubscriptionsPerSocket: 10,

@@ -6,6 +6,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { encodeCursor } from '../src/subscriptions/cursor';
 import { FanOut, type LiveEvent } from '../src/subscriptions/fanout';
+import { MemberLists } from '../src/subscriptions/member-lists';
 import { NO_METRICS } from '../src/subscriptions/metrics';
 import { SubscriptionPlanner } from '../src/subscriptions/plan';
 import { EventResolver } from '../src/subscriptions/resolve';
@@ -21,6 +22,7 @@ import { serveSubscriptions } from './fixtures/ws-server';
 const SUBSCRIPTION = 'subscription ($c: ID!) { messageStatusChanged(conversationId: $c) { previousStatus cursor message { id status } } }';
 // Needs the messages subgraph (content is not in the event): resolving it can be held up by the test.
 const WITH_CONTENT = 'subscription ($c: ID!) { messageStatusChanged(conversationId: $c) { message { id content } } }';
+const MY_EVENTS = 'subscription { myEvents { cursor message { id status conversation { id } } } }';
 
 function event(conversationId: string, n: number): LiveEvent {
   const position = [BigInt(n)];
@@ -33,6 +35,8 @@ describe('graphql-ws server (in process)', () => {
   let url: string;
   const fanOut = new FanOut();
   const members = new Set(['c-member']);
+  // What the users subgraph lists as u1's conversations: its memberships, plus one the exact check at delivery refuses.
+  const memberLists = new MemberLists({ conversationIdsOf: async (userIds) => userIds.map(() => [...members, 'c-listed-only']) }, { refreshMs: 60_000, log: createLogger('test', 'silent') });
   let release: () => void = () => undefined;
   let blockQueries = false;
   const clients: Client[] = [];
@@ -60,6 +64,7 @@ describe('graphql-ws server (in process)', () => {
       feed: { position: () => [-1n] },
       replays: { start: () => Promise.reject(new Error('resuming is tested in subscriptions-resume.test.ts')) },
       membership: { isMember: async (conversationId: string) => members.has(conversationId), forget: () => undefined },
+      memberLists,
       bufferSize: 3,
       maxSocketBufferBytes: 1024 * 1024,
       maxSubscriptionsPerSocket: 3,
@@ -131,6 +136,27 @@ describe('graphql-ws server (in process)', () => {
     expect(await slow.closed).toBe(4429);
     blockQueries = false;
     release();
+  });
+
+  it('queues for a myEvents subscriber only events of conversations it may belong to: a burst elsewhere does not close it', async () => {
+    const before = fanOut.listenerCount;
+    const mine = subscribe('unused', MY_EVENTS);
+    let closed = false;
+    void mine.closed.then(() => (closed = true));
+    await listening(before + 1);
+    // Far more events of a conversation it is not in than its queue holds (3), in one tick: with every event queued
+    // (membership checked only as each leaves the queue), the fifth would close it with 4429.
+    for (let n = 100; n < 120; n++) fanOut.publish(event('c-other', n));
+    fanOut.publish(event('c-listed-only', 120)); // listed, but not a member when delivered: membership stays exact
+    fanOut.publish(event('c-member', 121));
+    await settle(200);
+    expect(closed).toBe(false);
+    expect(mine.errors).toEqual([]);
+    expect(mine.data).toEqual([{ myEvents: { cursor: event('c-member', 121).cursor, message: { id: 'm121', status: 'DELIVERED', conversation: { id: 'c-member' } } } }]);
+    expect(memberLists.watchedUsers).toBe(1);
+    await mine.client.dispose();
+    await settle(200);
+    expect(memberLists.watchedUsers).toBe(0);
   });
 
   it('forgets a subscriber once its client goes away (no listener left behind)', async () => {

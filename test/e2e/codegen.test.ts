@@ -25,8 +25,8 @@ describe('typed client documents', () => {
     expect(api).toContain('sendMessage(');
     expect(api).toContain('uploadFile(file: Upload!): File!');
     for (const internal of ['join__', 'link__', '@inaccessible', '_entities', '_service']) expect(api).not.toContain(internal);
-    // The fields other subgraphs read (File.ownerId, Conversation.memberIds); `memberIds` stays an argument name.
-    expect(api).not.toMatch(/^\s+(ownerId|memberIds):/m);
+    // The fields other services read (File.ownerId, Conversation.memberIds, User.conversationIds); `memberIds` stays an argument name.
+    expect(api).not.toMatch(/^\s+(ownerId|memberIds|conversationIds):/m);
     expect(api).toMatch(/^\s+sha256: String!$/m);
   });
 });

@@ -7,6 +7,12 @@ export interface ConversationDirectory {
   memberIds(conversationIds: readonly string[]): Promise<(readonly string[] | null)[]>;
 }
 
+/** The conversations users belong to, asked of the users subgraph (one `_entities` call for many users). */
+export interface UserConversationDirectory {
+  /** Each user's conversation ids, aligned with `userIds`, or null when there is no such user. */
+  conversationIdsOf(userIds: readonly string[]): Promise<(readonly string[] | null)[]>;
+}
+
 /** A peer subgraph could not answer (down, timed out, or answered with errors). */
 export class PeerUnavailableError extends Error {
   constructor(

@@ -1,18 +1,25 @@
 import { entityField, fetchEntities, type PeerOptions } from './entities';
-import type { ConversationDirectory } from './port';
+import type { ConversationDirectory, UserConversationDirectory } from './port';
 
 const isIdList = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
 
 /**
- * Conversation members from the users subgraph, through `_entities` with this service's signed identity.
- * `memberIds` is @inaccessible in the supergraph (clients cannot ask for it) but a subgraph field like any other.
+ * Conversation members (and users' conversations) from the users subgraph, through `_entities` with this service's
+ * signed identity. `memberIds` and `conversationIds` are @inaccessible in the supergraph (clients cannot ask for
+ * them) but subgraph fields like any other.
  */
-export class UsersSubgraphDirectory implements ConversationDirectory {
+export class UsersSubgraphDirectory implements ConversationDirectory, UserConversationDirectory {
   constructor(private readonly peer: PeerOptions) {}
 
   memberIds(conversationIds: readonly string[]): Promise<(readonly string[] | null)[]> {
     return fetchEntities(this.peer, 'Conversation', conversationIds, 'memberIds', (entity) =>
       entityField(this.peer.name, entity, 'memberIds', isIdList),
+    );
+  }
+
+  conversationIdsOf(userIds: readonly string[]): Promise<(readonly string[] | null)[]> {
+    return fetchEntities(this.peer, 'User', userIds, 'conversationIds', (entity) =>
+      entityField(this.peer.name, entity, 'conversationIds', isIdList),
     );
   }
 }

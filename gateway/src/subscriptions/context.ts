@@ -2,6 +2,7 @@ import type { Logger, Membership } from '@chat4all/common';
 import type { Caller } from '../auth';
 import type { FanOut } from './fanout';
 import type { Feed } from './feed';
+import type { MemberLists } from './member-lists';
 import type { SubscriptionMetrics } from './metrics';
 import type { EventResolver } from './resolve';
 import type { Replays } from './resume';
@@ -23,6 +24,8 @@ export interface SubscriptionDeps {
   replays: Pick<Replays, 'start'>;
   /** `forget` when a subgraph refuses a subscriber the cache still calls a member (resolve.ts). */
   membership: Pick<Membership, 'isMember' | 'forget'>;
+  /** The conversations each `myEvents` subscriber may belong to, so only their events take its queue space. */
+  memberLists: Pick<MemberLists, 'watch'>;
   /** Plans subscribers' operations and resolves each event once per distinct selection (resolve.ts). */
   events: Pick<EventResolver, 'select' | 'resolve'>;
   /** Most events waiting for one subscriber; beyond it the socket closes with 4429. */

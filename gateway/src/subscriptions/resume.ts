@@ -21,9 +21,12 @@ import type { SubscriberStream } from './stream';
 export interface EventFilter {
   conversationId: string | null;
   addedOnly: boolean;
+  /** With `conversationId` null (myEvents): the conversations the subscriber may belong to (member-lists.ts). */
+  mayBelong?: (conversationId: string) => boolean;
 }
 
-export const matchesConversation = (filter: EventFilter, conversationId: string) => filter.conversationId === null || filter.conversationId === conversationId;
+export const matchesConversation = (filter: EventFilter, conversationId: string) =>
+  filter.conversationId === null ? (filter.mayBelong?.(conversationId) ?? true) : filter.conversationId === conversationId;
 export const wanted = (filter: EventFilter, event: LiveEvent) => matchesConversation(filter, event.conversationId) && (!filter.addedOnly || event.kind === 'added');
 
 export interface ReplayLimits {

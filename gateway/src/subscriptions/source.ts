@@ -3,14 +3,16 @@ import type { GraphQLFieldResolver } from 'graphql';
 import { CLOSE_TOO_SLOW, closeTooSlowSocket, type SubscriptionContext, type SubscriptionDeps } from './context';
 import { decodeCursor } from './cursor';
 import type { LiveEvent } from './fanout';
+import type { ConversationFilter } from './member-lists';
 import { wanted, type EventFilter } from './resume';
 import { SubscriberStream } from './stream';
 
 /**
- * The root field's event stream for one subscriber: the fan-out's events of the conversation (or of every
- * conversation, for `myEvents`) through a bounded queue, each one passed only if the subscriber is a member of its
- * conversation when it is delivered (membership answers are cached briefly; see docs/subscriptions.md). With `after`,
- * the live listener is attached first, then the events after the cursor are replayed, then the held live ones follow.
+ * The root field's event stream for one subscriber: the fan-out's events of the conversation (or, for `myEvents`,
+ * of every conversation the subscriber's member list names) through a bounded queue, each one passed only if the
+ * subscriber is a member of its conversation when it is delivered (membership answers are cached briefly; see
+ * docs/subscriptions.md). With `after`, the live listener is attached first, then the events after the cursor are
+ * replayed, then the held live ones follow.
  */
 export function eventSubscriber(deps: SubscriptionDeps): GraphQLFieldResolver<unknown, SubscriptionContext> {
   return async (_source, args: { conversationId?: string; after?: string | null }, context, info) => {
@@ -23,7 +25,14 @@ export function eventSubscriber(deps: SubscriptionDeps): GraphQLFieldResolver<un
       after = decodeCursor(args.after);
       if (!after) throw badUserInput('`after` is not a cursor this API gave out: pass the `cursor` of the last event received', 'after');
     }
-    const filter: EventFilter = { conversationId: field === 'myEvents' ? null : (args.conversationId ?? ''), addedOnly: field === 'messageAdded' };
+    const { userId } = context.caller;
+    // myEvents listens to every conversation: only those the subscriber may belong to take room in its queue.
+    const lists = field === 'myEvents' ? await watchMemberLists(deps, userId) : null;
+    const filter: EventFilter = {
+      conversationId: lists ? null : (args.conversationId ?? ''),
+      addedOnly: field === 'messageAdded',
+      ...(lists && { mayBelong: (conversationId: string) => lists.mayBelong(conversationId) }),
+    };
     let cancelReplay = () => undefined as void;
     const stream = new SubscriberStream(
       deps.bufferSize,
@@ -37,6 +46,7 @@ export function eventSubscriber(deps: SubscriptionDeps): GraphQLFieldResolver<un
         stopListening();
         untrack();
         cancelReplay();
+        lists?.release();
       },
     );
     const untrack = deps.metrics.track(stream.queue);
@@ -60,7 +70,6 @@ export function eventSubscriber(deps: SubscriptionDeps): GraphQLFieldResolver<un
       }
     }
     const { queue } = stream;
-    const { userId } = context.caller;
     const iterator: AsyncIterableIterator<LiveEvent> = {
       async next() {
         for (;;) {
@@ -76,4 +85,14 @@ export function eventSubscriber(deps: SubscriptionDeps): GraphQLFieldResolver<un
     };
     return iterator;
   };
+}
+
+/** The subscriber's member list; a users subgraph that cannot list it ends the subscription with an error (subscribe again). */
+async function watchMemberLists(deps: SubscriptionDeps, userId: string): Promise<ConversationFilter> {
+  try {
+    return await deps.memberLists.watch(userId);
+  } catch (error) {
+    deps.log.warn({ err: error, userId }, "myEvents: the subscriber's conversations could not be listed");
+    throw graphqlError(ErrorCode.INTERNAL_SERVER_ERROR, 'the conversations you belong to could not be listed: subscribe again in a moment');
+  }
 }

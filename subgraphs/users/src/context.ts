@@ -10,6 +10,8 @@ export interface UsersLoaders {
   conversation: DataLoader<string, Conversation | null>;
   /** Member ids by conversation id: one `memberIdsOf` per tick. */
   memberIds: DataLoader<string, string[]>;
+  /** Conversation ids by user id: one `conversationIdsOf` per tick. */
+  conversationIds: DataLoader<string, string[]>;
 }
 
 /** What every resolver sees for one request. */

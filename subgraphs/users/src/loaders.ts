@@ -10,5 +10,6 @@ export function createLoaders(repository: UserRepository): UsersLoaders {
     user: new DataLoader((ids) => repository.findUsersByIds(ids), options),
     conversation: new DataLoader((ids) => repository.findConversationsByIds(ids), options),
     memberIds: new DataLoader((ids) => repository.memberIdsOf(ids), options),
+    conversationIds: new DataLoader((ids) => repository.conversationIdsOf(ids), options),
   };
 }

@@ -476,6 +476,23 @@ describe('entities (what the gateway and other subgraphs ask for)', () => {
     ]);
   });
 
+  it("lets a service read any user's conversationIds (the gateway's myEvents filter), a user only its own", async () => {
+    const [me, friend] = await Promise.all([newUser(), newUser()]);
+    const shared = await createConversation(me, [friend.id], 'shared');
+    const mine = await createConversation(me, [], 'mine');
+    const query = `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on User { id conversationIds } } }`;
+    const variables = { representations: representations('User', [me.id, friend.id, randomUUID()]) };
+
+    const asService = await h.gql<{ _entities: ({ id: string; conversationIds: string[] } | null)[] }>(query, variables, service);
+    expect(asService.errors).toBeUndefined();
+    const lists = asService.data!._entities.map((e) => (e ? [...e.conversationIds].sort() : null));
+    expect(lists).toEqual([[shared.id, mine.id].sort(), [shared.id], null]);
+
+    const own = await h.gql<{ _entities: unknown[] }>(query, { representations: representations('User', [friend.id]) }, as(friend));
+    expect(own.data!._entities).toEqual([{ id: friend.id, conversationIds: [shared.id] }]);
+    expectError(await h.gql(query, { representations: representations('User', [me.id]) }, as(friend)), 'FORBIDDEN');
+  });
+
   it('refuses anonymous entity lookups of users', async () => {
     const user = await newUser();
     expectError(await h.gql(ENTITIES, { representations: representations('User', [user.id]) }), 'UNAUTHENTICATED');

@@ -124,6 +124,8 @@ export type QueryUserArgs = {
 
 export type User = {
   __typename?: 'User';
+  /** Ids of the conversations this user belongs to, for the gateway's subscriptions (myEvents); not part of the public API. */
+  conversationIds: Array<Scalars['ID']['output']>;
   createdAt: Scalars['DateTime']['output'];
   displayName: Scalars['String']['output'];
   id: Scalars['ID']['output'];
@@ -312,6 +314,7 @@ export type QueryResolvers<ContextType = UsersContext, ParentType extends Resolv
 
 export type UserResolvers<ContextType = UsersContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  conversationIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   displayName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;

@@ -216,6 +216,20 @@ export function describeUserRepositoryContract(name: string, setup: () => Promis
         expect(await repo.memberIdsOf([])).toEqual([]);
       });
 
+      it("lists many users' conversation ids with one statement, following adds and removals", async () => {
+        const [a, b, c] = await Promise.all([newUser(), newUser(), newUser()]);
+        const ab = await repo.createConversation({ title: 'ab', memberIds: [a!.id, b!.id] });
+        const bOnly = await repo.createConversation({ title: 'b', memberIds: [b!.id] });
+        await repo.addMember(bOnly.id, c!.id);
+        await repo.removeMember(ab.id, b!.id);
+
+        const before = harness.statementCount();
+        const lists = await repo.conversationIdsOf([b!.id, randomUUID(), a!.id, 'garbage', c!.id.toUpperCase()]);
+        expect(harness.statementCount() - before).toBe(1);
+        expect(lists).toEqual([[bOnly.id], [], [ab.id], [], [bOnly.id]]);
+        expect(await repo.conversationIdsOf([])).toEqual([]);
+      });
+
       it('keeps every change made concurrently: transactions and plain statements interleaved', async () => {
         const [a, b] = await Promise.all([newUser(), newUser()]);
         const at = future(1);

@@ -255,6 +255,21 @@ export class MikroOrmUserRepository implements UserRepository {
     return conversationIds.map((id) => [...(byConversation.get(id.toLowerCase()) ?? [])]);
   }
 
+  async conversationIdsOf(userIds: readonly string[]): Promise<string[][]> {
+    const wanted = [...new Set(userIds.filter(isUuid).map((id) => id.toLowerCase()))];
+    const rows =
+      wanted.length === 0
+        ? []
+        : await this.em().find(ConversationMemberSchema, { user: { $in: wanted } }, { orderBy: [{ user: QueryOrder.ASC }, { conversation: QueryOrder.ASC }] });
+    const byUser = new Map<string, string[]>();
+    for (const row of rows) {
+      const conversations = byUser.get(row.user.id) ?? [];
+      conversations.push(row.conversation.id);
+      byUser.set(row.user.id, conversations);
+    }
+    return userIds.map((id) => [...(byUser.get(id.toLowerCase()) ?? [])]);
+  }
+
   async listConversationsForUser(userId: string, { first, after }: PageRequest): Promise<ConversationPage> {
     if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
       throw new RangeError(`first must be an integer from 1 to ${MAX_PAGE_SIZE}`);

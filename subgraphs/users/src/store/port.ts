@@ -37,6 +37,11 @@ export interface UserRepository {
    */
   memberIdsOf(conversationIds: readonly string[]): Promise<string[][]>;
   /**
+   * The ids of the conversations each user belongs to, in one round trip, aligned with `userIds` (empty lists for
+   * unknown users).
+   */
+  conversationIdsOf(userIds: readonly string[]): Promise<string[][]>;
+  /**
    * The user's conversations, most recent activity first (ties broken by id), one page at a time.
    * `after` is the `endCursor` of the previous page; a cursor this store did not issue is an
    * `InvalidCursorError`.
