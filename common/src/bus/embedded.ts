@@ -4,6 +4,7 @@ import path from 'node:path';
 import { lockDataDir } from '../data-dir-lock';
 import type { Logger } from '../logging';
 import { DEFAULT_RETRY_POLICY, deliverRecord } from './delivery';
+import { repairTornTails } from './embedded-repair';
 import {
   UnknownTopicError,
   type BusRecord,
@@ -21,7 +22,8 @@ import {
  *
  * Layout: `<dataDir>/topics/<topic>/meta.json` ({ partitions }), `<dataDir>/topics/<topic>/<p>.log` (JSON lines, one
  * record a line; its offset is its line number), `<dataDir>/groups/<group>/<topic>.json` (next offset per partition).
- * `publish` resolves after the appended lines were fsync'd (datasync), so an acknowledged record survives a crash.
+ * `publish` resolves after the appended lines were fsync'd (datasync), so an acknowledged record survives a crash; a
+ * partial last line left by a crash mid-append is cut off at open (`./embedded-repair.ts`).
  * Ownership: one data folder belongs to one process (`bus.lock`, see `lockDataDir`). So consumers are woken by publish in-process and
  * by a short poll timer (a safety net only); no other process appends.
  * Memory: consumers read the log files in bounded batches (READ_CHUNK bytes); only counters and cursors stay in memory.
@@ -87,6 +89,15 @@ interface StoredRecord {
   k: string;
   v: string; // base64
   h: Record<string, string>;
+}
+
+function isStoredRecord(line: string): boolean {
+  try {
+    const r = JSON.parse(line) as Partial<StoredRecord> | null;
+    return typeof r?.k === 'string' && typeof r.v === 'string' && typeof r.h === 'object' && r.h !== null;
+  } catch {
+    return false;
+  }
 }
 
 /** A partition's log: its length (record count) and a write queue so appends never interleave. */
@@ -215,6 +226,13 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EmbeddedBus {
   const { dataDir, log } = options;
   const pollIntervalMs = options.pollIntervalMs ?? 200;
   const lock = lockDataDir(dataDir, 'bus.lock', 'bus data folder');
+  try {
+    // The folder is ours now and nothing appends yet: a crash mid-append may have left a partial last line.
+    repairTornTails(topicsDir(dataDir), isStoredRecord, log);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   const logs = new Map<string, PartitionLog>();
   // group -> "topic/partition" -> owning member id
   const owners = new Map<string, Map<string, string>>();
