@@ -85,13 +85,14 @@ describe('operation limits on the Chat4All schema', () => {
     // Each level doubles the fields: 2^30 when expanded. first: 0 keeps the cost at zero, so only the visit cap stops it.
     const levels = Array.from({ length: 30 }, (_, i) => `fragment F${i} on Conversation { a: messages(first: 0) { edges { node { conversation { ...F${i + 1} } } } } b: messages(first: 0) { edges { node { conversation { ...F${i + 1} } } } } }`);
     const query = `{ conversation(id: "c") { ...F0 } } ${levels.join(' ')} fragment F30 on Conversation { id }`;
-    const started = Date.now();
-    expect(shape(query, undefined, 20_000, 40_000).truncated).toBe(true);
-    expect(Date.now() - started).toBeLessThan(1000);
+    const measured = shape(query, undefined, 20_000, 40_000);
+    expect(measured.truncated).toBe(true);
+    // The work is bounded by the visit cap, not by the 2^30 expansion (counted, so the bound holds on a busy machine).
+    expect(measured.visits).toBe(40_001);
   });
 
   it('skips introspection and __typename', () => {
-    expect(shape('{ __schema { types { fields { type { ofType { ofType { ofType { name } } } } } } } }')).toEqual({ depth: 0, aliases: 0, cost: 0, truncated: false, usesVariables: false });
+    expect(shape('{ __schema { types { fields { type { ofType { ofType { ofType { name } } } } } } } }')).toEqual({ depth: 0, aliases: 0, cost: 0, truncated: false, usesVariables: false, visits: 0 });
     expect(shape('{ me { __typename id } }').cost).toBe(2);
   });
 

@@ -27,6 +27,8 @@ export interface OperationShape {
   truncated: boolean;
   /** A page size came from a variable: the shape holds for these variables only (otherwise for every request of the document). */
   usesVariables: boolean;
+  /** Field nodes the walk visited: the work measuring took, never more than `maxVisits` + 1. */
+  visits: number;
 }
 
 export interface AnalysisOptions {
@@ -65,8 +67,7 @@ export function analyzeOperation(
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   }
-  const shape: OperationShape = { depth: 0, aliases: 0, cost: 0, truncated: false, usesVariables: false };
-  let visits = 0;
+  const shape: OperationShape = { depth: 0, aliases: 0, cost: 0, truncated: false, usesVariables: false, visits: 0 };
 
   const pageSize = (field: GraphQLField<unknown, unknown> | undefined, node: { arguments?: readonly { name: { value: string }; value: ValueNode }[] }): number | undefined => {
     if (!field) return undefined;
@@ -89,7 +90,7 @@ export function analyzeOperation(
         const name = selection.name.value;
         // Introspection has its own switch (GRAPHQL_INTROSPECTION); __typename is free.
         if (name.startsWith('__')) continue;
-        if (++visits > options.maxVisits) {
+        if (++shape.visits > options.maxVisits) {
           shape.truncated = true;
           return;
         }

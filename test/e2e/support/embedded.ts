@@ -9,7 +9,8 @@ import { workerPortBase } from '../../support/ports';
 export function embeddedPortOffset(): number {
   return workerPortBase() - 4000;
 }
-const READY_TIMEOUT_MS = 60_000;
+// Generous: ready takes seconds on a quiet machine (README), but CI runs it beside two JVMs and the other jest worker.
+const READY_TIMEOUT_MS = 120_000;
 
 export interface EmbeddedPlatform {
   process: ServiceProcess;
