@@ -246,6 +246,26 @@ export function describeBusContract(name: string, setup: () => Promise<BusContra
     );
 
     test(
+      'publish calls made without waiting for one another keep their call order per key, and each resolves',
+      async () => {
+        const topic = await freshTopic(2);
+        const keys = ['a', 'b', 'c', 'd', 'e'];
+        const perKey = 40;
+        const received = new Map<string, number[]>(keys.map((k) => [k, []]));
+        await subscribe({ groupId: unique('group'), topics: [topic], handler: async (record) => void received.get(record.key)!.push(Number(text(record))) });
+        // What concurrent requests do: one record per call, none awaiting the others (a producer may group them).
+        const calls: Promise<void>[] = [];
+        for (let seq = 0; seq < perKey; seq++) for (const key of keys) calls.push(bus.publish(topic, [{ key, value: String(seq) }]));
+        await Promise.all(calls);
+        const total = () => [...received.values()].reduce((n, list) => n + list.length, 0);
+        await waitFor(`${keys.length * perKey} records`, () => total() >= keys.length * perKey);
+        const expected = Array.from({ length: perKey }, (_, i) => i);
+        for (const key of keys) expect({ key, seqs: received.get(key) }).toEqual({ key, seqs: expected });
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    test(
       'two groups each receive every record',
       async () => {
         const topic = await freshTopic(2);

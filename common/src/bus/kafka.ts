@@ -1,7 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type KafkaMessage, type LogEntry, type Producer } from 'kafkajs';
+import {
+  Kafka,
+  Partitioners,
+  logLevel,
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  type IHeaders,
+  type KafkaMessage,
+  type LogEntry,
+  type Message,
+  type Producer,
+} from 'kafkajs';
 import type { KafkaConfig } from '../config';
 import type { Logger } from '../logging';
+import { PublishCoalescer } from './coalesce';
 import { DEFAULT_RETRY_POLICY, deliverRecord } from './delivery';
 import {
   UnknownTopicError,
@@ -31,6 +44,8 @@ export interface KafkaBusOptions {
   maxWaitTimeMs?: number;
   /** How many times a publish is retried (with back-off up to 5 s) before it rejects. */
   publishRetries?: number;
+  /** Most records in one produce request when publish calls wait for one another (see `PublishCoalescer`). */
+  maxBatchRecords?: number;
 }
 
 const COMMIT_INTERVAL_MS = 1_000;
@@ -44,6 +59,7 @@ const DEFAULTS: Required<KafkaBusOptions> = {
   rebalanceTimeoutMs: 60_000,
   maxWaitTimeMs: 1_000,
   publishRetries: 6,
+  maxBatchRecords: 1_000,
 };
 
 // kafkajs logs every error response at ERROR, also the ones it retries and the ones it rethrows to us; those are
@@ -116,6 +132,7 @@ export class KafkaEventBus implements EventBus {
   private readonly knownTopics = new Set<string>();
   private readonly subscriptions = new Set<Subscription>();
   private readonly readers = new Set<Reader>();
+  private readonly outgoing: PublishCoalescer<Message>;
   private closed = false;
 
   constructor(
@@ -125,19 +142,26 @@ export class KafkaEventBus implements EventBus {
   ) {
     this.kafka = createKafkaClient(config, log);
     this.options = { ...DEFAULTS, ...options };
+    this.outgoing = new PublishCoalescer<Message>({
+      maxRecords: this.options.maxBatchRecords,
+      send: async (batches) => {
+        const producer = await this.connectProducer();
+        await producer.sendBatch({ acks: -1, topicMessages: batches.map(({ topic, records }) => ({ topic, messages: [...records] })) });
+      },
+      // A topic deleted under a running service fails the whole request: the calls for other topics go again alone.
+      retryAlone: isUnknownTopic,
+    });
   }
 
   async publish(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
     this.assertOpen();
     if (records.length === 0) return;
     await this.assertTopicsExist([topic]);
-    const producer = await this.connectProducer();
     try {
-      await producer.send({
+      await this.outgoing.publish(
         topic,
-        acks: -1,
-        messages: records.map((r) => ({ key: r.key, value: r.value, headers: r.headers ?? {} })),
-      });
+        records.map((r) => ({ key: r.key, value: r.value, headers: r.headers ?? {} })),
+      );
     } catch (error) {
       if (isUnknownTopic(error)) {
         this.knownTopics.delete(topic);
