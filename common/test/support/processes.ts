@@ -15,6 +15,9 @@ const KEEP_STDERR_CHARS = 64 * 1024;
 /** One JSON log line (pino) a service wrote on stdout; a line that is not JSON is kept as `{ msg, unparsed: true }`. */
 export type LogLine = Record<string, unknown> & { msg?: string };
 
+/** The signals that ask a service to drain and exit. */
+export type StopSignal = 'SIGTERM' | 'SIGINT';
+
 export interface ExitStatus {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -142,10 +145,10 @@ export class ServiceProcess {
     return this.ended;
   }
 
-  /** SIGTERM and wait (the graceful path); SIGKILL if it takes longer than `timeoutMs`. */
-  async stop(timeoutMs = 15_000): Promise<ExitStatus> {
+  /** SIGTERM (or SIGINT, what Ctrl-C sends) and wait: the graceful path; SIGKILL if it takes longer than `timeoutMs`. */
+  async stop(timeoutMs = 15_000, signal: StopSignal = 'SIGTERM'): Promise<ExitStatus> {
     if (!this.running) return this.ended;
-    this.child.kill('SIGTERM');
+    this.child.kill(signal);
     const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
     const status = await this.ended;
     clearTimeout(timer);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ServiceProcess, type ExitStatus } from '../../../common/test/support/processes';
+import { ServiceProcess, type ExitStatus, type StopSignal } from '../../../common/test/support/processes';
 import { workerPortBase } from '../../support/ports';
 
 /**
@@ -16,8 +16,8 @@ export interface EmbeddedPlatform {
   process: ServiceProcess;
   /** From spawn to the ready line, as the test saw it. */
   readyInMs: number;
-  /** SIGTERM (what Ctrl-C starts too) and wait; SIGKILL after the timeout. */
-  stop(): Promise<ExitStatus>;
+  /** SIGTERM (or SIGINT, what Ctrl-C sends; both drain) and wait; SIGKILL after the timeout. */
+  stop(signal?: StopSignal): Promise<ExitStatus>;
   /** SIGKILL: no shutdown at all. */
   kill9(): Promise<ExitStatus>;
 }
@@ -61,5 +61,5 @@ export async function startEmbeddedPlatform(options: EmbeddedOptions): Promise<E
     await platform.kill9();
     throw error;
   }
-  return { process: platform, readyInMs: Date.now() - started, stop: () => platform.stop(20_000), kill9: () => platform.kill9() };
+  return { process: platform, readyInMs: Date.now() - started, stop: (signal) => platform.stop(20_000, signal), kill9: () => platform.kill9() };
 }

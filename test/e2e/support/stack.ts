@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Env } from '@chat4all/common';
+import type { StopSignal } from '../../../common/test/support/processes';
 import { repositoryRoot } from '../../support/codegen';
 import { workerPortBase } from '../../support/ports';
 import { freshSecrets, startEmbeddedPlatform } from './embedded';
@@ -43,8 +44,11 @@ export interface E2eStack {
   secrets: { JWT_SECRET: string; IDENTITY_SIGNING_KEY: string };
   /** Process id of each service (benchmarks sample their memory). */
   pids: Record<ServiceName, number | undefined>;
-  /** SIGTERM to every process (gateway first), then their exit codes (null: killed by a signal after the timeout). */
-  stop(): Promise<Record<ServiceName, number | null>>;
+  /**
+   * SIGTERM (or SIGINT, Ctrl-C's) to every process (gateway first), then their exit codes (null: killed by a signal
+   * after the timeout).
+   */
+  stop(signal?: StopSignal): Promise<Record<ServiceName, number | null>>;
 }
 
 interface Running {
@@ -135,9 +139,9 @@ async function waitAnswering(name: ServiceName, gone: () => string | undefined, 
   throw new Error(`e2e: ${name} not ready after ${READY_TIMEOUT_MS} ms (last: ${last}); ${logs()}`);
 }
 
-async function terminate(service: Running): Promise<number | null> {
+async function terminate(service: Running, signal: StopSignal): Promise<number | null> {
   if (service.child.exitCode !== null) return service.child.exitCode;
-  service.child.kill('SIGTERM');
+  service.child.kill(signal);
   const cancel = new AbortController();
   // Aborted once the race is decided, so no timer keeps jest waiting; what the aborted promise yields is never read.
   const timeout = sleep(STOP_TIMEOUT_MS, 'timeout' as const, { signal: cancel.signal }).catch(() => 'timeout' as const);
@@ -186,8 +190,8 @@ async function startEmbeddedStack(): Promise<E2eStack> {
     secrets,
     // One process hosts all four.
     pids: { gateway: platform.process.pid, users: platform.process.pid, messages: platform.process.pid, files: platform.process.pid },
-    stop: async () => {
-      const { code } = await platform.stop();
+    stop: async (signal: StopSignal = 'SIGTERM') => {
+      const { code } = await platform.stop(signal);
       rmSync(dataDir, { recursive: true, force: true });
       return { gateway: code, users: code, messages: code, files: code };
     },
@@ -210,13 +214,13 @@ async function startEnginesStack(): Promise<E2eStack> {
 
   // The gateway serves the committed supergraph, so it needs no subgraph to start: all four start side by side.
   const services = (['users', 'messages', 'files', 'gateway'] as const).map((name) => launch(name, shared));
-  const stop = async () => {
+  const stop = async (signal: StopSignal = 'SIGTERM') => {
     const gateway = services.filter((s) => s.name === 'gateway');
     const subgraphs = services.filter((s) => s.name !== 'gateway');
     const codes: Partial<Record<ServiceName, number | null>> = {};
     // Clients' entry first, so no request reaches a subgraph that is already going away.
-    for (const s of gateway) codes[s.name] = await terminate(s);
-    await Promise.all(subgraphs.map(async (s) => (codes[s.name] = await terminate(s))));
+    for (const s of gateway) codes[s.name] = await terminate(s, signal);
+    await Promise.all(subgraphs.map(async (s) => (codes[s.name] = await terminate(s, signal))));
     return codes as Record<ServiceName, number | null>;
   };
   const ready = await Promise.allSettled(services.map(waitReady));
