@@ -5,20 +5,21 @@ import { launchChromium, recordSocketFrames, recordTraffic } from './support/bro
 import { apolloClient, run } from './support/client';
 import { E2E_KEYSPACE } from './support/engines';
 import { PlaygroundPage } from './support/playground';
-import { startStack } from './support/stack';
+import { STACK_MODES, startStack, type StackMode } from './support/stack';
 import { startWorkers } from './support/workers';
 
 /**
- * The playground in headless Chromium (Debian's package, driven by playwright-core) against the running platform:
- * the API processes of the e2e stack plus the router, the WhatsApp connector and its simulator, on the real engines.
- * A person is refused a subscription before logging in, logs in on the page, creates a conversation, subscribes to its status changes in one browser tab, sends a
- * message from a second tab, and sees the status reach READ. Every request the pages make goes to the gateway.
- * Screenshot: /tmp/chat4all-playground.png.
+ * The playground in headless Chromium (Debian's package, driven by playwright-core) against the running platform, once
+ * per stack mode: the API processes of the e2e stack plus the router, the WhatsApp connector and its simulator, on the
+ * real engines; and the embedded platform (`npm start`'s one process, which runs those itself). A person is refused a
+ * subscription before logging in, logs in on the page, creates a conversation, subscribes to its status changes in one
+ * browser tab, sends a message from a second tab, and sees the status reach READ. Every request the pages make goes to
+ * the gateway.
+ * Screenshots: /tmp/chat4all-playground-<mode>.png.
  */
 jest.setTimeout(180_000);
 
 const PASSWORD = 'correct horse battery staple';
-const SCREENSHOT = '/tmp/chat4all-playground.png';
 
 /** The platform this test talks to: only the gateway's origin matters to it (one seam, whatever runs behind it). */
 interface Platform {
@@ -26,8 +27,10 @@ interface Platform {
   stop(): Promise<void>;
 }
 
-async function startPlatform(): Promise<Platform> {
-  const stack = await startStack();
+async function startPlatform(mode: StackMode): Promise<Platform> {
+  const stack = await startStack(mode);
+  // The embedded platform runs the router, the connectors and the simulators itself.
+  if (mode === 'embedded') return { gateway: stack.origins.gateway, stop: async () => void (await stack.stop()) };
   try {
     const workers = await startWorkers({
       CASSANDRA_KEYSPACE: E2E_KEYSPACE,
@@ -59,12 +62,12 @@ interface StatusEvent {
   message: { id: string; content: string; status: string; sender: { displayName: string } };
 }
 
-describe('the playground in a browser', () => {
+describe.each(STACK_MODES)('the playground in a browser (%s)', (mode) => {
   let platform: Platform | undefined;
   let browser: Browser | undefined;
 
   beforeAll(async () => {
-    [platform, browser] = await Promise.all([startPlatform(), launchChromium()]);
+    [platform, browser] = await Promise.all([startPlatform(mode), launchChromium()]);
   });
 
   afterAll(async () => {
@@ -138,7 +141,7 @@ describe('the playground in a browser', () => {
       .map((e) => e.message.status);
     expect(statuses).toEqual(['SENT', 'DELIVERED', 'READ']);
 
-    await watcher.page.screenshot({ path: SCREENSHOT });
+    await watcher.page.screenshot({ path: `/tmp/chat4all-playground-${mode}.png` });
 
     // Logging out forgets the token in every tab: the second tab, reloaded, asks for a login again.
     await watcher.page.getByRole('button', { name: 'Log out' }).click();
