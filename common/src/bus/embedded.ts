@@ -497,6 +497,42 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EmbeddedBus {
   };
 }
 
+/** Reads a topic's records as they come, from offset 0, without taking the folder (see `followEmbeddedTopic`). */
+export interface EmbeddedTopicFollower {
+  /** The records appended since the last call (all of them on the first), each partition in offset order. */
+  poll(): Promise<BusRecord[]>;
+}
+
+/**
+ * Follows a topic of a data folder another process owns (tests, inspection), read-only: the logs are append-only and
+ * only newline-terminated lines are read, so a record still being appended is left for the next poll. A topic not
+ * created yet reads as empty.
+ */
+export function followEmbeddedTopic(dataDir: string, topic: string): EmbeddedTopicFollower {
+  let cursors: PartitionCursor[] | undefined;
+  return {
+    async poll() {
+      if (!cursors) {
+        const dir = path.join(topicsDir(dataDir), safe(topic));
+        const meta = await readMeta(dir);
+        if (!meta) return [];
+        cursors = Array.from({ length: meta.partitions }, (_, p) => new PartitionCursor(topic, p, new PartitionLog(path.join(dir, `${p}.log`)), 0));
+      }
+      const records: BusRecord[] = [];
+      for (const cursor of cursors) {
+        // Batch after batch until one comes back empty: the log's length is not cached here, another process appends.
+        for (let batch = await cursor.nextBatch(); batch.length > 0; batch = await cursor.nextBatch()) {
+          for (const { record, endPos } of batch) {
+            records.push(record);
+            cursor.advance(record, endPos);
+          }
+        }
+      }
+      return records;
+    },
+  };
+}
+
 /** Lists the topics that exist in a data folder. */
 export async function listEmbeddedTopics(dataDir: string): Promise<string[]> {
   try {

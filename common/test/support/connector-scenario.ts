@@ -47,6 +47,14 @@ export function spawnSimulator(setup: ChannelProcesses, ports: ChannelPorts, env
   });
 }
 
+/** A connector's timings in tests, wherever it runs: quick retries, a short breaker cooldown and send timeout. */
+export const CONNECTOR_TEST_TIMINGS: Readonly<Record<string, string>> = {
+  WORKER_RETRY_INITIAL_MS: '20',
+  WORKER_RETRY_MAX_MS: '200',
+  CIRCUIT_COOLDOWN_MS: '300',
+  SEND_TIMEOUT_MS: '3000',
+};
+
 /**
  * A channel's connector as a process on `ports.connector`, calling the simulator's port, with quick retries and a
  * short Kafka session (a killed member's partitions move on after 6 s). `env` adds or overrides settings, e.g.
@@ -58,11 +66,8 @@ export function spawnConnector(setup: ChannelProcesses, ports: ChannelPorts, env
     LOG_LEVEL: 'info',
     PORT: String(ports.connector),
     KAFKA_SESSION_TIMEOUT_MS: '6000',
-    WORKER_RETRY_INITIAL_MS: '20',
-    WORKER_RETRY_MAX_MS: '200',
     WORKER_LAG_SAMPLE_MS: '1000',
-    CIRCUIT_COOLDOWN_MS: '300',
-    SEND_TIMEOUT_MS: '3000',
+    ...CONNECTOR_TEST_TIMINGS,
     ...setup.connectorEnv(ports),
     ...env,
   });

@@ -22,36 +22,26 @@ import {
   type SimulatedMessage,
   type SimulatorStats,
 } from '@chat4all/common';
-import { CassandraMessageStore, acceptedEvent, messageFromAccepted, messageIdTime, migrateCassandra, newMessageId, publishAccepted, type Message } from '@chat4all/messages';
-import { spawnConnector, spawnSimulator, type ChannelPorts, type ChannelProcesses, type ObservedStatus } from '../../../common/test/support/connector-scenario';
+import { CassandraMessageStore, messageFromAccepted, migrateCassandra, publishAccepted } from '@chat4all/messages';
+import { spawnConnector, spawnSimulator, type ChannelPorts, type ObservedStatus } from '../../../common/test/support/connector-scenario';
 import { kafkaConfig, requireKafka } from '../../../common/test/support/kafka';
 import { fetchMetrics, freePort, waitReady, type ServiceProcess } from '../../../common/test/support/processes';
-import { instagramProcesses } from '../../../connectors/instagram/test/support/channel';
-import { whatsappProcesses } from '../../../connectors/whatsapp/test/support/channel';
 import { startRouterProcess, type RouterProcess } from '../../../workers/router/test/support/router-process';
+import { CHANNELS, CHANNEL_PROCESSES, plannedAccepted, type ChannelOptions, type LifecycleHarness } from './harness';
 
 const log = createLogger('lifecycle-test', process.env.TEST_LOG_LEVEL ?? 'error');
 
-export const CHANNELS = ['WHATSAPP', 'INSTAGRAM'] as const satisfies readonly Channel[];
-const CHANNEL_PROCESSES: Record<Channel, ChannelProcesses> = { WHATSAPP: whatsappProcesses, INSTAGRAM: instagramProcesses };
 /** The keyspace of these tests, apart from the application's; fresh conversation ids keep runs apart inside it. */
 const KEYSPACE = 'chat4all_lifecycle';
 
-export interface PipelineOptions {
-  /** Behaviour of both platform simulators (latency, failure rate), beside fast defaults. */
-  simulatorEnv?: Record<string, string>;
-  /** Extra settings for both connectors (retry budget, breaker). */
-  connectorEnv?: Record<string, string>;
-}
-
 /**
- * The whole lifecycle behind the API, every worker its own process: the router, both connectors and both platform
- * simulators, on topics of their own (one fresh KAFKA_TOPIC_PREFIX, topics created here and deleted by `close`) and a
- * dedicated Cassandra keyspace (migrated by `start`). Tests publish `MessageAccepted` as the messages subgraph does
- * (it publishes to the plain topic names, so it cannot feed prefixed workers) and read the outcome from Cassandra,
- * the simulators, and observers on the status and connector dead-letter topics.
+ * The whole lifecycle behind the API on the real engines, every worker its own process: the router, both connectors
+ * and both platform simulators, on topics of their own (one fresh KAFKA_TOPIC_PREFIX, topics created here and deleted
+ * by `close`) and a dedicated Cassandra keyspace (migrated by `start`). Tests publish `MessageAccepted` as the
+ * messages subgraph does (it publishes to the plain topic names, so it cannot feed prefixed workers) and read the
+ * outcome from Cassandra, the simulators, and observers on the status and connector dead-letter topics.
  */
-export class Pipeline {
+export class Pipeline implements LifecycleHarness {
   readonly namespace = topicNamespace(`test-life-${randomUUID().slice(0, 8)}.`);
   readonly cassandra = { ...loadConfig(z.object(cassandraEnv)), CASSANDRA_KEYSPACE: KEYSPACE };
   /** Every status event on the run's status topic, in arrival order (per partition: topic order). */
@@ -66,9 +56,9 @@ export class Pipeline {
   private bus!: EventBus;
   private readonly topics = PLATFORM_TOPICS.map((t) => this.namespace.topic(t));
 
-  private constructor(private options: PipelineOptions) {}
+  private constructor(private options: ChannelOptions) {}
 
-  static async start(options: PipelineOptions = {}): Promise<Pipeline> {
+  static async start(options: ChannelOptions = {}): Promise<Pipeline> {
     const pipeline = new Pipeline(options);
     try {
       await pipeline.begin();
@@ -172,26 +162,22 @@ export class Pipeline {
   }
 
   /** Stops both connectors and both simulators (SIGTERM) and starts them again with other settings. */
-  async reconfigureChannels(options: PipelineOptions): Promise<void> {
+  async reconfigureChannels(options: ChannelOptions): Promise<void> {
     await Promise.all(CHANNELS.flatMap((c) => [this.connectors[c].stop(), this.simulators[c].stop()]));
     this.options = options;
     await this.startChannels();
   }
 
-  /**
-   * `perConversation` accepted messages in each conversation, interleaved, built as the messages subgraph builds
-   * them (time-ordered id, createdAt from the id). Every third message starts with `@`, which the default rules route
-   * to Instagram.
-   */
-  accepted(conversations: readonly string[], perConversation: number): MessageAccepted[] {
-    const events: MessageAccepted[] = [];
-    for (let n = 0; n < perConversation; n++) {
-      for (const conversationId of conversations) {
-        const id = newMessageId();
-        const content = n % 3 === 0 ? `@ig message ${n}` : `message ${n}`;
-        events.push(acceptedEvent({ id, conversationId, senderId: 'life-sender', createdAt: new Date(messageIdTime(id)), content }));
-      }
-    }
+  /** Fresh conversation ids (any id will do: the workers do not look conversations up). */
+  async conversations(label: string, count: number): Promise<string[]> {
+    const run = randomUUID().slice(0, 8);
+    return Array.from({ length: count }, (_, i) => `${label}-${i}-${run}`);
+  }
+
+  /** As the subgraph's send does: produce `MessageAccepted`, then store its own copy (without a channel). */
+  async send(conversations: readonly string[], perConversation: number): Promise<MessageAccepted[]> {
+    const events = plannedAccepted(conversations, perConversation);
+    await this.publish(events, { storeCopy: true });
     return events;
   }
 
@@ -211,25 +197,6 @@ export class Pipeline {
         }
       }),
     );
-  }
-
-  /** The stored messages, one per id (null where none is stored). */
-  async stored(ids: readonly string[]): Promise<(Message | null)[]> {
-    const result: (Message | null)[] = [];
-    for (let i = 0; i < ids.length; i += 100) result.push(...(await this.store.getMany(ids.slice(i, i + 100))));
-    return result;
-  }
-
-  /** Every message of a conversation, newest first, paging through the whole history `pageSize` at a time. */
-  async history(conversationId: string, pageSize = 10): Promise<Message[]> {
-    const all: Message[] = [];
-    let after: string | undefined;
-    for (;;) {
-      const page = await this.store.listByConversation(conversationId, { first: pageSize, ...(after ? { after } : {}) });
-      all.push(...page.items);
-      if (!page.hasNextPage || !page.endCursor) return all;
-      after = page.endCursor;
-    }
   }
 
   /** What a platform simulator received (its `/_simulator/messages`). */
