@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Socket } from 'node:net';
-import { ApolloClient as ApolloClientClass, InMemoryCache, type ApolloClient } from '@apollo/client';
+import { ApolloClient as ApolloClientClass, InMemoryCache, type ApolloClient, type TypedDocumentNode } from '@apollo/client';
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { print } from 'graphql';
 import { createClient, type Client, type ExecutionResult } from 'graphql-ws';
@@ -10,11 +11,14 @@ import { TOPICS, createKafkaClient, createLogger, kafkaEnv, loadConfig } from '@
 import {
   AddConversationMemberDocument,
   CreateConversationDocument,
+  MessageAddedDocument,
   MessageStatusChangedDocument,
+  MyEventsDocument,
   RegisterDocument,
   RemoveConversationMemberDocument,
   SendMessageDocument,
   type MessageStatusChangedSubscription,
+  type MyEventsSubscription,
 } from './generated/graphql';
 import { apolloClient, run } from './support/client';
 import { readCounter } from './support/metrics';
@@ -33,6 +37,12 @@ jest.setTimeout(120_000);
 
 const PASSWORD = 'correct horse battery staple';
 const unique = (name: string) => `${name}_${randomBytes(5).toString('hex')}`;
+/**
+ * How long after a membership change every subscription follows it, as docs/subscriptions.md states: the gateway's
+ * SUBSCRIPTION_MEMBERSHIP_TTL_MS (its default, 5000, in both modes) plus 3 s for the users-subgraph call and the
+ * event's resolution on a busy machine.
+ */
+const MEMBERSHIP_BOUND_MS = 5_000 + 3_000;
 
 interface Person {
   id: string;
@@ -42,15 +52,20 @@ interface Person {
 }
 
 type Event = MessageStatusChangedSubscription['messageStatusChanged'];
+type MyEvent = MyEventsSubscription['myEvents'];
+/** What the lifecycle checks read of an event (messageStatusChanged and myEvents alike). */
+type StatusEvent = { previousStatus: Event['previousStatus']; message: { id: string; status: Event['message']['status'] } };
 
-interface Watch {
+/** One subscription's results so far. */
+interface Live<T> {
   client: Client;
-  events: Event[];
+  events: T[];
   errors: unknown[];
   /** Resolves with the close event's code when the socket closes (or the subscription errors). */
   closed: Promise<number | undefined>;
   dispose(): Promise<void>;
 }
+type Watch = Live<Event>;
 
 describe.each(STACK_MODES)('subscriptions through the gateway (graphql-ws, fed by the event bus; %s)', (mode) => {
   let stack: E2eStack | undefined;
@@ -86,21 +101,29 @@ describe.each(STACK_MODES)('subscriptions through the gateway (graphql-ws, fed b
     return { client, closed };
   }
 
-  /** Subscribes and resolves once the server acknowledged the connection (the subscription is then registered). */
-  async function watch(person: Person, url?: string, options: { conversation?: string; after?: string; query?: string; webSocketImpl?: unknown } = {}): Promise<Watch> {
-    const { client, closed } = connect(`Bearer ${person.token}`, url, options.webSocketImpl);
-    const events: Event[] = [];
+  /**
+   * Subscribes with a typed document (or, with `query`, another selection read as that document's result) and
+   * resolves once the server acknowledged the connection (the subscription is then registered).
+   */
+  async function follow<TData, TVariables extends Record<string, unknown>, T>(
+    person: Person,
+    operation: { document: TypedDocumentNode<TData, TVariables>; variables: TVariables; query?: string },
+    pick: (data: TData) => T,
+    connection: { url?: string; webSocketImpl?: unknown } = {},
+  ): Promise<Live<T>> {
+    const { client, closed } = connect(`Bearer ${person.token}`, connection.url, connection.webSocketImpl);
+    const events: T[] = [];
     const errors: unknown[] = [];
     await new Promise<void>((resolve, reject) => {
       client.on('connected', () => resolve());
       client.on('closed', (event) => reject(new Error(`closed before connecting: ${(event as { code?: number }).code}`)));
     });
-    const dispose = client.subscribe<MessageStatusChangedSubscription>(
-      { query: options.query ?? print(MessageStatusChangedDocument), variables: { conversationId: options.conversation ?? conversationId, ...(options.after !== undefined && { after: options.after }) } },
+    const dispose = client.subscribe<TData>(
+      { query: operation.query ?? print(operation.document), variables: operation.variables },
       {
-        next: (result: ExecutionResult<MessageStatusChangedSubscription>) => {
+        next: (result: ExecutionResult<TData>) => {
           if (result.errors) errors.push(...result.errors);
-          if (result.data) events.push(result.data.messageStatusChanged);
+          if (result.data) events.push(pick(result.data));
         },
         error: (error) => errors.push(error),
         complete: () => undefined,
@@ -110,6 +133,17 @@ describe.each(STACK_MODES)('subscriptions through the gateway (graphql-ws, fed b
     await new Promise((r) => setTimeout(r, 300));
     return { client, events, errors, closed, dispose: async () => dispose() };
   }
+
+  /** messageStatusChanged of the suite's conversation (or another), with the typed document's selection unless `query` says otherwise. */
+  function watch(person: Person, url?: string, options: { conversation?: string; after?: string; query?: string; webSocketImpl?: unknown } = {}): Promise<Watch> {
+    const variables = { conversationId: options.conversation ?? conversationId, ...(options.after !== undefined && { after: options.after }) };
+    const operation = { document: MessageStatusChangedDocument, variables, ...(options.query !== undefined && { query: options.query }) };
+    return follow(person, operation, (data) => data.messageStatusChanged, { ...(url !== undefined && { url }), webSocketImpl: options.webSocketImpl });
+  }
+
+  /** myEvents: every event of every conversation the person belongs to (after `after`, when given). */
+  const myEvents = (person: Person, after?: string): Promise<Live<MyEvent>> =>
+    follow(person, { document: MyEventsDocument, variables: after === undefined ? {} : { after } }, (data) => data.myEvents);
 
   async function until(condition: () => boolean, what: string, seen: () => unknown, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -294,6 +328,54 @@ describe.each(STACK_MODES)('subscriptions through the gateway (graphql-ws, fed b
     await Promise.all([removedOne.dispose(), control.dispose()]);
   });
 
+  /**
+   * From `removedAt`, sends into the conversation every 500 ms until well past MEMBERSHIP_BOUND_MS, then checks that
+   * nothing at all reached `removed` after the bound (no event, no error, of any message) while `control` saw every
+   * message sent in that time, so those events did flow through this gateway.
+   */
+  async function expectNothingAfterBound(removed: Live<StatusEvent>, control: Live<StatusEvent>, conversation: string, removedAt: number): Promise<void> {
+    const sentAfterBound: string[] = [];
+    let atBound: { events: number; errors: number } | undefined;
+    while (Date.now() - removedAt < MEMBERSHIP_BOUND_MS + 3_000) {
+      const sentAt = Date.now();
+      const afterBound = sentAt - removedAt > MEMBERSHIP_BOUND_MS;
+      if (afterBound) atBound ??= { events: removed.events.length, errors: removed.errors.length };
+      const { sendMessage } = await run(alice.client, SendMessageDocument, { conversationId: conversation, content: unique('after removal') });
+      if (afterBound) sentAfterBound.push(sendMessage.id);
+      await sleep(500);
+    }
+    const last = sentAfterBound.at(-1);
+    expect(last).toBeDefined();
+    await until(() => control.events.some((e) => e.message.id === last && e.message.status === 'READ'), 'the remaining member to see READ', () => control.events.length);
+    await sleep(1_000); // room for a late event to show
+    expect({ events: removed.events.length, errors: removed.errors.length }).toEqual(atBound);
+    const late = new Set(sentAfterBound);
+    expect(removed.events.filter((e) => late.has(e.message.id))).toEqual([]);
+    expect(control.events.filter((e) => late.has(e.message.id) && e.message.status === 'SENT')).toHaveLength(late.size);
+    expect(removed.errors).toEqual([]);
+  }
+
+  it('a removed member holding the same selection as a remaining member gets nothing after the membership TTL + bound', async () => {
+    const sharer = await register('sharer');
+    const created = await run(alice.client, CreateConversationDocument, { title: unique('shared selection'), memberIds: [sharer.id] });
+    const shared = created.createConversation.id;
+    // The same document and variables: one selection, each event resolved once for both (as whichever reaches it first).
+    const removedOne = await watch(sharer, undefined, { conversation: shared });
+    const control = await watch(alice, undefined, { conversation: shared });
+    let socketClosed = false;
+    void removedOne.closed.then(() => (socketClosed = true));
+    const { sendMessage } = await run(alice.client, SendMessageDocument, { conversationId: shared, content: unique('before removal') });
+    await until(() => removedOne.events.some((e) => e.message.id === sendMessage.id && e.message.status === 'READ'), 'READ before the removal', () => removedOne);
+    // Both now hold one resolution per event, and the gateway a cached "member" answer for the sharer.
+    expect(removedOne.events).toEqual(control.events.filter((e) => e.message.id === sendMessage.id));
+
+    const removedAt = Date.now();
+    await run(alice.client, RemoveConversationMemberDocument, { conversationId: shared, userId: sharer.id });
+    await expectNothingAfterBound(removedOne, control, shared, removedAt);
+    expect(socketClosed).toBe(false);
+    await Promise.all([removedOne.dispose(), control.dispose()]);
+  });
+
   // Real engines only: an embedded data folder belongs to one process, so embedded runs one gateway by design.
   if (mode === 'engines') it('two gateway instances at once: subscribers on each receive every event of the conversation', async () => {
     const bob = await register('bob');
@@ -353,7 +435,7 @@ describe.each(STACK_MODES)('subscriptions through the gateway (graphql-ws, fed b
     }
   });
   /** Per message of `ids`, the statuses seen (in order) with their previousStatus, over several watches. */
-  const lifecycles = (ids: string[], ...watches: Watch[]) =>
+  const lifecycles = (ids: string[], ...watches: Live<StatusEvent>[]) =>
     Object.fromEntries(ids.map((id) => [id, watches.flatMap((w) => w.events).filter((e) => e.message.id === id).map((e) => `${e.previousStatus}>${e.message.status}`)]));
   const complete = (ids: string[]) => Object.fromEntries(ids.map((id) => [id, ['null>SENT', 'SENT>DELIVERED', 'DELIVERED>READ']]));
   const sendBurst = (count: number, content: (i: number) => string) =>
@@ -472,5 +554,121 @@ describe.each(STACK_MODES)('subscriptions through the gateway (graphql-ws, fed b
     } finally {
       await second.stop();
     }
+  });
+
+  it('messageAdded: each message sent arrives once, in send order, with federated fields', async () => {
+    const created = await run(alice.client, CreateConversationDocument, { title: unique('added'), memberIds: [] });
+    const added = created.createConversation;
+    const watching = await follow(alice, { document: MessageAddedDocument, variables: { conversationId: added.id } }, (data) => data.messageAdded);
+    const sent: { id: string; content: string }[] = [];
+    for (let i = 0; i < 5; i++) {
+      const content = unique(`added ${i}`);
+      const { sendMessage } = await run(alice.client, SendMessageDocument, { conversationId: added.id, content });
+      sent.push({ id: sendMessage.id, content });
+    }
+    await until(() => sent.every((m) => watching.events.some((e) => e.id === m.id)) || watching.errors.length > 0, 'every message added', () => watching);
+    // Each message reaches READ in this time: none of its later statuses may show as another messageAdded.
+    await sleep(2_000);
+    expect(watching.errors).toEqual([]);
+    expect(watching.events.map((e) => e.id)).toEqual(sent.map((m) => m.id));
+    watching.events.forEach((event, i) => {
+      expect(event).toEqual({ id: sent[i]!.id, content: sent[i]!.content, status: 'SENT', sender: { id: alice.id, displayName: alice.displayName }, conversation: { id: added.id, title: added.title } });
+    });
+    await watching.dispose();
+  });
+
+  describe('myEvents', () => {
+    /** A fresh person in a fresh conversation A (with alice), and a conversation B of alice's it is not in. */
+    async function memberOfAOnly(): Promise<{ person: Person; a: string; b: string }> {
+      const person = await register('mia');
+      const [a, b] = await Promise.all([
+        run(alice.client, CreateConversationDocument, { title: unique('A'), memberIds: [person.id] }),
+        run(alice.client, CreateConversationDocument, { title: unique('B'), memberIds: [] }),
+      ]);
+      return { person, a: a.createConversation.id, b: b.createConversation.id };
+    }
+    const send = (conversation: string, content = unique('my events')) => run(alice.client, SendMessageDocument, { conversationId: conversation, content }).then((r) => r.sendMessage.id);
+    const readIn = (id: string, ...watches: Live<StatusEvent>[]) => () => watches.some((w) => w.events.some((e) => e.message.id === id && e.message.status === 'READ'));
+
+    it("a subscriber in conversation A but not B receives A's SENT, DELIVERED, READ and nothing of B", async () => {
+      const { person, a, b } = await memberOfAOnly();
+      const mine = await myEvents(person);
+      const inB = await watch(alice, undefined, { conversation: b });
+      const [inA, ofB] = await Promise.all([send(a), send(b)]);
+      await until(() => readIn(inA, mine)() || mine.errors.length > 0, "A's READ", () => mine);
+      await until(readIn(ofB, inB), "B's READ (for a member of B)", () => inB);
+      await sleep(1_000); // room for an event of B to show
+      expect(mine.errors).toEqual([]);
+      expect(mine.events.map((e) => [e.message.conversation.id, e.message.id, e.previousStatus, e.message.status])).toEqual([
+        [a, inA, null, 'SENT'],
+        [a, inA, 'SENT', 'DELIVERED'],
+        [a, inA, 'DELIVERED', 'READ'],
+      ]);
+      for (const event of mine.events) expect(event.message.sender).toEqual({ id: alice.id, displayName: alice.displayName });
+      await Promise.all([mine.dispose(), inB.dispose()]);
+    });
+
+    it("added to B mid-subscription, it receives B's events within the membership bound without reconnecting; removed, it stops", async () => {
+      const { person, a, b } = await memberOfAOnly();
+      const mine = await myEvents(person);
+      const control = await watch(alice, undefined, { conversation: b });
+      let socketClosed = false;
+      void mine.closed.then(() => (socketClosed = true));
+      const ofB = () => mine.events.filter((e) => e.message.conversation.id === b);
+
+      const addedAt = Date.now();
+      await run(alice.client, AddConversationMemberDocument, { conversationId: b, userId: person.id });
+      let firstSeenAt: number | undefined;
+      while (firstSeenAt === undefined && Date.now() - addedAt < MEMBERSHIP_BOUND_MS + 5_000) {
+        await send(b, unique('welcome'));
+        await sleep(500);
+        if (ofB().length > 0) firstSeenAt = Date.now();
+      }
+      expect(mine.errors).toEqual([]);
+      expect(firstSeenAt).toBeDefined();
+      expect(firstSeenAt! - addedAt).toBeLessThanOrEqual(MEMBERSHIP_BOUND_MS);
+
+      const removedAt = Date.now();
+      await run(alice.client, RemoveConversationMemberDocument, { conversationId: b, userId: person.id });
+      await expectNothingAfterBound(mine, control, b, removedAt);
+      // Still subscribed, on the same socket: A's events keep coming.
+      const inA = await send(a);
+      await until(() => readIn(inA, mine)() || mine.errors.length > 0, "A's READ after the removal from B", () => mine);
+      expect(mine.errors).toEqual([]);
+      expect(socketClosed).toBe(false);
+      await Promise.all([mine.dispose(), control.dispose()]);
+    });
+
+    it('resumed with the cursor of the last event seen (cut off mid-burst), it gets every later event once, then live ones: no gap, no duplicate', async () => {
+      const { person, a, b } = await memberOfAOnly();
+      const first = await myEvents(person);
+      const inB = await watch(alice, undefined, { conversation: b });
+      // A burst in A (30 events), with traffic in B interleaved: B's events are in the log the resume reads, never in its result.
+      const sendingA = Promise.all(Array.from({ length: 10 }, (_, i) => send(a, unique(`burst ${i}`))));
+      const sendingB = Promise.all(Array.from({ length: 5 }, (_, i) => send(b, unique(`elsewhere ${i}`))));
+      await until(() => first.events.length >= 10 || first.errors.length > 0, 'a third of the burst', () => first.events.length);
+      expect(first.errors).toEqual([]); // from here on, the only error is the cut itself (4499 Terminated)
+      first.client.terminate();
+      const seenBeforeCut = first.events.length;
+      const last = first.events.at(-1)!.cursor;
+      const [ids, elsewhere] = await Promise.all([sendingA, sendingB]);
+      await until(() => elsewhere.every((id) => readIn(id, inB)()), "B's READs", () => inB.events.length);
+      await sleep(1_000);
+      expect(first.events.length).toBe(seenBeforeCut);
+
+      const resumed = await myEvents(person, last);
+      await until(() => ids.every((id) => readIn(id, first, resumed)()) || resumed.errors.length > 0, 'every message READ, before or after the resume', () => resumed.events.length);
+      // Then live: a message sent after the replay.
+      const liveId = await send(a, unique('after the resume'));
+      await until(() => readIn(liveId, resumed)() || resumed.errors.length > 0, 'the live message READ', () => resumed.events.length);
+      await sleep(1_000); // room for a duplicate to show
+      expect(resumed.errors).toEqual([]);
+      const all = [...ids, liveId];
+      expect(lifecycles(all, first, resumed)).toEqual(complete(all));
+      expect(resumed.events.length).toBeGreaterThan(3);
+      // Only A's messages were sent to it after the cut: nothing of B, nothing twice, in order per message (above).
+      expect(resumed.events.every((e) => e.message.conversation.id === a && all.includes(e.message.id))).toBe(true);
+      await Promise.all([resumed.dispose(), inB.dispose()]);
+    });
   });
 });
