@@ -114,8 +114,18 @@ async function rawEngines(stack: BenchStack, s: Settings): Promise<RawEnginesRes
   }
 }
 
+/** BENCH_PIPELINE_RATES=100,250 steps through these rates instead of the size's (to look at one rate closely). */
+function ratesFrom(source: NodeJS.ProcessEnv, fallback: number[]): number[] {
+  const text = source.BENCH_PIPELINE_RATES;
+  if (text === undefined || text.trim() === '') return fallback;
+  const rates = text.split(',').map((part) => Number(part.trim()));
+  if (rates.some((r) => !Number.isFinite(r) || r <= 0)) throw new Error(`BENCH_PIPELINE_RATES must be positive numbers separated by commas, not "${text}"`);
+  return rates;
+}
+
 export async function runPipelineBench(size: BenchSize): Promise<BenchResult> {
-  const s = sized(size, SETTINGS);
+  const s = { ...sized(size, SETTINGS) };
+  s.rates = ratesFrom(process.env, s.rates);
   const finish = startResult('pipeline', size);
   const stack = await startBenchStack();
   let workers: Workers | undefined;

@@ -266,6 +266,69 @@ export function describeBusContract(name: string, setup: () => Promise<BusContra
     );
 
     test(
+      'with keyConcurrency, other keys of a partition go on past a failing record, whose key waits; the commit never passes it',
+      async () => {
+        const topic = await freshTopic(1);
+        const groupId = unique('group');
+        await bus.publish(topic, [
+          { key: 'slow', value: 's1' },
+          ...[1, 2, 3, 4, 5].map((n) => ({ key: `fast-${n % 2}`, value: `f${n}` })),
+          { key: 'slow', value: 's2' },
+        ]);
+        const seen: string[] = [];
+        const first = await subscribe({
+          groupId,
+          topics: [topic],
+          keyConcurrency: 4,
+          retry: { initialDelayMs: 20, maxDelayMs: 100 },
+          handler: async (record) => {
+            seen.push(text(record));
+            if (text(record) === 's1') throw new Error('simulated outage');
+          },
+        });
+        await waitFor('every fast record while s1 fails', () => ['f1', 'f2', 'f3', 'f4', 'f5'].every((v) => seen.includes(v)) && seen.filter((v) => v === 's1').length >= 3);
+        await first.stop();
+        // Each fast key in its order; s2 never overtook s1.
+        expect(seen.filter((v) => ['f1', 'f3', 'f5'].includes(v))).toEqual(['f1', 'f3', 'f5']);
+        expect(seen.filter((v) => ['f2', 'f4'].includes(v))).toEqual(['f2', 'f4']);
+        expect(seen).not.toContain('s2');
+
+        // s1 was never handled, so the group starts again there: everything after it comes again (at-least-once).
+        const { records } = await collect(groupId, [topic]);
+        await waitFor('s2 at the next consumer', () => records.some((r) => text(r) === 's2'));
+        expect(records.map(text)[0]).toBe('s1');
+        expect(new Set(records.map(text))).toEqual(new Set(['s1', 'f1', 'f2', 'f3', 'f4', 'f5', 's2']));
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    test(
+      'with keyConcurrency, records of different keys in one partition are handled at the same time',
+      async () => {
+        const topic = await freshTopic(1);
+        let running = 0;
+        let most = 0;
+        const done: string[] = [];
+        await subscribe({
+          groupId: unique('group'),
+          topics: [topic],
+          keyConcurrency: 3,
+          handler: async (record) => {
+            running += 1;
+            most = Math.max(most, running);
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            running -= 1;
+            done.push(text(record));
+          },
+        });
+        await bus.publish(topic, ['a', 'b', 'c', 'd', 'e', 'f'].map((key) => ({ key, value: key })));
+        await waitFor('six records', () => done.length >= 6);
+        expect(most).toBe(3);
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    test(
       'two groups each receive every record',
       async () => {
         const topic = await freshTopic(2);

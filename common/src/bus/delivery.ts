@@ -54,6 +54,73 @@ export async function deliverRecord(record: BusRecord, ctx: DeliveryContext): Pr
   }
 }
 
+export interface PartitionRun {
+  /** One partition's records, in offset order. */
+  records: readonly BusRecord[];
+  /** Most records handled at once (never two of one key). */
+  keyConcurrency: number;
+  /** Asked before each record starts: false ends the run (stop, lost partition); records not started stay unhandled. */
+  mayStart(): boolean;
+  /**
+   * The unbroken run of handled records from the start grew: `record` is now its last one (where a commit may go).
+   * Calls come one at a time, in offset order.
+   */
+  onHandled(record: BusRecord): Promise<void>;
+}
+
+/**
+ * Delivers one partition's records with up to `keyConcurrency` at once: each key's records one after another in offset
+ * order, different keys side by side. `onHandled` follows the handled prefix, so a commit never passes a record that
+ * is not handled yet, whatever order the others finished in. Resolves once nothing runs any more; rejects with the
+ * first error thrown out of `deliverRecord` (a lost partition), after the records under way finished.
+ */
+export async function deliverInKeyOrder(run: PartitionRun, ctx: DeliveryContext): Promise<void> {
+  const { records } = run;
+  const handled = new Array<boolean>(records.length).fill(false);
+  const lastOfKey = new Map<string, Promise<void>>();
+  const running = new Set<Promise<void>>();
+  let prefix = 0;
+  let progress: Promise<void> = Promise.resolve();
+  let ended = false;
+  let failure: unknown;
+
+  const deliver = async (index: number, before: Promise<void> | undefined): Promise<void> => {
+    await before; // the key's previous record; never rejects (see below)
+    if (ended) return; // an earlier record of this key was not handled: this one must not overtake it
+    const outcome = await deliverRecord(records[index]!, ctx);
+    if (outcome === 'abandoned') {
+      ended = true;
+      return;
+    }
+    handled[index] = true;
+    const from = prefix;
+    while (prefix < records.length && handled[prefix]) prefix++;
+    if (prefix > from) {
+      const last = records[prefix - 1]!;
+      progress = progress.then(() => run.onHandled(last));
+      await progress;
+    }
+  };
+
+  for (let i = 0; i < records.length; i++) {
+    while (running.size >= Math.max(1, run.keyConcurrency)) await Promise.race(running);
+    if (ended || !run.mayStart()) break;
+    const key = records[i]!.key;
+    const task = deliver(i, lastOfKey.get(key)).catch((error: unknown) => {
+      failure ??= error;
+      ended = true;
+    });
+    lastOfKey.set(key, task);
+    running.add(task);
+    void task.then(() => running.delete(task));
+  }
+  await Promise.all(running);
+  await progress.catch((error: unknown) => {
+    failure ??= error;
+  });
+  if (failure !== undefined) throw failure;
+}
+
 async function deadLetter(record: BusRecord, error: PoisonEventError, attempt: number, ctx: DeliveryContext): Promise<void> {
   const topic = await publishDeadLetter(ctx.publish, ctx.groupId, record, { kind: 'poison', reason: error.reason, attempts: attempt });
   ctx.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, deadLetterTopic: topic, reason: error.reason }, 'poison record dead-lettered');

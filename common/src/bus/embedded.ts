@@ -3,7 +3,8 @@ import { mkdir, open, readFile, readdir, rename, writeFile } from 'node:fs/promi
 import path from 'node:path';
 import { lockDataDir } from '../data-dir-lock';
 import type { Logger } from '../logging';
-import { DEFAULT_RETRY_POLICY, deliverRecord } from './delivery';
+import { PublishCoalescer } from './coalesce';
+import { DEFAULT_RETRY_POLICY, deliverInKeyOrder } from './delivery';
 import { repairTornTails } from './embedded-repair';
 import {
   UnknownTopicError,
@@ -103,7 +104,6 @@ function isStoredRecord(line: string): boolean {
 /** A partition's log: its length (record count) and a write queue so appends never interleave. */
 class PartitionLog {
   private length: number | undefined;
-  private writing: Promise<unknown> = Promise.resolve();
   constructor(readonly file: string) {}
 
   async count(): Promise<number> {
@@ -118,8 +118,18 @@ class PartitionLog {
     return this.length;
   }
 
+  /**
+   * Appends and fsyncs; resolves once the lines are on disk. Appends that come while a write is under way go together
+   * in the next write (group commit: one fsync for all of them), in call order.
+   */
   append(lines: string[]): Promise<void> {
-    const run = this.writing.then(async () => {
+    return this.writes.publish(this.file, lines);
+  }
+
+  private readonly writes = new PublishCoalescer<string>({
+    maxRecords: 10_000,
+    send: async (batches) => {
+      const lines = batches.flatMap((b) => b.records);
       await this.count();
       const handle = await open(this.file, 'a');
       try {
@@ -129,10 +139,8 @@ class PartitionLog {
         await handle.close();
       }
       this.length! += lines.length;
-    });
-    this.writing = run.catch(() => undefined);
-    return run;
-  }
+    },
+  });
 }
 
 /** Calls `onLine(line, endPos)` for each complete line from byte `pos`, a chunk at a time, until it returns false. */
@@ -250,10 +258,21 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EmbeddedBus {
     return l;
   };
 
-  async function partitionsOf(topic: string): Promise<number> {
-    const meta = await readMeta(path.join(topicsDir(dataDir), safe(topic)));
-    if (!meta) throw new UnknownTopicError(topic);
-    return meta.partitions;
+  // A topic's partition count never changes once created: one lookup per topic, shared by concurrent callers, whose
+  // continuations then run in call order (so concurrent publishes reach their partition logs in call order).
+  const partitionCounts = new Map<string, Promise<number>>();
+  function partitionsOf(topic: string): Promise<number> {
+    let count = partitionCounts.get(topic);
+    if (!count) {
+      count = readMeta(path.join(topicsDir(dataDir), safe(topic))).then((meta) => {
+        if (!meta) throw new UnknownTopicError(topic);
+        return meta.partitions;
+      });
+      // A topic missing now may be created later: only an answer is remembered.
+      count.catch(() => partitionCounts.delete(topic));
+      partitionCounts.set(topic, count);
+    }
+    return count;
   }
 
   const wakeAll = () => {
@@ -331,21 +350,43 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EmbeddedBus {
     const concurrency = Math.max(1, opts.concurrency ?? 1);
     const running = new Map<string, Promise<void>>();
 
-    /** Works one owned partition until it is caught up (or stop). */
-    /** Works one owned partition until it is caught up (or stop); answers whether it handled any record. */
+    /**
+     * Works one owned partition until it is caught up (or stop); answers whether it handled any record. Each batch goes
+     * with up to keyConcurrency records at once (never two of one key), and its handled prefix is committed at the end
+     * of the batch and while a record is retried: one fsync'd commit per batch, not per record.
+     */
     async function drain(topic: string, partition: number): Promise<boolean> {
       const committed = (await readCommitted(opts.groupId, topic)) ?? {};
       const cursor = new PartitionCursor(topic, partition, partitionLog(topic, partition), committed[partition] ?? 0);
       let handled = false;
       while (!abort.signal.aborted && (await cursor.hasMore())) {
-        for (const { record, endPos } of await cursor.nextBatch()) {
-          const outcome = await deliverRecord(record, { groupId: opts.groupId, handler: opts.handler, retry, signal: abort.signal, publish, log });
-          if (outcome === 'abandoned') return handled;
-          handled = true;
-          cursor.advance(record, endPos);
+        const batch = await cursor.nextBatch();
+        const ends = new Map(batch.map(({ record, endPos }) => [record.offset, endPos]));
+        let uncommitted = false;
+        const commitHandled = async () => {
+          if (!uncommitted) return;
+          uncommitted = false;
           await commit(opts.groupId, topic, partition, cursor.offset);
-          if (abort.signal.aborted) return handled;
+        };
+        try {
+          await deliverInKeyOrder(
+            {
+              records: batch.map(({ record }) => record),
+              keyConcurrency: opts.keyConcurrency ?? 1,
+              mayStart: () => !abort.signal.aborted,
+              onHandled: async (record) => {
+                cursor.advance(record, ends.get(record.offset)!);
+                handled = true;
+                uncommitted = true;
+              },
+            },
+            { groupId: opts.groupId, handler: opts.handler, retry, signal: abort.signal, publish, log, beforeRetry: commitHandled },
+          );
+        } finally {
+          await commitHandled();
         }
+        // Stopped, or a record was left unhandled: the rest waits for the next owner (or the next drain).
+        if (abort.signal.aborted || Number(cursor.offset) < Number(batch[batch.length - 1]!.record.offset) + 1) return handled;
       }
       return handled;
     }

@@ -6,10 +6,12 @@
  *   member received but did not commit are delivered again to whichever member next owns the partition (after a
  *   stop, a crash or a rebalance), so a handler may see a record twice and must be idempotent.
  * - Order: records with the same key on the same topic reach a group's handler in publish order, one at a time.
- *   Different keys may be handled concurrently (`concurrency`).
+ *   Different keys may be handled concurrently: records of different partitions (`concurrency`), and records of
+ *   different keys within one partition (`keyConcurrency`). A partition is committed only up to its first record not
+ *   yet handled, so a record handled out of offset order is never committed ahead of an earlier one.
  * - Handler errors are retried in place: the same record is handed to the handler again after a back-off that
  *   doubles from `retry.initialDelayMs` (100 ms) up to `retry.maxDelayMs` (30 s), for as long as the subscription runs. Later records
- *   of that partition wait (per-key order forbids skipping). The record is never committed by a failure; if the
+ *   of that key wait (per-key order forbids skipping), and so does the partition's commit point. The record is never committed by a failure; if the
  *   subscription stops or loses the partition meanwhile, the next owner receives it.
  * - Poison: a handler that throws `PoisonEventError` (from `decodeEvent`) says "retrying cannot help". The record is
  *   copied to the group's dead-letter topic `dlq.<groupId>` (same key, value and headers, plus the `dead-letter-*`
@@ -60,6 +62,11 @@ export interface SubscribeOptions {
   fromBeginning?: boolean;
   /** How many partitions are handled at the same time (default 1). Per-key order holds at any value. */
   concurrency?: number;
+  /**
+   * How many records of one partition are handled at the same time, never two of one key (default 1: one at a time).
+   * A handler that waits on I/O (a database write, a platform call) then keeps up with `keyConcurrency` times the rate.
+   */
+  keyConcurrency?: number;
   /** Back-off between attempts at a failing record. */
   retry?: Partial<RetryPolicy>;
   handler: RecordHandler;

@@ -116,6 +116,7 @@ export function connectorService<S extends z.ZodObject>(
         onGiveUp: (event, error, context) => sender.giveUp(event, error, context),
         retry: attemptPolicyFrom(config),
         concurrency: config.WORKER_CONCURRENCY,
+        keyConcurrency: config.WORKER_KEY_CONCURRENCY,
         metrics,
         log,
         lag: { source: kafka.lagSource, intervalMs: config.WORKER_LAG_SAMPLE_MS },

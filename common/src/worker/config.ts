@@ -16,6 +16,11 @@ export const workerEnv = {
   KAFKA_SESSION_TIMEOUT_MS: env.int(30_000, 6_000),
   /** Partitions a consumer handles at the same time; order per conversation holds at any value. */
   WORKER_CONCURRENCY: env.int(3, 1),
+  /**
+   * Records of one partition handled at the same time, never two of one conversation (order per conversation holds).
+   * Each record waits on a database or a platform a few times; this is how a worker keeps many of those waits going.
+   */
+  WORKER_KEY_CONCURRENCY: env.int(16, 1),
   /** Attempts at a failing record before giving up on it (dead letter, FAILED); 0 = until it succeeds. */
   WORKER_MAX_ATTEMPTS: env.int(5, 0),
   /** Back-off after the first failed attempt; doubles per failure, with jitter. */

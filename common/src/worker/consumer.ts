@@ -39,6 +39,8 @@ export interface EventConsumerOptions<S extends z.ZodType> {
   retry?: Partial<AttemptPolicy>;
   /** Partitions handled at the same time (per-key order holds at any value). Default 1. */
   concurrency?: number;
+  /** Records of one partition handled at the same time, never two of one key. Default 1. */
+  keyConcurrency?: number;
   /** A group without committed offsets starts at the oldest record (default), so nothing published before the first start is skipped. */
   fromBeginning?: boolean;
   metrics: WorkerMetrics;
@@ -62,7 +64,7 @@ export interface EventConsumer {
   stop(): Promise<void>;
 }
 
-/** Where the runtime is with the record a partition is on. */
+/** Where the runtime is with a record under way (several per partition with keyConcurrency). */
 interface RecordState {
   offset: string;
   failures: number;
@@ -124,10 +126,10 @@ export async function startEventConsumer<S extends z.ZodType>(options: EventCons
   }
 
   function stateOf(record: BusRecord): [string, RecordState] {
-    const slot = `${record.topic}/${record.partition}`;
+    // Kept while the record is retried in place (the bus hands the same offset again); dropped once it is settled.
+    const slot = `${record.topic}/${record.partition}/${record.offset}`;
     let state = states.get(slot);
-    // Another offset on this partition means the previous record was settled (or given up by this member).
-    if (state?.offset !== record.offset) {
+    if (!state) {
       state = { offset: record.offset, failures: 0, waits: 0 };
       states.set(slot, state);
     }
@@ -201,6 +203,7 @@ export async function startEventConsumer<S extends z.ZodType>(options: EventCons
     topics: options.topics,
     fromBeginning: options.fromBeginning ?? true,
     concurrency: options.concurrency ?? 1,
+    keyConcurrency: options.keyConcurrency ?? 1,
     // The runtime waits itself (with jitter, and stoppably); the bus only commits, heartbeats and hands the record back.
     retry: { initialDelayMs: 0, maxDelayMs: 0 },
     handler: onRecord,

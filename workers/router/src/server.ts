@@ -50,6 +50,7 @@ export function routerService(overrides: RouterOverrides = {}): ServiceDefinitio
         bus: kafka.bus,
         retry,
         concurrency: config.WORKER_CONCURRENCY,
+        keyConcurrency: config.WORKER_KEY_CONCURRENCY,
         metrics,
         log,
         lag: { source: kafka.lagSource, intervalMs: config.WORKER_LAG_SAMPLE_MS },
