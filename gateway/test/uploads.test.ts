@@ -84,12 +84,19 @@ describe('uploads through the gateway', () => {
     const baseline = liveMemory();
     let peak = baseline;
     let samples = 0;
-    const sampler = setInterval(() => {
+    // Each sample is a full collection, whose cost grows with the worker's heap (other suites ran in it before): the
+    // next one waits 100 ms or twice as long as this one took, so sampling never takes over a third of the time
+    // and cannot starve the transfer it measures.
+    let sampler: NodeJS.Timeout | undefined;
+    const sample = () => {
+      const started = performance.now();
       peak = Math.max(peak, liveMemory());
       samples += 1;
-    }, 100);
+      sampler = setTimeout(sample, Math.max(100, 2 * (performance.now() - started)));
+    };
+    sampler = setTimeout(sample, 100);
     const result = await upload(gateway.url, size, { authorization: `Bearer ${token}` });
-    clearInterval(sampler);
+    clearTimeout(sampler);
 
     expect(result.status).toBe(200);
     expect(result.body.errors).toBeUndefined();
@@ -99,8 +106,6 @@ describe('uploads through the gateway', () => {
     expect(samples).toBeGreaterThanOrEqual(2);
     // Client, gateway and subgraph stream buffers all count here; a buffering gateway measured over 2x the file.
     expect(peak - baseline).toBeLessThan(size / 2);
-    // Each sample runs a full collection, which slows the transfer down: sampled every 100 ms (a 50 ms period starved
-    // the transfer past a minute when the machine's two cores were busy with other suites).
   }, 180_000);
 
   it('refuses a file over MAX_UPLOAD_BYTES with PAYLOAD_TOO_LARGE', async () => {

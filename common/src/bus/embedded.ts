@@ -361,6 +361,8 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EmbeddedBus {
       let handled = false;
       while (!abort.signal.aborted && (await cursor.hasMore())) {
         const batch = await cursor.nextBatch();
+        // Counted but not readable yet (a record still being appended): the publish that ends it wakes this drain.
+        if (batch.length === 0) return handled;
         const ends = new Map(batch.map(({ record, endPos }) => [record.offset, endPos]));
         let uncommitted = false;
         const commitHandled = async () => {
