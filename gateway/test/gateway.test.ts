@@ -99,7 +99,9 @@ describe('gateway', () => {
       await post(gateway.url, { query: '{ whoami { userId } }' });
       const before = subgraphs.usersConnections();
       for (let i = 0; i < 20; i++) expect((await post(gateway.url, { query: '{ whoami { userId } }' })).status).toBe(200);
-      expect(subgraphs.usersConnections() - before).toBe(0);
+      // One connection per request would be 20. A stalled, loaded machine may let an idle connection pass its
+      // keep-alive timeout between two requests (CI saw 1), so a couple of reconnects are allowed.
+      expect(subgraphs.usersConnections() - before).toBeLessThanOrEqual(2);
     });
   });
 

@@ -55,7 +55,7 @@ export function createRouteHandler(deps: RouterDependencies): (event: MessageAcc
   const now = deps.now ?? (() => new Date());
   return async (event, { log }) => {
     const { messageId, conversationId } = event;
-    const existing = await deps.store.get(messageId);
+    const existing = await deps.store.get(messageId, conversationId);
     const channel = existing?.channel ?? chooseChannel(deps.rules, event);
 
     let at = deliveredAt(existing);
@@ -68,7 +68,7 @@ export function createRouteHandler(deps: RouterDependencies): (event: MessageAcc
         at = delivered;
       } else {
         // Another writer got there first (a redelivery racing this one, or a connector's FAILED): report what is stored.
-        at = deliveredAt(await deps.store.get(messageId));
+        at = deliveredAt(await deps.store.get(messageId, conversationId));
       }
     }
     if (at === undefined) {

@@ -1,5 +1,5 @@
 import type { Client, types } from 'cassandra-driver';
-import type { CassandraConfig } from '@chat4all/common';
+import { TtlLru, type CassandraConfig } from '@chat4all/common';
 import { bucketOfId } from './buckets';
 import { connectCassandra, type ConsistencyLevel } from './client';
 import { InvalidMessageIdError, isMessageId, messageIdTime } from './ids';
@@ -37,6 +37,8 @@ const CQL = {
     WHERE conversation_id = ? AND bucket = ? AND message_id >= ? AND message_id <= ?`,
 } as const;
 
+const WRITTEN_BUCKETS = 100_000;
+
 export interface CassandraMessageStoreOptions {
   /** Consistency for every read and write; LOCAL_QUORUM by default (read-your-writes within a datacenter). */
   consistency?: ConsistencyLevel;
@@ -47,6 +49,12 @@ export interface CassandraMessageStoreOptions {
  * so retries and redeliveries rewrite identical values; there are no lightweight transactions.
  */
 export class CassandraMessageStore implements MessageStore {
+  /**
+   * (conversation, day bucket) rows this process has written: a bucket row never changes once there, so it is written
+   * once per conversation and day rather than with every message (bounded: a forgotten one is only written again).
+   */
+  private readonly writtenBuckets = new TtlLru<string, true>(WRITTEN_BUCKETS, Infinity);
+
   private constructor(private readonly client: Client) {}
 
   /** Connects to the configured keyspace, which `migrateCassandra` must have prepared. */
@@ -72,8 +80,9 @@ export class CassandraMessageStore implements MessageStore {
         message.clientMessageId,
         createdAt,
       ]),
-      this.client.execute(CQL.insertBucket, [conversationId, bucket]),
+      this.writtenBuckets.get(`${conversationId}/${bucket}`) ? Promise.resolve() : this.client.execute(CQL.insertBucket, [conversationId, bucket]),
     ]);
+    this.writtenBuckets.set(`${conversationId}/${bucket}`, true);
     // Lookups last, so they never point at a message whose rows are not written yet.
     await Promise.all([
       this.client.execute(CQL.insertById, [id, conversationId]),
@@ -83,8 +92,9 @@ export class CassandraMessageStore implements MessageStore {
     ]);
   }
 
-  async get(id: string): Promise<Message | null> {
+  async get(id: string, conversationId?: string): Promise<Message | null> {
     if (!isMessageId(id)) return null;
+    if (conversationId !== undefined) return this.getInConversation(id, conversationId);
     const pointer = (await this.client.execute(CQL.selectById, [id])).first();
     if (!pointer) return null;
     return this.getInConversation(id, pointer.get('conversation_id') as string);

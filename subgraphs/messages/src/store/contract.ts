@@ -66,6 +66,25 @@ export function describeMessageStoreContract(name: string, setup: () => Promise<
         });
       });
 
+      it('reads a message by its id and conversation the same as by id alone; another conversation reads as null', async () => {
+        const m = message(conversation());
+        await store.insert(m);
+        await store.recordStatus(m.id, m.conversationId, 'DELIVERED', new Date(m.createdAt.getTime() + 5));
+        expect(await store.get(m.id, m.conversationId)).toEqual(await store.get(m.id));
+        expect((await store.get(m.id, m.conversationId))?.status).toBe('DELIVERED');
+        expect(await store.get(m.id, conversation())).toBeNull();
+      });
+
+      it('writes a second message of the same conversation and day as fully as the first (its bucket is known)', async () => {
+        const conv = conversation();
+        const base = Date.now();
+        const first = message(conv, base);
+        const second = message(conv, base + 1);
+        await store.insert(first);
+        await store.insert(second);
+        expect((await store.listByConversation(conv)).items.map((m) => m.id)).toEqual([second.id, first.id]);
+      });
+
       it('leaves optional fields absent rather than null', async () => {
         const m: NewMessage = { ...message(conversation()), content: undefined, fileId: `file-${randomUUID()}` };
         delete m.content;
@@ -119,6 +138,7 @@ export function describeMessageStoreContract(name: string, setup: () => Promise<
       it('get returns null for an unknown id and for a string that is no message id', async () => {
         expect(await store.get(newMessageId())).toBeNull();
         expect(await store.get('not-an-id')).toBeNull();
+        expect(await store.get(newMessageId(), newMessageId())).toBeNull();
       });
 
       it('rejects an insert whose id is not a message id', async () => {

@@ -71,10 +71,12 @@ export class EmbeddedMessageStore implements MessageStore {
     })();
   }
 
-  async get(id: string): Promise<Message | null> {
+  async get(id: string, conversationId?: string): Promise<Message | null> {
     if (!isMessageId(id)) return null;
     const row = this.sql.select.get(id) as MessageRow | undefined;
-    return row ? this.toMessage(row) : null;
+    // One table keyed by id here: the conversation only has to match, as where Cassandra looks the message up by it.
+    if (!row || (conversationId !== undefined && row.conversation_id !== conversationId)) return null;
+    return this.toMessage(row);
   }
 
   async getMany(ids: readonly string[]): Promise<(Message | null)[]> {

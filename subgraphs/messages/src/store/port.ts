@@ -10,8 +10,12 @@ export interface MessageStore {
   /** Stores a new message with status SENT at `createdAt`. Inserting the same message again changes nothing. */
   insert(message: NewMessage): Promise<void>;
 
-  /** The message, or null when no message has this id (including ids that are not message ids at all). */
-  get(id: string): Promise<Message | null>;
+  /**
+   * The message, or null when no message has this id (including ids that are not message ids at all). A caller that
+   * knows the message's conversation (a consumer of its events) passes it: the message is read where it lives, with
+   * no id lookup first; a message of another conversation then reads as null.
+   */
+  get(id: string, conversationId?: string): Promise<Message | null>;
 
   /** One entry per requested id, in the same order, null where absent (the shape a DataLoader wants). */
   getMany(ids: readonly string[]): Promise<(Message | null)[]>;
