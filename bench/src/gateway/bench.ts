@@ -8,6 +8,7 @@ import { graphql, bearer } from '../graphql';
 import { HISTORY_QUERY, PAGE, SUBGRAPH_PAGE_QUERY, historyBody, subgraphPageBody } from '../queries';
 import { startHive, startPlainApollo, stackSupergraph, type ReferenceGateway } from './references';
 import { signIdentity } from '@chat4all/common';
+import { cpuMsPer, enginePids, postgresPids, startCpuWindow, type CpuWindow } from '../cpu';
 
 /**
  * Issue 7, item 2: one federated query (a history page of 50 messages with senders and attachments: users →
@@ -122,7 +123,15 @@ export async function runGatewayBench(size: BenchSize): Promise<BenchResult> {
       { name: 'ceiling', url: `${stack.origins.messages}/graphql`, auth: identity, bodies: ceilingBodies, expectInBody: '"edges"' },
     ];
     const measured: Record<string, HttpLoadResult> = {};
+    const cpu: Record<string, { window: CpuWindow; msPerRequest: Record<string, number> }> = {};
+    const referencePids: Record<string, number | undefined> = { plain: plain.process.pid, hive: hive.process.pid };
     for (const target of targets) {
+      // The processes this target's requests run through (a reference gateway replaces ours), plus the engines.
+      const gatewayPid = target.name in referencePids ? referencePids[target.name] : target.name === 'ours' ? stack.pids.gateway : undefined;
+      const pids = { gateway: gatewayPid, users: stack.pids.users, messages: stack.pids.messages, files: stack.pids.files, ...enginePids(), postgres: postgresPids() };
+      let window: ReturnType<typeof startCpuWindow> | undefined;
+      // CPU is counted over the measured window only (the load process starts its own after the warm-up).
+      const warmedUp = setTimeout(() => (window = startCpuWindow(pids)), s.warmupSeconds * 1000);
       measured[target.name] = await runHttpLoad({
         url: target.url,
         bodies: target.bodies,
@@ -132,6 +141,11 @@ export async function runGatewayBench(size: BenchSize): Promise<BenchResult> {
         durationSeconds: s.durationSeconds,
         expectInBody: target.expectInBody,
       });
+      clearTimeout(warmedUp);
+      if (window) {
+        const ended = window.end();
+        cpu[target.name] = { window: ended, msPerRequest: cpuMsPer(ended, measured[target.name]!.rps * ended.wallSeconds) };
+      }
     }
     const m = measured as Record<'ours' | 'plain' | 'hive' | 'ceiling', HttpLoadResult>;
     const ratios = {
@@ -151,7 +165,7 @@ export async function runGatewayBench(size: BenchSize): Promise<BenchResult> {
     };
     return finish({
       parameters: { ...s, pageSize: PAGE, query: HISTORY_QUERY, ceilingQuery: SUBGRAPH_PAGE_QUERY },
-      measurements: measured,
+      measurements: { ...measured, cpu },
       ratios,
       targets: [
         atLeast('our RPS / Hive Gateway RPS', ratios['ours/hive rps'], 1.5),
@@ -168,6 +182,9 @@ export async function runGatewayBench(size: BenchSize): Promise<BenchResult> {
       notes: [
         `${s.conversations} conversations of ${PAGE} messages (3 senders each, an attachment on every ${s.attachmentEvery}th message), requests cycle through them; ${s.connections} connections from a separate autocannon process, ${s.warmupSeconds} s warm-up, ${s.durationSeconds} s measured per target.`,
         'Every subgraph and engine runs on the same machine as the gateway under test, so each number includes their cost.',
+        `CPU ms per request (utime + stime from /proc over the measured window; the load process not counted), and cores busy (these processes / the whole machine): ${Object.entries(cpu)
+          .map(([name, { msPerRequest, window }]) => `${name}: ${Object.entries(msPerRequest).map(([p, ms]) => `${p} ${ms}`).join(', ')} (${window.cores} / ${window.machineCores})`)
+          .join('; ')}.`,
       ],
     });
   } finally {

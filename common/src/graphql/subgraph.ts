@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerErrorCode, ApolloServerValidationErrorCode, unwrapResolverError } from '@apollo/server/errors';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parse, type DocumentNode, type GraphQLFormattedError } from 'graphql';
@@ -85,7 +85,8 @@ export function createSubgraphHandler<C extends object = object>(options: Subgra
     introspection: options.introspection ?? debug,
     includeStacktraceInErrorResponses: debug,
     formatError: errorFormatter(debug, log),
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    // No inline traces (ftv1): nothing here reports to Apollo Studio, and the plugin wraps every field's resolver.
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled()],
     logger: {
       debug: (message: unknown) => log.debug(String(message)),
       info: (message: unknown) => log.info(String(message)),

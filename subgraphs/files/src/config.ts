@@ -31,6 +31,11 @@ export const configSchema = withSecrets(
     ...identityEnv,
     /** Largest file accepted; counted while the upload streams, so a bigger one is refused without being stored. */
     MAX_UPLOAD_BYTES: env.int(2 * GiB, 1),
+    /**
+     * File records (filename, type, size, owner) kept in memory once read: they never change, so a page of attachments
+     * seen before costs no metadata read. A record is ~300 bytes; 0 turns the cache off.
+     */
+    FILE_RECORD_CACHE_ENTRIES: z.coerce.number().int().min(0).default(10_000),
     /** How long a `File.url` download link works. */
     FILE_URL_TTL_SECONDS: z.coerce.number().int().min(1).max(MAX_URL_TTL_SECONDS).default(900),
     /**

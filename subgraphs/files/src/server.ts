@@ -8,6 +8,7 @@ import type { FilesContext } from './context';
 import { createResolvers } from './resolvers';
 import { openFileStorage } from './store/open';
 import type { BlobStore, FileRecordStore } from './store/port';
+import { CachedFileRecordStore } from './store/cached-records';
 import { BlobFileRecordStore } from './store/records';
 import { routeSignedBlobs } from './store/signed-blobs';
 
@@ -28,13 +29,16 @@ export interface FilesDependencies {
   log: Logger;
 }
 
-export type FilesServerConfig = Pick<Config, 'IDENTITY_SIGNING_KEY' | 'MAX_UPLOAD_BYTES' | 'FILE_URL_TTL_SECONDS' | 'UPLOAD_ALLOWED_CONTENT_TYPES'>;
+export type FilesServerConfig = Pick<Config, 'IDENTITY_SIGNING_KEY' | 'MAX_UPLOAD_BYTES' | 'FILE_URL_TTL_SECONDS' | 'UPLOAD_ALLOWED_CONTENT_TYPES'> &
+  Partial<Pick<Config, 'FILE_RECORD_CACHE_ENTRIES'>>;
 
 type FilesOwnContext = Omit<FilesContext, 'identity'>;
 
 /** The files subgraph's GraphQL handler (mount it on the service bootstrap, or on any node http server). */
 export function createFilesSubgraph(config: FilesServerConfig, deps: FilesDependencies): SubgraphHandler<FilesOwnContext> {
-  const records = deps.records ?? new BlobFileRecordStore(deps.blobs);
+  const stored = deps.records ?? new BlobFileRecordStore(deps.blobs);
+  const cacheEntries = config.FILE_RECORD_CACHE_ENTRIES ?? 0;
+  const records = cacheEntries > 0 ? new CachedFileRecordStore(stored, cacheEntries) : stored;
   const resolvers = createResolvers({
     blobs: deps.blobs,
     urls: deps.urls,

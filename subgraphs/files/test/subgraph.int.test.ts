@@ -65,6 +65,8 @@ const serviceEnv = {
   S3_BUCKET: s3.S3_BUCKET,
   IDENTITY_SIGNING_KEY: KEY,
   MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES),
+  // The batching below is the store's; the record cache (on by default) gets its own service further down.
+  FILE_RECORD_CACHE_ENTRIES: '0',
 };
 
 let service: RunningService;
@@ -348,6 +350,32 @@ describe('File entities (references from other subgraphs)', () => {
     expect(result.data?._entities).toEqual([{ id: files[0]!.id }, null, { id: files[0]!.id }, null]);
     // Deduplicated, and the malformed id never reached the store.
     expect(getManyCalls).toEqual([[files[0]!.id, unknown]]);
+  });
+
+  it('with the record cache on (the default), reads a page of attachments from S3 once, then from memory', async () => {
+    const { FILE_RECORD_CACHE_ENTRIES: _off, ...defaults } = serviceEnv;
+    const cached = await startService(filesService({ blobs }), { host: '127.0.0.1', env: defaults });
+    try {
+      const representations = files.map((f) => ({ __typename: 'File', id: f.id }));
+      const ask = async () => {
+        const response = await fetch(`http://127.0.0.1:${cached.port}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...signIdentity(newUser(), KEY) },
+          body: JSON.stringify({ query: ENTITIES('id filename url'), variables: { representations } }),
+        });
+        return parse<{ _entities: Entity[] }>(response);
+      };
+      const readsBefore = blobs.metadataGets;
+      const first = await ask();
+      expect(blobs.metadataGets - readsBefore).toBe(50);
+      const second = await ask();
+      expect(blobs.metadataGets - readsBefore).toBe(50);
+      expect(second.errors).toBeUndefined();
+      expect(second.data?._entities.map((e) => e.filename)).toEqual(first.data?._entities.map((e) => e.filename));
+      expect(second.data?._entities.map((e) => e.filename)).toEqual(files.map((f) => f.filename));
+    } finally {
+      await cached.stop();
+    }
   });
 
   it('gives a service identity the owner id', async () => {

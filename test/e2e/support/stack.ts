@@ -207,6 +207,8 @@ async function startEnginesStack(): Promise<E2eStack> {
     CHAT4ALL_PROFILE: 'local',
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'info',
+    // The benchmarks run the services as the image does (NODE_ENV=production: graphql-js skips its development checks).
+    ...(process.env.E2E_NODE_ENV && { NODE_ENV: process.env.E2E_NODE_ENV }),
     SUBGRAPH_USERS_URL: `${origins.users}/graphql`,
     SUBGRAPH_MESSAGES_URL: `${origins.messages}/graphql`,
     SUBGRAPH_FILES_URL: `${origins.files}/graphql`,
