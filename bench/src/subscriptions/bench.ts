@@ -97,20 +97,48 @@ interface Run {
   s: Settings;
 }
 
-/** One server at one subscriber count: connect, prove every subscription live, then the two phases. */
-async function measureCount(server: Server, count: number, run: Run): Promise<CountResult> {
-  const { publisher, s } = run;
-  const before = await settledRss(server.pid);
+/** Connects `count` subscribers and proves each subscription live: one event everyone must get. */
+async function connectAll(server: Server, count: number, run: Run): Promise<{ subscribers: Subscribers; subscribed: number }> {
   const subscribers = await Subscribers.start({ wsUrl: server.wsUrl, token: run.token, conversationId: run.conversationId, count, connectConcurrency: 100 }, 5 * 60_000);
   try {
     const { subscribed } = subscribers.ready;
     if (subscribed === 0) throw new Error(`${server.name}: no subscriber connected: ${subscribers.ready.firstError ?? 'closed'}`);
-    // One event everyone must get: proves each subscription is live before anything is measured.
     subscribers.reset();
-    await publisher.publishOne();
+    await run.publisher.publishOne();
     const probe = await drained(subscribers, subscribed, 30);
     if (probe.deliveries < subscribed) throw new Error(`${server.name}: ${probe.deliveries} of ${subscribed} subscribers got the first event`);
-    const rssBytesPerSubscriber = round(((await settledRss(server.pid)) - before) / subscribed, 0);
+    return { subscribers, subscribed };
+  } catch (error) {
+    await subscribers.close();
+    throw error;
+  }
+}
+
+/**
+ * Resident memory per subscriber at each count, measured before any load phase: the server's settled VmRSS with the
+ * subscribers connected (and each given one event) minus its settled VmRSS before the first subscriber ever came.
+ * A baseline taken after a load phase held that phase's heap (V8 keeps what it grew), which made the figure negative.
+ */
+async function rssPerSubscriber(server: Server, counts: readonly number[], run: Run): Promise<Map<number, number>> {
+  const baseline = await settledRss(server.pid);
+  const perSubscriber = new Map<number, number>();
+  for (const count of counts) {
+    const { subscribers, subscribed } = await connectAll(server, count, run);
+    try {
+      perSubscriber.set(count, round(((await settledRss(server.pid)) - baseline) / subscribed, 0));
+    } finally {
+      await subscribers.close();
+      await sleep(2000);
+    }
+  }
+  return perSubscriber;
+}
+
+/** One server at one subscriber count: connect, prove every subscription live, then the two phases. */
+async function measureCount(server: Server, count: number, run: Run, rssBytesPerSubscriber: number): Promise<CountResult> {
+  const { publisher, s } = run;
+  const { subscribers, subscribed } = await connectAll(server, count, run);
+  try {
     const steady = await phase(publisher, subscribers, subscribed, s.steadyRate, s.phaseSeconds, s);
     const sampler = new MemorySampler({ server: server.pid });
     const load = await phase(publisher, subscribers, subscribed, s.loadRate, s.phaseSeconds, s).finally(() => sampler.stop());
@@ -153,10 +181,14 @@ export async function runSubscriptionsBench(size: BenchSize): Promise<BenchResul
     const run: Run = { publisher, token: member!.token, conversationId: conversationId!, s };
     const gateway: CountResult[] = [];
     const reference: CountResult[] = [];
+    const ours: Server = { name: 'gateway', wsUrl: stack.graphqlUrl.replace(/^http/, 'ws'), pid: gatewayPid };
+    const bareServer: Server = { name: 'bare graphql-ws', wsUrl: bare.wsUrl, pid: barePid };
     try {
+      const oursRss = await rssPerSubscriber(ours, s.counts, run);
+      const bareRss = await rssPerSubscriber(bareServer, s.counts, run);
       for (const count of s.counts) {
-        gateway.push(await measureCount({ name: 'gateway', wsUrl: stack.graphqlUrl.replace(/^http/, 'ws'), pid: gatewayPid }, count, run));
-        reference.push(await measureCount({ name: 'bare graphql-ws', wsUrl: bare.wsUrl, pid: barePid }, count, run));
+        gateway.push(await measureCount(ours, count, run, oursRss.get(count)!));
+        reference.push(await measureCount(bareServer, count, run, bareRss.get(count)!));
       }
     } finally {
       await publisher.close();
@@ -196,7 +228,7 @@ export async function runSubscriptionsBench(size: BenchSize): Promise<BenchResul
       },
       notes: [
         `All subscribers on one conversation, one socket each, from a separate process; each event is a new message (its MessageAccepted published as the messages subgraph does, the message stored, then its SENT published on messages.status as the router does), so latency runs from the message's creation (including that insert) to its arrival. Phases: ${s.phaseSeconds} s (at least ${s.minEvents} events), then deliveries may arrive until none came for ${s.drainSeconds} s (at most ${MAX_DRAIN_SECONDS} s).`,
-        'RSS per subscriber: the server\'s VmRSS after the subscribers connected and got a first event, minus before (each the least of 1.5 s of samples), divided by their number.',
+        'RSS per subscriber: measured first, before any load phase: the server\'s VmRSS with the subscribers connected and given a first event, minus its VmRSS before any subscriber came (each the least of 1.5 s of samples), divided by their number.',
         'Reference: a bare graphql-ws server with its own Kafka consumer, answering the same selection from the event alone (no federation, no membership check, no auth), measured at each count right after the gateway.',
         'Hive Gateway: not measured. It would pass the subscription to the messages subgraph over graphql-ws, and that subgraph refuses Subscription operations sent to it directly (only the gateway serves them), so the same work cannot be set up for it.',
       ],

@@ -91,7 +91,14 @@ export async function startWorkers(engines: Env): Promise<Workers> {
   const connector = `http://127.0.0.1:${WORKER_PORTS.whatsapp}/webhook`;
   const api = `http://127.0.0.1:${WORKER_PORTS.whatsappSimulator}`;
   const platform = { WHATSAPP_API_URL: api, WHATSAPP_WEBHOOK_URL: connector, WHATSAPP_TOKEN: 'e2e-wa-token', WHATSAPP_APP_SECRET: 'e2e-wa-secret' };
-  const common: Env = { ...engines, CHAT4ALL_PROFILE: 'local', HOST: '127.0.0.1', LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'info' };
+  const common: Env = {
+    ...engines,
+    CHAT4ALL_PROFILE: 'local',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'info',
+    // As the services in stack.ts: the benchmarks set it to production.
+    ...(process.env.E2E_NODE_ENV && { NODE_ENV: process.env.E2E_NODE_ENV }),
+  };
   const simulator = launch('whatsappSimulator', { ...common, ...platform, SIM_LATENCY_MIN_MS: '5', SIM_LATENCY_MAX_MS: '20' });
   // Short retries, so a backlog record left by earlier runs (e.g. a file the files subgraph no longer has) fails fast.
   const whatsapp = launch('whatsapp', { ...common, ...platform, KAFKA_CLIENT_ID: 'e2e-whatsapp', WORKER_RETRY_INITIAL_MS: '20', WORKER_RETRY_MAX_MS: '200' });
