@@ -5,6 +5,7 @@ import { deleteTopics, encodeEvent, ensureTopics, kafkaEnv, loadConfig, MessageA
 import { CassandraMessageStore, acceptedEvent, newMessageId, type Message } from '@chat4all/messages';
 import { REPO_ROOT } from '../../../common/test/support/processes';
 import { startWorkers, type Workers } from '../../../test/e2e/support/workers';
+import { cpuMsPer, enginePids, postgresPids, startCpuWindow, type CpuWindow } from '../cpu';
 import { runLoadProcess } from '../load/process';
 import { atLeast, atMost, ratio, round, startResult, type BenchResult } from '../results';
 import { createConversations, registerUsers, runTag } from '../seed';
@@ -33,7 +34,7 @@ interface Settings {
 
 const SETTINGS: Record<BenchSize, Settings> = {
   smoke: { rates: [10, 20], stepSeconds: 3, drainSeconds: 15, conversations: 6, maxInFlight: 200, rawKafka: 500, rawCassandra: 1000 },
-  full: { rates: [100, 250, 500, 1000, 1667, 2500], stepSeconds: 10, drainSeconds: 15, conversations: 60, maxInFlight: 5000, rawKafka: 10_000, rawCassandra: 30_000 },
+  full: { rates: [25, 50, 100, 250, 500, 1000, 1667, 2500], stepSeconds: 10, drainSeconds: 15, conversations: 60, maxInFlight: 5000, rawKafka: 10_000, rawCassandra: 30_000 },
 };
 
 /** A step keeps up when this share of its sends were answered and reached READ within the drain time. */
@@ -54,6 +55,8 @@ export interface StepResult {
   sentToDelivered: Percentiles;
   deliveredToRead: Percentiles;
   endToEnd: Percentiles;
+  /** CPU each process spent from the step's start until its messages were drained, and per message sent. */
+  cpu: { window: CpuWindow; msPerMessage: Record<string, number> };
 }
 
 async function readMessages(store: CassandraMessageStore, ids: string[]): Promise<Message[]> {
@@ -152,13 +155,17 @@ export async function runPipelineBench(size: BenchSize): Promise<BenchResult> {
     const steps: StepResult[] = [];
     for (const rate of s.rates) {
       const spec: ArrivalSpec = { graphqlUrl: stack.graphqlUrl, token: sender!.token, conversationIds, rate, durationSeconds: s.stepSeconds, maxInFlight: s.maxInFlight };
+      // CPU from the step's start until its messages are drained: all the work its messages caused, per message.
+      const window = startCpuWindow({ ...stack.pids, ...workers.pids, ...enginePids(), postgres: postgresPids() });
       const { messageIds, ...sends } = await runLoadProcess<ArrivalSpec, ArrivalResult>(path.join(REPO_ROOT, 'bench/src/pipeline/arrivals.ts'), spec, (s.stepSeconds + 120) * 1000);
       const messages = await drain(store, messageIds, s.drainSeconds);
+      const cpuWindow = window.end();
+      const cpu = { window: cpuWindow, msPerMessage: cpuMsPer(cpuWindow, sends.scheduled) };
       const read = messages.filter((m) => m.status === 'READ');
       const readShare = sends.scheduled === 0 ? 0 : read.length / sends.scheduled;
       // Answered in time too: an open-model step whose sends queue up for a minute did not keep up.
       const keptUp = sends.ok >= KEEP_UP_SHARE * sends.scheduled && readShare >= KEEP_UP_SHARE && sends.latencyMs.p95 <= MAX_P95_MS;
-      steps.push({ rate, sends, readShare: round(readShare, 4), keptUp, ...transitionTimes(read) });
+      steps.push({ rate, sends, readShare: round(readShare, 4), keptUp, ...transitionTimes(read), cpu });
       console.log(`bench: pipeline: ${rate}/s ${keptUp ? 'kept up' : 'did not keep up'} (answered ${sends.ok}/${sends.scheduled}, READ ${read.length})`);
       if (!keptUp) break;
     }
@@ -203,6 +210,9 @@ export async function runPipelineBench(size: BenchSize): Promise<BenchResult> {
         ...(steps.every((st) => st.keptUp) ? [`Every step kept up, so ${sustained}/s is a lower bound of the sustained rate.`] : []),
         `Each step sends sendMessage at a constant arrival rate for ${s.stepSeconds} s from a separate process (open model; latency from each request's due time) into ${s.conversations} conversations, then allows ${s.drainSeconds} s for its messages to reach READ; a step keeps up when ≥ ${KEEP_UP_SHARE * 100}% of its sends were answered and READ, and sendMessage p95 (from each send's due time) stayed ≤ ${MAX_P95_MS} ms. Stepping stops at the first step that does not.`,
         'Transition times come from the statusHistory stored in Cassandra (SENT at creation, DELIVERED by the router, READ from the simulator\'s webhook); the store never records a transition earlier than the one before it, so a READ reported before the router\'s DELIVERED time shows as ~0 ms DELIVERED→READ.',
+        `CPU ms per message sent, by process (utime + stime from /proc, from each step's start until its messages were drained; the load process not counted), and cores busy (these processes / the whole machine): ${steps
+          .map((st) => `${st.rate}/s: ${Object.entries(st.cpu.msPerMessage).map(([name, ms]) => `${name} ${ms}`).join(', ')} (${st.cpu.window.cores} / ${st.cpu.window.machineCores})`)
+          .join('; ')}.`,
         `Raw rates, same run: kafkajs ${s.rawKafka} records of a MessageAccepted event's size with the event bus's producer settings (idempotent, acks all, one request in flight; 64 sends waiting), one record per send and then 100 per send, consumed by a group; cassandra-driver ${s.rawCassandra} prepared inserts of a message row (128 in flight). The ratio uses the slower of Kafka batched and Cassandra.`,
       ],
     });

@@ -19,6 +19,8 @@ const entries: Record<WorkerName, string> = {
 };
 
 export interface Workers {
+  /** Each worker's process id (the benchmarks count their CPU). */
+  pids: Record<'router' | 'whatsapp' | 'whatsappSimulator', number | undefined>;
   stop(): Promise<void>;
 }
 
@@ -113,7 +115,7 @@ export async function startWorkers(engines: Env): Promise<Workers> {
     await stop();
     throw error;
   }
-  return { stop };
+  return { pids: { router: router.child.pid, whatsapp: whatsapp.child.pid, whatsappSimulator: simulator.child.pid }, stop };
 }
 
 /**
