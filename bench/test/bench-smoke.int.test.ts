@@ -49,8 +49,16 @@ interface HttpMeasurement {
 
 test('gateway: all four targets answer the full page under load, with ratios to Hive Gateway and the ceiling', async () => {
   const result = await smoke('gateway');
-  const measured = result.measurements as Record<string, HttpMeasurement>;
+  const { cpu, roundRps, ...measured } = result.measurements as Record<string, HttpMeasurement> & {
+    cpu: Record<string, { msPerRequest: Record<string, number> }>;
+    roundRps: Record<string, number[]>;
+  };
   expect(Object.keys(measured).sort()).toEqual(['ceiling', 'hive', 'ours', 'plain']);
+  // Every round of every target was measured, and each reports the CPU of the processes its requests ran through.
+  expect(Object.keys(roundRps).sort()).toEqual(['ceiling', 'hive', 'ours', 'plain']);
+  for (const name of ['ours', 'plain', 'hive']) expect(cpu[name]?.msPerRequest.gateway).toBeGreaterThan(0);
+  expect(cpu.ceiling?.msPerRequest.messages).toBeGreaterThan(0);
+  expect(cpu.ceiling?.msPerRequest.gateway).toBeUndefined();
   for (const m of Object.values(measured)) {
     expect(m.requests).toBeGreaterThan(0);
     expect(m.rps).toBeGreaterThan(0);
@@ -88,7 +96,14 @@ test('upload: the same generated file through the gateway and straight into S3, 
 
 test('pipeline: constant-arrival steps reach READ with transition latencies, next to the raw engine rates', async () => {
   const result = await smoke('pipeline');
-  type Step = { rate: number; keptUp: boolean; sends: { scheduled: number; ok: number }; readShare: number; endToEnd: { count: number; p50: number; p99: number } };
+  type Step = {
+    rate: number;
+    keptUp: boolean;
+    sends: { scheduled: number; ok: number };
+    readShare: number;
+    endToEnd: { count: number; p50: number; p99: number };
+    cpu: { msPerMessage: Record<string, number> };
+  };
   const measured = result.measurements as { sustainedPerSecond: number; raw: Record<string, number>; steps: Step[] };
   expect(measured.steps.length).toBeGreaterThan(0);
   const first = measured.steps[0]!;
@@ -98,6 +113,8 @@ test('pipeline: constant-arrival steps reach READ with transition latencies, nex
   expect(first.endToEnd.count).toBe(first.sends.ok);
   expect(first.endToEnd.p99).toBeGreaterThanOrEqual(first.endToEnd.p50);
   expect(measured.sustainedPerSecond).toBeGreaterThanOrEqual(first.rate);
+  // Every process on the path worked for the step's messages.
+  for (const name of ['gateway', 'messages', 'router', 'whatsapp', 'whatsappSimulator', 'cassandra', 'kafka']) expect(first.cpu.msPerMessage[name]).toBeGreaterThan(0);
   for (const key of ['kafkaSinglePerSecond', 'kafkaBatchedPerSecond', 'cassandraPerSecond']) expect(measured.raw[key]).toBeGreaterThan(0);
 }, 300_000);
 
