@@ -53,7 +53,7 @@ export const configSchema = withSecrets(
      * gets (or stops getting) events at most this long after the change. 0 asks the users subgraph for every event.
      */
     SUBSCRIPTION_MEMBERSHIP_TTL_MS: env.int(5_000, 0),
-    /** Distinct subscription operations whose query plans are kept (least recently used planned again). */
+    /** Distinct subscription operations whose parsed documents and query plans are kept (least recently used parsed and planned again). */
     SUBSCRIPTION_PLAN_CACHE: env.int(1_000, 1),
     /** Bytes a subscriber's socket may hold unsent (its client does not read); beyond it the socket closes with 4429. */
     SUBSCRIPTION_MAX_SOCKET_BUFFER_BYTES: env.int(4 * MiB, 1024),

@@ -242,6 +242,7 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
     bufferSize: config.SUBSCRIPTION_BUFFER,
     maxSocketBufferBytes: config.SUBSCRIPTION_MAX_SOCKET_BUFFER_BYTES,
     maxSubscriptionsPerSocket: config.SUBSCRIPTION_MAX_PER_SOCKET,
+    maxDocuments: config.SUBSCRIPTION_PLAN_CACHE,
     metrics,
     log: subscriptionLog,
     events: new EventResolver({

@@ -48,6 +48,7 @@ describe('socket backpressure', () => {
       bufferSize: 1_000, // the event count is not what closes this socket
       maxSocketBufferBytes: LIMIT,
       maxSubscriptionsPerSocket: 2,
+      maxDocuments: 100,
       metrics,
       limits: { maxDepth: 4, maxAliases: 2, maxCost: 1_000, maxTokens: 200 },
       log: createLogger('test', 'silent'),

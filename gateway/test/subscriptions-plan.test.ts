@@ -109,6 +109,7 @@ describe('subscription events resolved on the planner output (graphql-ws, in-pro
       bufferSize: 100,
       maxSocketBufferBytes: 1024 * 1024,
       maxSubscriptionsPerSocket: 10,
+      maxDocuments: 100,
       metrics: NO_METRICS,
       limits: { maxDepth: 8, maxAliases: 10, maxCost: 10_000, maxTokens: 2_000 },
       log: createLogger('test', 'silent'),

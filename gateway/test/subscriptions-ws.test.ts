@@ -68,6 +68,7 @@ describe('graphql-ws server (in process)', () => {
       bufferSize: 3,
       maxSocketBufferBytes: 1024 * 1024,
       maxSubscriptionsPerSocket: 3,
+      maxDocuments: 100,
       metrics: NO_METRICS,
       limits: { maxDepth: 4, maxAliases: 2, maxCost: 1_000, maxTokens: 200 },
       log: createLogger('test', 'silent'),
@@ -183,5 +184,9 @@ describe('graphql-ws server (in process)', () => {
     expect(await codes(deep)).toEqual(['QUERY_TOO_DEEP']);
     expect(await codes('subscription ($c: ID!) { messageStatusChanged(conversationId: $c) { nope } }')).toEqual(['none']);
     expect(await codes('query { __typename }')).toEqual(['BAD_REQUEST']);
+    // maxTokens is 200 here; the same text twice (the second from the document cache's side: it was never stored).
+    const long = `subscription ($c: ID!) { messageStatusChanged(conversationId: $c) { ${'cursor '.repeat(200)} } }`;
+    expect(await codes(long)).toEqual(['TOO_MANY_TOKENS']);
+    expect(await codes(long)).toEqual(['TOO_MANY_TOKENS']);
   });
 });

@@ -1,12 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { JwtService } from '@chat4all/common';
-import { GraphQLError, getOperationAST, parse, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import { GraphQLError, getOperationAST, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { callerFromAuthorization, type Caller } from '../auth';
 import { limitError, operationLimitError, type OperationLimits } from '../limits/plugin';
 import { closeTooSlowSocket, type SubscriptionContext, type SubscriptionDeps } from './context';
+import { DocumentCache } from './documents';
 import { subscribeThroughPlans } from './resolve';
 import { eventSubscriber } from './source';
 
@@ -20,6 +21,8 @@ export interface SubscriptionServerOptions extends SubscriptionDeps {
   limits: OperationLimits & { maxTokens: number };
   /** Subscriptions one socket may run at once. */
   maxSubscriptionsPerSocket: number;
+  /** Distinct subscription documents kept parsed and validated (shared by the subscribers sending the same text). */
+  maxDocuments: number;
 }
 
 export interface SubscriptionServer {
@@ -43,6 +46,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   const { jwt, log } = options;
   const wss = new WebSocketServer({ noServer: true });
   const subscribeFieldResolver = eventSubscriber(options);
+  const documents = new DocumentCache(options.maxDocuments);
 
   useServer<Record<string, unknown> | undefined, ConnectionExtra>(
     {
@@ -64,9 +68,10 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         const schema = options.schema();
         let document: DocumentNode;
         try {
-          document = parse(payload.query, { maxTokens: options.limits.maxTokens });
+          document = documents.parse(payload.query, options.limits.maxTokens);
         } catch (error) {
-          if (error instanceof GraphQLError && /token limit/i.test(error.message)) {
+          // graphql's own words for it: "Document contains more that <n> tokens. Parsing aborted."
+          if (error instanceof GraphQLError && /more th(?:at|an) \d+ tokens/i.test(error.message)) {
             return [limitError('TOO_MANY_TOKENS', `the operation has more than ${options.limits.maxTokens} tokens`)];
           }
           return [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
@@ -80,7 +85,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         if (operation.operation !== 'subscription') {
           return [new GraphQLError('only subscriptions are served over graphql-ws; send queries and mutations to /graphql over HTTP', { extensions: { code: 'BAD_REQUEST' } })];
         }
-        const invalid = validate(schema, document);
+        const invalid = documents.validate(schema, payload.query, document);
         if (invalid.length > 0) return invalid;
         const variables = payload.variables ?? undefined;
         const tooBig = operationLimitError(schema, document, operation, variables, options.limits);
