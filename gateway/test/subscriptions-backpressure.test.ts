@@ -31,6 +31,9 @@ describe('socket backpressure', () => {
   let url: string;
   const fanOut = new FanOut();
   const closes: TooSlowReason[] = [];
+  /** Entity fetches started, and what each waits for before answering (open unless a test holds it). */
+  let resolving = 0;
+  let gate: Promise<void> = Promise.resolve();
   const metrics: SubscriptionMetrics = { tooSlow: (reason) => void closes.push(reason), replay: () => undefined, track: () => () => undefined };
 
   beforeAll(async () => {
@@ -43,7 +46,7 @@ describe('socket backpressure', () => {
       fanOut,
       feed: { position: () => [-1n] },
       replays: { start: () => Promise.reject(new Error('not resuming here')) },
-      membership: { isMember: async () => true, forget: () => undefined },
+      membership: { isMember: async () => true, isMemberNow: () => undefined, forget: () => undefined },
       memberLists: { watch: () => Promise.reject(new Error('myEvents member lists are tested in subscriptions-ws.test.ts')) },
       bufferSize: 1_000, // the event count is not what closes this socket
       maxSocketBufferBytes: LIMIT,
@@ -55,7 +58,15 @@ describe('socket backpressure', () => {
       events: new EventResolver({
         planner: () => planner,
         // The messages subgraph answers the entity fetch for `content` (the event does not carry it).
-        services: () => ({ messages: { process: async () => ({ data: { m0: [{ content: BIG }] } }) } }),
+        services: () => ({
+          messages: {
+            process: async () => {
+              resolving++;
+              await gate;
+              return { data: { m0: [{ content: BIG }] } };
+            },
+          },
+        }),
         log: createLogger('test', 'silent'),
       }),
     });
@@ -110,6 +121,27 @@ describe('socket backpressure', () => {
     expect(slow.messages.filter((m) => m.type === 'next').length).toBeLessThan(published);
     expect(fast.ws.readyState).toBe(WebSocket.OPEN);
     fast.ws.close();
+  });
+
+  it('sends no next after the client completed a subscription whose event was still resolving', async () => {
+    const client = await connect();
+    client.ws.send(JSON.stringify({ type: 'subscribe', id: 'done-early', payload: { query: SUBSCRIPTION } }));
+    client.ws.send(JSON.stringify({ type: 'subscribe', id: 'kept', payload: { query: SUBSCRIPTION } }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    let open = () => undefined as void;
+    gate = new Promise<void>((resolve) => (open = resolve));
+    const before = resolving;
+    fanOut.publish(event(10_000));
+    await client.until(() => resolving > before); // the event's resolution is under way
+    client.ws.send(JSON.stringify({ type: 'complete', id: 'done-early' }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    open();
+    gate = Promise.resolve();
+    // The other subscription of the socket gets the event; the completed one gets nothing.
+    await client.until(() => client.messages.some((m) => m.type === 'next' && m.id === 'kept'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(client.messages.filter((m) => m.id === 'done-early')).toEqual([]);
+    client.ws.close();
   });
 
   it('refuses a subscription beyond SUBSCRIPTION_MAX_PER_SOCKET', async () => {

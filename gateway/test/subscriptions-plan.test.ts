@@ -32,7 +32,7 @@ function event(messageId: string, status: LiveEvent['status'] = 'DELIVERED', con
   return { kind: 'status', conversationId, messageId, status, previousStatus: status === 'SENT' ? null : 'SENT', partition: 0, offset: BigInt(offset), position, cursor: encodeCursor(position) };
 }
 
-describe('compilePrimaryAnswer (through the planner)', () => {
+describe('compilePrimaryAnswer (through the planner) and EventResolver', () => {
   let planner: SubscriptionPlanner;
   let subgraphs: EventSubgraphs;
   beforeAll(async () => {
@@ -70,6 +70,43 @@ describe('compilePrimaryAnswer (through the planner)', () => {
   it('plans a document once however it is spaced', () => {
     expect(planner.plan(parse(EVENT_ONLY))).toBe(planner.plan(parse(EVENT_ONLY.replace(/ /g, '  '))));
   });
+
+  describe('EventResolver.resolvedNow', () => {
+    /** A messages subgraph answering the entity fetch with `answer`, counting its requests. */
+    function resolverAnswering(answer: () => { data?: unknown; errors?: unknown[] }) {
+      const calls: string[] = [];
+      const resolver = new EventResolver({
+        planner: () => planner,
+        services: () => ({ messages: { process: async (options) => (calls.push(String(options.context.identity?.userId)), answer() as never) } }),
+        log: createLogger('test', 'silent'),
+      });
+      return { resolver, calls, selection: resolver.select({ document: parse('subscription { messageStatusChanged(conversationId: "c1") { message { content } } }') }) };
+    }
+    const alice = { userId: 'u-alice', username: 'alice' };
+    const bob = { userId: 'u-bob', username: 'bob' };
+
+    it('is undefined until the event was resolved for the selection, then the very result resolve gave, for everyone', async () => {
+      const { resolver, calls, selection } = resolverAnswering(() => ({ data: { m0: [{ content: 'hi' }] } }));
+      const e = event('m-now');
+      expect(resolver.resolvedNow(e, selection, alice)).toBeUndefined();
+      const resolving = resolver.resolve(e, selection, alice);
+      expect(resolver.resolvedNow(e, selection, bob)).toBeUndefined(); // in flight: not at hand yet
+      const result = await resolving;
+      expect(result).toMatchObject({ data: { messageStatusChanged: { message: { content: 'hi' } } } });
+      expect(resolver.resolvedNow(e, selection, alice)).toBe(result);
+      expect(resolver.resolvedNow(e, selection, bob)).toBe(result);
+      expect(resolver.resolvedNow(event('m-other'), selection, bob)).toBeUndefined(); // another event
+      expect(calls).toEqual(['u-alice']);
+    });
+
+    it('is null for the subscriber a subgraph refused as not a member, and undefined for the others (they resolve as themselves)', async () => {
+      const { resolver, selection } = resolverAnswering(() => ({ data: { m0: [null] }, errors: [{ message: 'no', extensions: { code: 'FORBIDDEN' } }] }));
+      const e = event('m-refused');
+      expect(await resolver.resolve(e, selection, alice)).toBeNull();
+      expect(resolver.resolvedNow(e, selection, alice)).toBeNull();
+      expect(resolver.resolvedNow(e, selection, bob)).toBeUndefined();
+    });
+  });
 });
 
 describe('subscription events resolved on the planner output (graphql-ws, in-process subgraphs)', () => {
@@ -104,7 +141,7 @@ describe('subscription events resolved on the planner output (graphql-ws, in-pro
       fanOut,
       feed: { position: () => [-1n] },
       replays: { start: () => Promise.reject(new Error('resuming is tested in subscriptions-resume.test.ts')) },
-      membership: { isMember: async () => true, forget: (conversationId, userId) => void forgotten.push([conversationId, userId]) },
+      membership: { isMember: async () => true, isMemberNow: () => undefined, forget: (conversationId, userId) => void forgotten.push([conversationId, userId]) },
       memberLists: { watch: () => Promise.reject(new Error('myEvents member lists are tested in subscriptions-ws.test.ts')) },
       bufferSize: 100,
       maxSocketBufferBytes: 1024 * 1024,

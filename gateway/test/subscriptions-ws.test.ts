@@ -63,7 +63,7 @@ describe('graphql-ws server (in process)', () => {
       fanOut,
       feed: { position: () => [-1n] },
       replays: { start: () => Promise.reject(new Error('resuming is tested in subscriptions-resume.test.ts')) },
-      membership: { isMember: async (conversationId: string) => members.has(conversationId), forget: () => undefined },
+      membership: { isMember: async (conversationId: string) => members.has(conversationId), isMemberNow: () => undefined, forget: () => undefined },
       memberLists,
       bufferSize: 3,
       maxSocketBufferBytes: 1024 * 1024,

@@ -33,6 +33,12 @@ describe('subscription cursor', () => {
     expect(furthest([1n, 5n, -1n], [2n, 3n])).toEqual([2n, 5n, -1n]);
     const a = [4n, 4n];
     expect(furthest(a, [4n, -1n])).toBe(a);
+    expect(furthest(a, a)).toBe(a);
+    expect(furthest(a, [4n])).toBe(a);
+    expect(furthest(a, [4n, 5n])).toEqual([4n, 5n]);
+    expect(a).toEqual([4n, 4n]); // never changed in place
+    expect(furthest([7n], [1n, 2n])).toEqual([7n, 2n]); // a shorter first vector grows
+    expect(furthest([7n], [1n, -1n])).toEqual([7n, -1n]);
   });
 });
 

@@ -58,6 +58,16 @@ export class Membership {
     if (this.cache.get(conversationId)?.has(userId)) this.cache.delete(conversationId);
   }
 
+  /**
+   * The cached answer, without waiting: undefined when the directory must be asked (`isMember` then). Lets a caller
+   * that checks the same membership for every event skip a promise per check.
+   */
+  isMemberNow(conversationId: string, userId: string): boolean | undefined {
+    const cached = this.cache.get(conversationId);
+    if (cached === undefined) return undefined;
+    return cached?.has(userId) ?? false;
+  }
+
   /** False also when the conversation does not exist, so callers cannot tell the two apart. */
   async isMember(conversationId: string, userId: string): Promise<boolean> {
     return (await this.members(conversationId))?.has(userId) ?? false;

@@ -14,6 +14,11 @@ export interface SubscriptionContext {
   closeSocket(code: number, reason: string): void;
   /** Bytes the socket holds unsent (ws `bufferedAmount`): its client is not reading when this grows. */
   socketBuffered(): number;
+  /**
+   * Sends one `next` message of this subscription with an already serialized payload (UTF-8 JSON, frames.ts), unless the socket
+   * is closed; a socket holding over `maxSocketBufferBytes` unsent is closed with 4429 instead.
+   */
+  sendNext(payload: Buffer): void;
 }
 
 export interface SubscriptionDeps {
@@ -23,11 +28,11 @@ export interface SubscriptionDeps {
   /** Resumes subscriptions that pass `after`. */
   replays: Pick<Replays, 'start'>;
   /** `forget` when a subgraph refuses a subscriber the cache still calls a member (resolve.ts). */
-  membership: Pick<Membership, 'isMember' | 'forget'>;
+  membership: Pick<Membership, 'isMember' | 'isMemberNow' | 'forget'>;
   /** The conversations each `myEvents` subscriber may belong to, so only their events take its queue space. */
   memberLists: Pick<MemberLists, 'watch'>;
   /** Plans subscribers' operations and resolves each event once per distinct selection (resolve.ts). */
-  events: Pick<EventResolver, 'select' | 'resolve'>;
+  events: Pick<EventResolver, 'select' | 'resolve' | 'resolvedNow'>;
   /** Most events waiting for one subscriber; beyond it the socket closes with 4429. */
   bufferSize: number;
   /** Bytes a socket may hold unsent; beyond it the socket closes with 4429. */

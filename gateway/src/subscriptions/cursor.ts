@@ -30,16 +30,20 @@ export function decodeCursor(cursor: string): PositionVector | null {
   return encodeCursor(position) === cursor ? position : null;
 }
 
-/** Entry by entry the later of two positions (a missing entry counts as -1n). */
+/**
+ * Entry by entry the later of two positions (a missing entry counts as -1n): `a` itself when it is nowhere behind
+ * `b` (the usual case: every subscriber takes each event's position, which is ahead of its own), so the common call
+ * allocates nothing.
+ */
 export function furthest(a: PositionVector, b: PositionVector): PositionVector {
+  if (a === b) return a;
+  if (a.length >= b.length && b.every((y, p) => y <= a[p]!)) return a;
   const length = Math.max(a.length, b.length);
-  let same = a.length === length;
   const result: bigint[] = [];
   for (let p = 0; p < length; p++) {
     const x = a[p] ?? -1n;
     const y = b[p] ?? -1n;
-    if (y > x) same = false;
     result.push(x >= y ? x : y);
   }
-  return same ? a : result;
+  return result;
 }

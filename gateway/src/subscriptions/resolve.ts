@@ -4,6 +4,7 @@ import { createSourceEventStream, GraphQLError, type ExecutionArgs, type Executi
 import type { Caller } from '../auth';
 import type { GatewayContext } from '../context';
 import type { SubscriptionContext, SubscriptionDeps } from './context';
+import { payloadJson } from './frames';
 import type { LiveEvent } from './fanout';
 import type { EventPlan, SubscriptionPlanner } from './plan';
 import type { FetchedEntities } from './selection';
@@ -17,8 +18,8 @@ export interface EventSelection {
 }
 
 type RequestContext = Parameters<typeof executeQueryPlan>[2];
-/** A resolution in flight or done, whom it was resolved as, and (once done) whether a subgraph refused that user. */
-type SharedResult = { userId: string; result: Promise<ExecutionResult>; refused?: boolean };
+/** A resolution in flight or done, whom it was resolved as, and (once done) its result. */
+type SharedResult = { userId: string; result: Promise<ExecutionResult>; settled?: ExecutionResult };
 
 /** Codes with which a subgraph refuses the caller (rather than failing). */
 const REFUSALS = new Set<unknown>([ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN, ErrorCode.UNAUTHENTICATED]);
@@ -28,6 +29,11 @@ const REFUSALS = new Set<unknown>([ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN, Err
  */
 const NOT_A_MEMBER = new Set<unknown>([ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN]);
 type SubgraphResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
+
+/** Whether a subgraph refused the user the result was resolved as. */
+const refusedIn = (result: ExecutionResult) => result.errors?.some((e) => REFUSALS.has(e.extensions.code)) ?? false;
+/** The result as the subscriber it was resolved as receives it: null when refused as not a member (nothing to send). */
+const asOwnAnswer = (result: ExecutionResult) => (result.errors?.some((e) => NOT_A_MEMBER.has(e.extensions.code)) ? null : result);
 
 /** Counts what resolving events costs (the gateway's /metrics; tests count too). */
 export interface ResolutionMetrics {
@@ -141,14 +147,25 @@ export class EventResolver {
     let own = this.shared(event, selection.key, selection, caller);
     if (own.userId !== caller.userId) {
       const result = await own.result;
-      if (!own.refused) return result;
+      if (!refusedIn(result)) return result;
       // A subgraph refused the subscriber it was resolved as (inside the membership delay bound, a member just
       // removed may still be handed events by the gateway's cache while a subgraph already refuses it). That answer
       // is its own: everyone else resolves as themselves.
       own = this.shared(event, `${selection.key}\u0000${caller.userId}`, selection, caller);
     }
-    const result = await own.result;
-    return result.errors?.some((e) => NOT_A_MEMBER.has(e.extensions.code)) ? null : result;
+    return asOwnAnswer(await own.result);
+  }
+
+  /**
+   * What `resolve` would answer, when the answer is already at hand (the event was resolved for an earlier subscriber
+   * holding the selection): no promise and no wait. Undefined when `resolve` must be called (not resolved yet, or
+   * resolved as someone a subgraph refused).
+   */
+  resolvedNow(event: LiveEvent, selection: EventSelection, caller: Caller): ExecutionResult | null | undefined {
+    const own = this.byEvent.get(event)?.get(selection.key);
+    if (!own?.settled) return undefined;
+    if (own.userId !== caller.userId) return refusedIn(own.settled) ? undefined : own.settled;
+    return asOwnAnswer(own.settled);
   }
 
   private shared(event: LiveEvent, key: string, selection: EventSelection, caller: Caller): SharedResult {
@@ -161,10 +178,7 @@ export class EventResolver {
     if (!entry) {
       const created: SharedResult = {
         userId: caller.userId,
-        result: this.execute(event, selection, caller).then((result) => {
-          created.refused = result.errors?.some((e) => REFUSALS.has(e.extensions.code)) ?? false;
-          return result;
-        }),
+        result: this.execute(event, selection, caller).then((result) => (created.settled = result)),
       };
       this.byPosition.set(position, created);
       entry = created;
@@ -219,7 +233,12 @@ export class EventResolver {
  * graphql-ws's `subscribe` for the gateway: the root field's event stream (source.ts) mapped to results resolved on
  * the query planner's output (EventResolver), instead of executing the operation with graphql-js per subscriber per
  * event. The operation is planned when the subscription starts; each event then costs this subscriber a shared
- * promise lookup (the resolution itself is shared with every subscriber holding the same selection).
+ * promise lookup (the resolution itself is shared with every subscriber holding the same selection) and one socket
+ * write of the result serialized once for all of them (frames.ts).
+ *
+ * So the iterator handed to graphql-ws writes each `next` message itself and yields nothing: graphql-ws keeps the
+ * protocol (subscribe, complete from the client, which calls `return`, and the `complete` or `error` at the end),
+ * while the events bypass its per-subscriber JSON.stringify.
  */
 export function subscribeThroughPlans(deps: SubscriptionDeps, subscribeFieldResolver: GraphQLFieldResolver<unknown, SubscriptionContext>) {
   return async (args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> => {
@@ -233,21 +252,31 @@ export function subscribeThroughPlans(deps: SubscriptionDeps, subscribeFieldReso
     const stream = await createSourceEventStream({ ...args, subscribeFieldResolver });
     if (!(Symbol.asyncIterator in stream)) return stream;
     const events = stream[Symbol.asyncIterator]();
-    const { caller } = args.contextValue as SubscriptionContext;
+    const { caller, sendNext } = args.contextValue as SubscriptionContext;
+    // Set once the subscription is completed (by the client, or the socket closing): a resolution still in flight
+    // then sends nothing, so no `next` follows a `complete`.
+    let completed = false;
     const iterator: AsyncIterableIterator<ExecutionResult> = {
       async next() {
         for (;;) {
           const item = await events.next();
-          if (item.done) return { done: true, value: undefined };
+          if (item.done || completed) return { done: true, value: undefined };
           const event = item.value as LiveEvent;
-          const result = await deps.events.resolve(event, selection, caller);
-          if (result) return { done: false, value: result };
+          // Every subscriber after the first finds the shared result at hand: no promise per subscriber.
+          let result = deps.events.resolvedNow(event, selection, caller);
+          if (result === undefined) result = await deps.events.resolve(event, selection, caller);
+          if (completed) return { done: true, value: undefined };
+          if (result) {
+            sendNext(payloadJson(result));
+            continue;
+          }
           // Refused as not a member: the gateway's cached "member" answer is stale (a removal inside the delay
           // bound). Not a member at this moment, so nothing is sent; the next event asks the users subgraph afresh.
           deps.membership.forget(event.conversationId, caller.userId);
         }
       },
       async return() {
+        completed = true;
         await events.return?.();
         return { done: true, value: undefined };
       },

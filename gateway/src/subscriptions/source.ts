@@ -75,7 +75,9 @@ export function eventSubscriber(deps: SubscriptionDeps): GraphQLFieldResolver<un
         for (;;) {
           const item = await queue.next();
           if (item.done) return item;
-          if (await deps.membership.isMember(item.value.conversationId, userId)) return item;
+          // Answered from the membership cache without a promise when it can be (every event of every subscriber asks).
+          const { conversationId } = item.value;
+          if (deps.membership.isMemberNow(conversationId, userId) ?? (await deps.membership.isMember(conversationId, userId))) return item;
         }
       },
       return: () => queue.return(),

@@ -8,6 +8,7 @@ import { callerFromAuthorization, type Caller } from '../auth';
 import { limitError, operationLimitError, type OperationLimits } from '../limits/plugin';
 import { closeTooSlowSocket, type SubscriptionContext, type SubscriptionDeps } from './context';
 import { DocumentCache } from './documents';
+import { nextMessage, nextPrefix } from './frames';
 import { subscribeThroughPlans } from './resolve';
 import { eventSubscriber } from './source';
 
@@ -92,19 +93,26 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         if (tooBig) return [tooBig];
         return { schema, document, operationName: payload.operationName ?? undefined, variableValues: variables };
       },
-      context: (ctx): SubscriptionContext => {
+      context: (ctx, id): SubscriptionContext => {
         const caller = ctx.extra.caller;
         if (!caller) throw new Error('subscription without an authenticated connection');
         const { socket } = ctx.extra;
-        return { caller, closeSocket: (code, reason) => socket.close(code, reason), socketBuffered: () => socket.bufferedAmount };
+        const closeSocket = (code: number, reason: string) => socket.close(code, reason);
+        const prefix = nextPrefix(id);
+        return {
+          caller,
+          closeSocket,
+          socketBuffered: () => socket.bufferedAmount,
+          // Events are written here, not by graphql-ws (see subscribeThroughPlans): what the socket holds unsent is
+          // bounded before each write, and in source.ts as each event arrives.
+          sendNext: (payload) => {
+            if (socket.readyState !== socket.OPEN) return;
+            if (socket.bufferedAmount > options.maxSocketBufferBytes) return closeTooSlowSocket(options, closeSocket, socket.bufferedAmount);
+            socket.send(nextMessage(prefix, payload), { binary: false });
+          },
+        };
       },
       subscribe: subscribeThroughPlans(options, subscribeFieldResolver),
-      // graphql-ws sends one event of a subscription at a time, but each subscription of a socket has one in flight:
-      // what the socket holds unsent is bounded here before each send, and in source.ts as each event arrives.
-      onNext: (ctx) => {
-        const { socket } = ctx.extra;
-        if (socket.bufferedAmount > options.maxSocketBufferBytes) closeTooSlowSocket(options, (code, reason) => socket.close(code, reason), socket.bufferedAmount);
-      },
       onError: (_ctx, _id, _payload, errors) => {
         log.debug({ errors: errors.map((e) => e.message) }, 'subscription refused');
       },

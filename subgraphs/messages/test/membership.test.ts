@@ -40,6 +40,21 @@ describe('Membership', () => {
     expect(await membership.isMember(randomUUID(), alice)).toBe(false);
   });
 
+  it('isMemberNow answers from the cache alone: undefined until a lookup, then the cached answer until the TTL', async () => {
+    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, now: clock });
+    const unknown = randomUUID();
+    expect(membership.isMemberNow(conv, alice)).toBeUndefined();
+    expect(directory.batches).toEqual([]); // it never asks the directory
+    expect(await membership.isMember(conv, alice)).toBe(true);
+    expect(await membership.isMember(unknown, alice)).toBe(false);
+    expect(membership.isMemberNow(conv, alice)).toBe(true);
+    expect(membership.isMemberNow(conv, bob)).toBe(false);
+    expect(membership.isMemberNow(unknown, alice)).toBe(false); // a conversation that does not exist: false, as isMember
+    now += 2000;
+    expect(membership.isMemberNow(conv, alice)).toBeUndefined();
+    expect(directory.batches).toEqual([[conv], [unknown]]);
+  });
+
   it('reuses an answer within the TTL, so a change takes effect only after it', async () => {
     const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, now: clock });
     expect(await membership.isMember(conv, bob)).toBe(false);
