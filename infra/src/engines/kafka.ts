@@ -11,9 +11,16 @@ import type { Engine } from './types';
 
 const execFileAsync = promisify(execFile);
 
-/** A KRaft cluster id: 16 random bytes, base64url without padding (what `StorageTool random-uuid` prints). */
-export function newClusterId(): string {
-  return randomBytes(16).toString('base64url');
+/**
+ * A KRaft cluster id: 16 random bytes, base64url without padding (what `StorageTool random-uuid` prints). Like Kafka's
+ * own Uuid.randomUuid, never one starting with `-` (1 in 64 do): StorageTool's argument parser takes `-t -abc…` for
+ * an option and refuses to format.
+ */
+export function newClusterId(random: (size: number) => Buffer = randomBytes): string {
+  for (;;) {
+    const id = random(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 /** kafkajs admin metadata request: the broker answers only once it has joined its own KRaft quorum. */
