@@ -14,13 +14,15 @@ interface UploadResult {
   sha256: string;
 }
 
+// Made once, before any measurement: the client's only memory of its own.
+const blocks = Array.from({ length: 4 }, () => randomBytes(MiB));
+
 /**
  * Sends a GraphQL multipart request whose file is `size` bytes generated on the fly from a few fixed
  * random blocks (never mutated, so nothing is corrupted while queued), hashing it on the way out.
  * The client holds no copy of the file, so memory growth is the gateway's and the subgraph's.
  */
 async function upload(url: string, size: number, headers: Record<string, string> = {}): Promise<UploadResult> {
-  const blocks = Array.from({ length: 4 }, () => randomBytes(MiB));
   const boundary = `test-${randomBytes(8).toString('hex')}`;
   const hash = createHash('sha256');
   const head =
@@ -48,7 +50,7 @@ async function upload(url: string, size: number, headers: Record<string, string>
 }
 
 // Live memory, not garbage: without a collection first, freed chunks count until V8 gets to them
-// (it lets up to ~64 MiB of dead buffers pile up), which would swamp a 50 MiB measurement.
+// (it lets up to ~64 MiB of dead buffers pile up), which would swamp this measurement.
 v8.setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
 
@@ -67,7 +69,7 @@ describe('uploads through the gateway', () => {
     subgraphs = await startTestSubgraphs();
     gateway = await startTestGateway(subgraphs);
     small = await startTestGateway(subgraphs, { MAX_UPLOAD_BYTES: String(MiB) });
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await gateway?.service.stop();
@@ -75,8 +77,9 @@ describe('uploads through the gateway', () => {
     await subgraphs?.stop();
   });
 
-  it('streams a 50 MiB file to the files subgraph intact, with the caller identity, without holding it in memory', async () => {
-    const size = 50 * MiB;
+  it('streams a 200 MiB file to the files subgraph intact, with the caller identity, without holding it in memory', async () => {
+    // Large beside what streaming holds (a few chunks per hop), so other work in this process cannot pass for buffering.
+    const size = 200 * MiB;
     const token = await subgraphs.jwt.issue('u-9', 'erin');
     // Warm-up: code paths loaded and pools opened, so the measurement sees the transfer only.
     await upload(gateway.url, MiB, { authorization: `Bearer ${token}` });
@@ -102,11 +105,13 @@ describe('uploads through the gateway', () => {
     expect(result.body.errors).toBeUndefined();
     expect(result.body.data?.uploadFile).toEqual({ filename: 'big.bin', mimetype: 'application/octet-stream', size, sha256: result.sha256, uploader: 'erin' });
     // Sampled while the file was in flight (gateway, subgraph and client share this process). A
-    // gateway that buffered the file would hold all 50 MiB live at once; streaming holds a few chunks.
+    // gateway that buffered the file would hold all of it live at once; streaming holds a few chunks.
     // The sampler backs off after each forced collection, so a fast transfer may get a single sample in flight.
     expect(samples).toBeGreaterThanOrEqual(1);
-    // Client, gateway and subgraph stream buffers all count here; a buffering gateway measured over 2x the file.
-    expect(peak - baseline).toBeLessThan(size / 2);
+    // Client, gateway and subgraph stream buffers all count here, and so does whatever else this jest worker runs
+    // meanwhile: streaming measured 0-13 MiB alone and 26 MiB once in CI (a 50 MiB file, among other suites); a
+    // gateway made to buffer this file measured 379 MiB.
+    expect(peak - baseline).toBeLessThan(size / 4);
   }, 180_000);
 
   it('refuses a file over MAX_UPLOAD_BYTES with PAYLOAD_TOO_LARGE', async () => {

@@ -271,12 +271,7 @@ export class MikroOrmUserRepository implements UserRepository {
   async findConversationsByIds(ids: readonly string[]): Promise<(Conversation | null)[]> {
     const wanted = [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
     const rows = wanted.length === 0 ? [] : await this.rows<ConversationSqlRow>(`${SELECT_CONVERSATIONS} (${placeholders(wanted.length)})`, wanted);
-    const byId = new Map(
-      rows.map((row) => [
-        row.id,
-        toConversation({ id: row.id, title: row.title, createdAt: toDate(row.created_at), lastActivityAt: toDate(row.last_activity_at) }),
-      ]),
-    );
+    const byId = new Map(rows.map((row): [string, Conversation] => [row.id, { id: row.id, title: row.title, createdAt: toDate(row.created_at), lastActivityAt: toDate(row.last_activity_at) }]));
     return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
   }
 
