@@ -14,3 +14,15 @@ export function benchSize(source: NodeJS.ProcessEnv = process.env): BenchSize {
 export function sized<T>(size: BenchSize, choices: Record<BenchSize, T>): T {
   return choices[size];
 }
+
+/**
+ * A list of positive numbers from the environment (`name=100,250`) instead of the size's own, to look at a few
+ * settings closely; the fallback when the variable is unset or empty.
+ */
+export function numbersFrom(source: NodeJS.ProcessEnv, name: string, fallback: number[]): number[] {
+  const text = source[name];
+  if (text === undefined || text.trim() === '') return fallback;
+  const numbers = text.split(',').map((part) => Number(part.trim()));
+  if (numbers.some((n) => !Number.isFinite(n) || n <= 0)) throw new Error(`${name} must be positive numbers separated by commas, not "${text}"`);
+  return numbers;
+}

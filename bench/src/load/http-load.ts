@@ -1,33 +1,13 @@
-import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
-import { signIdentity } from '@chat4all/common';
-import type { HttpLoadResult, HttpLoadSpec, LoadAuth } from './spec';
+import { authHeaders } from './auth';
+import { runAsLoadProcess } from './process';
+import type { HttpLoadResult, HttpLoadSpec } from './spec';
 
 /**
  * The load generator, run as its own process (`node --import tsx http-load.ts <spec.json>`) so its CPU is not the
  * server's: autocannon with `connections` keep-alive connections, a warm-up run, then the measured run. Prints one
  * JSON line (HttpLoadResult) on stdout.
  */
-
-const RESIGN_MS = 5_000;
-
-function authHeaders(auth: LoadAuth): () => Record<string, string> {
-  if (auth.kind === 'none') return () => ({});
-  if (auth.kind === 'bearer') {
-    const headers = { authorization: `Bearer ${auth.token}` };
-    return () => headers;
-  }
-  let signedAt = 0;
-  let headers: Record<string, string> = {};
-  return () => {
-    const now = Date.now();
-    if (now - signedAt > RESIGN_MS) {
-      headers = signIdentity({ userId: auth.userId, username: auth.username }, auth.key, now);
-      signedAt = now;
-    }
-    return headers;
-  };
-}
 
 async function run(spec: HttpLoadSpec, durationSeconds: number): Promise<HttpLoadResult> {
   const headersNow = authHeaders(spec.auth);
@@ -68,16 +48,7 @@ async function run(spec: HttpLoadSpec, durationSeconds: number): Promise<HttpLoa
   };
 }
 
-async function main(): Promise<void> {
-  const file = process.argv[2];
-  if (!file) throw new Error('usage: http-load.ts <spec.json>');
-  const spec = JSON.parse(readFileSync(file, 'utf8')) as HttpLoadSpec;
+runAsLoadProcess<HttpLoadSpec, HttpLoadResult>('http-load.ts', async (spec) => {
   if (spec.warmupSeconds > 0) await run(spec, spec.warmupSeconds);
-  const measured = await run(spec, spec.durationSeconds);
-  process.stdout.write(`${JSON.stringify(measured)}\n`);
-}
-
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
+  return run(spec, spec.durationSeconds);
 });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../../../common/test/support/processes';
@@ -27,4 +27,21 @@ export async function runLoadProcess<Spec, Result>(entry: string, spec: Spec, ti
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The other side of `runLoadProcess`, as a load generator's entry: reads the spec file named by its first argument,
+ * runs `body`, and prints the result as one JSON line on stdout; a failure goes to stderr with exit code 1.
+ */
+export function runAsLoadProcess<Spec, Result>(name: string, body: (spec: Spec) => Promise<Result>): void {
+  const main = async () => {
+    const file = process.argv[2];
+    if (!file) throw new Error(`usage: ${name} <spec.json>`);
+    const result = await body(JSON.parse(readFileSync(file, 'utf8')) as Spec);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  };
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
 }

@@ -23,6 +23,16 @@ export interface HttpLoadSpec {
   expectInBody: string;
 }
 
+/**
+ * An open-model load (arrival-load.ts): `rate` requests per second on a constant-arrival schedule, whatever the
+ * answers do, over at most `connections` keep-alive connections (requests due while all are busy wait in the pool's
+ * queue, up to 64 per connection; one due beyond that is counted as an error, not sent). Latency counts from each
+ * request's due time.
+ */
+export interface ArrivalLoadSpec extends HttpLoadSpec {
+  rate: number;
+}
+
 export interface LatencyMs {
   p50: number;
   p90: number;
@@ -43,4 +53,9 @@ export interface HttpLoadResult {
   badAnswers: number;
   /** The first bad answer's body (cut), to say what went wrong. */
   firstBadAnswer?: string;
+  /**
+   * Open-model runs only: how late the generator itself started requests after their due time (its own process
+   * starved of CPU, or its timer late). Latency counts from the due time, so this part of it is the generator's.
+   */
+  generatorLagMs?: { p50: number; p99: number; max: number };
 }

@@ -1,30 +1,24 @@
-import { readFileSync } from 'node:fs';
-import * as hdr from 'hdr-histogram-js';
 import { Pool } from 'undici';
+import { runAsLoadProcess } from '../load/process';
+import { dueLatencyHistogram, runArrivals } from '../load/schedule';
 import type { ArrivalResult, ArrivalSpec } from './spec';
 
 /**
  * Constant-arrival load of sendMessage through the gateway, as its own process (`node --import tsx arrivals.ts
- * <spec.json>`): request i is due at start + i/rate and is sent then, however many earlier ones are still waiting
- * (an open model: a system that falls behind shows it as growing latency, not as a lower request rate). Latency is
- * measured from the due time. Prints one JSON line (ArrivalResult).
+ * <spec.json>`), on the open-model schedule of load/schedule.ts; latency is measured from each request's due time.
+ * Prints one JSON line (ArrivalResult).
  */
 
 const SEND = 'mutation ($c: ID!, $t: String!) { sendMessage(conversationId: $c, content: $t) { id status } }';
-const TICK_MS = 2;
 
-async function main(): Promise<void> {
-  const file = process.argv[2];
-  if (!file) throw new Error('usage: arrivals.ts <spec.json>');
-  const spec = JSON.parse(readFileSync(file, 'utf8')) as ArrivalSpec;
+runAsLoadProcess<ArrivalSpec, ArrivalResult>('arrivals.ts', async (spec) => {
   const url = new URL(spec.graphqlUrl);
   const pool = new Pool(url.origin, { connections: Math.min(spec.maxInFlight, 512), keepAliveTimeout: 30_000 });
-  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000, numberOfSignificantValueDigits: 3 });
+  const histogram = dueLatencyHistogram();
   const total = Math.round(spec.rate * spec.durationSeconds);
   const messageIds: string[] = [];
   let ok = 0;
   let failed = 0;
-  let inFlight = 0;
   let firstError: string | undefined;
   let lastAnswer = 0;
   const fail = (reason: string) => {
@@ -33,7 +27,6 @@ async function main(): Promise<void> {
   };
 
   const send = async (i: number, due: number) => {
-    inFlight++;
     try {
       const body = JSON.stringify({ query: SEND, variables: { c: spec.conversationIds[i % spec.conversationIds.length], t: `pipeline benchmark message ${i}: a sentence or two of ordinary chat text` } });
       const response = await pool.request({
@@ -52,25 +45,12 @@ async function main(): Promise<void> {
     } catch (error) {
       fail(error instanceof Error ? error.message : String(error));
     } finally {
-      inFlight--;
       lastAnswer = performance.now();
     }
   };
 
-  const start = performance.now();
-  const pending: Promise<void>[] = [];
-  let next = 0;
-  while (next < total) {
-    const now = performance.now();
-    while (next < total && start + (next * 1000) / spec.rate <= now) {
-      const due = start + (next * 1000) / spec.rate;
-      if (inFlight >= spec.maxInFlight) fail(`more than ${spec.maxInFlight} requests outstanding`);
-      else pending.push(send(next, due));
-      next++;
-    }
-    await new Promise((resolve) => setTimeout(resolve, TICK_MS));
-  }
-  await Promise.all(pending);
+  const { start, dropped } = await runArrivals({ rate: spec.rate, total, maxInFlight: spec.maxInFlight }, send);
+  for (let i = 0; i < dropped; i++) fail(`more than ${spec.maxInFlight} requests outstanding`);
   await pool.close();
   const seconds = Math.max(lastAnswer - start, 1) / 1000;
   const result: ArrivalResult = {
@@ -87,10 +67,5 @@ async function main(): Promise<void> {
     },
     messageIds,
   };
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-}
-
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
+  return result;
 });

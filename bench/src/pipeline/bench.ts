@@ -9,7 +9,7 @@ import { cpuMsPer, enginePids, postgresPids, startCpuWindow, type CpuWindow } fr
 import { runLoadProcess } from '../load/process';
 import { atLeast, atMost, ratio, round, startResult, type BenchResult } from '../results';
 import { createConversations, registerUsers, runTag } from '../seed';
-import { sized, type BenchSize } from '../size';
+import { numbersFrom, sized, type BenchSize } from '../size';
 import { startBenchStack, type BenchStack } from '../stack';
 import { percentiles, type Percentiles } from './percentiles';
 import type { ArrivalResult, ArrivalSpec, RawEnginesResult, RawEnginesSpec } from './spec';
@@ -122,18 +122,10 @@ async function rawEngines(stack: BenchStack, s: Settings): Promise<RawEnginesRes
   }
 }
 
-/** BENCH_PIPELINE_RATES=100,250 steps through these rates instead of the size's (to look at one rate closely). */
-function ratesFrom(source: NodeJS.ProcessEnv, fallback: number[]): number[] {
-  const text = source.BENCH_PIPELINE_RATES;
-  if (text === undefined || text.trim() === '') return fallback;
-  const rates = text.split(',').map((part) => Number(part.trim()));
-  if (rates.some((r) => !Number.isFinite(r) || r <= 0)) throw new Error(`BENCH_PIPELINE_RATES must be positive numbers separated by commas, not "${text}"`);
-  return rates;
-}
-
 export async function runPipelineBench(size: BenchSize): Promise<BenchResult> {
   const s = { ...sized(size, SETTINGS) };
-  s.rates = ratesFrom(process.env, s.rates);
+  // BENCH_PIPELINE_RATES=100,250 steps through these rates instead of the size's (to look at one rate closely).
+  s.rates = numbersFrom(process.env, 'BENCH_PIPELINE_RATES', s.rates);
   const finish = startResult('pipeline', size);
   const stack = await startBenchStack();
   let workers: Workers | undefined;

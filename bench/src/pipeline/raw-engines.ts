@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Client, types } from 'cassandra-driver';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { forEachBounded } from '../concurrency';
+import { runAsLoadProcess } from '../load/process';
 import type { RawEnginesResult, RawEnginesSpec } from './spec';
 
 /**
@@ -70,10 +70,7 @@ async function cassandraRate(spec: RawEnginesSpec['cassandra']): Promise<{ perSe
   }
 }
 
-async function main(): Promise<void> {
-  const file = process.argv[2];
-  if (!file) throw new Error('usage: raw-engines.ts <spec.json>');
-  const spec = JSON.parse(readFileSync(file, 'utf8')) as RawEnginesSpec;
+runAsLoadProcess<RawEnginesSpec, RawEnginesResult>('raw-engines.ts', async (spec) => {
   const single = await kafkaRate(spec.kafka, spec.kafka.topics[0], 1);
   const batched = await kafkaRate(spec.kafka, spec.kafka.topics[1], spec.kafka.batch);
   const cassandra = await cassandraRate(spec.cassandra);
@@ -83,10 +80,5 @@ async function main(): Promise<void> {
     cassandraPerSecond: cassandra.perSecond,
     seconds: { kafkaSingle: single.seconds, kafkaBatched: batched.seconds, cassandra: cassandra.seconds },
   };
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-}
-
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
+  return result;
 });

@@ -15,6 +15,8 @@ export type Command = { type: 'reset' } | { type: 'report' } | { type: 'close' }
 export interface DeliveryReport {
   /** Events received since the last reset, over all subscribers. */
   deliveries: number;
+  /** Subscribers that received at least one event since the last reset. */
+  reached: number;
   /** ms from the message's createdAt (set just before it was published) to its arrival. */
   latencyMs: { p50: number; p99: number; max: number };
   /** First and last arrival since the reset (epoch ms), 0 when none. */

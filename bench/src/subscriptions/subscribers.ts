@@ -27,12 +27,15 @@ async function main(): Promise<void> {
   let errors = 0;
   let firstAt = 0;
   let lastAt = 0;
+  // Which subscribers got an event since the last reset: proves each subscription live, not just the total.
+  let reachedBy = new Uint8Array(spec.count);
+  let reached = 0;
   const closed: Record<string, number> = {};
   const clients: Client[] = [];
   let failed = 0;
   let firstError: string | undefined;
 
-  const received = (event: Event) => {
+  const received = (index: number, event: Event) => {
     const now = Date.now();
     const createdAt = event.messageStatusChanged?.message?.createdAt;
     if (!createdAt) {
@@ -40,6 +43,10 @@ async function main(): Promise<void> {
       return;
     }
     deliveries++;
+    if (reachedBy[index] === 0) {
+      reachedBy[index] = 1;
+      reached++;
+    }
     firstAt ||= now;
     lastAt = now;
     histogram.recordValue(Math.max(1, now - Date.parse(createdAt)));
@@ -68,11 +75,11 @@ async function main(): Promise<void> {
           resolve();
         },
       });
-      clients.push(client);
+      const index = clients.push(client) - 1;
       client.subscribe(
         { query: SUBSCRIPTION, variables: { id: spec.conversationId } },
         {
-          next: (result) => (result.errors?.length ? errors++ : received(result.data as Event)),
+          next: (result) => (result.errors?.length ? errors++ : received(index, result.data as Event)),
           error: () => errors++,
           complete: () => undefined,
         },
@@ -85,12 +92,15 @@ async function main(): Promise<void> {
     if (command.type === 'reset') {
       histogram = newHistogram();
       deliveries = 0;
+      reachedBy = new Uint8Array(spec.count);
+      reached = 0;
       errors = 0;
       firstAt = 0;
       lastAt = 0;
     } else if (command.type === 'report') {
       const report: DeliveryReport = {
         deliveries,
+        reached,
         latencyMs: { p50: histogram.getValueAtPercentile(50), p99: histogram.getValueAtPercentile(99), max: histogram.maxValue },
         firstAt,
         lastAt,
