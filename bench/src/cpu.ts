@@ -113,3 +113,30 @@ export function cpuMsPer(window: CpuWindow, units: number): Record<string, numbe
     .sort((a, b) => b[1] - a[1]);
   return Object.fromEntries(per);
 }
+
+export interface QuietOptions {
+  /** The machine counts as quiet when it keeps fewer cores than this busy over one window. */
+  maxMachineCores: number;
+  windowMs: number;
+  /** Gives up after this long and answers the last window (a machine that never quiets is reported, not hidden). */
+  timeoutMs: number;
+}
+
+const QUIET: QuietOptions = { maxMachineCores: 0.3, windowMs: 2_000, timeoutMs: 60_000 };
+
+/**
+ * Waits until the machine is quiet (the work left over from a previous phase, such as Cassandra's flushes and
+ * compactions after a burst of inserts, would otherwise be charged to the next one), then answers the quiet window:
+ * what `pids` use with no load (their fixed cost: timers, polls, heartbeats).
+ */
+export async function waitForQuiet(pids: Record<string, number | readonly number[] | undefined>, options: Partial<QuietOptions> = {}): Promise<CpuWindow & { quiet: boolean; waitedSeconds: number }> {
+  const o = { ...QUIET, ...options };
+  const started = Date.now();
+  for (;;) {
+    const window = startCpuWindow(pids);
+    await new Promise((resolve) => setTimeout(resolve, o.windowMs));
+    const reading = window.end();
+    const quiet = reading.machineCores < o.maxMachineCores;
+    if (quiet || Date.now() - started >= o.timeoutMs) return { ...reading, quiet, waitedSeconds: round2((Date.now() - started) / 1000) };
+  }
+}

@@ -112,7 +112,7 @@ test('pipeline: constant-arrival steps reach READ with transition latencies, nex
     sends: { scheduled: number; ok: number };
     readShare: number;
     endToEnd: { count: number; p50: number; p99: number };
-    cpu: { msPerMessage: Record<string, number> };
+    cpu: { msPerMessage: Record<string, number>; idle: { wallSeconds: number; seconds: Record<string, number> } };
   };
   const measured = result.measurements as { sustainedPerSecond: number; raw: Record<string, number>; steps: Step[] };
   expect(measured.steps.length).toBeGreaterThan(0);
@@ -125,6 +125,9 @@ test('pipeline: constant-arrival steps reach READ with transition latencies, nex
   expect(measured.sustainedPerSecond).toBeGreaterThanOrEqual(first.rate);
   // Every process on the path worked for the step's messages.
   for (const name of ['gateway', 'messages', 'router', 'whatsapp', 'whatsappSimulator', 'cassandra', 'kafka']) expect(first.cpu.msPerMessage[name]).toBeGreaterThan(0);
+  // What the same processes used with no load just before the step was read too.
+  expect(first.cpu.idle.wallSeconds).toBeGreaterThan(0);
+  for (const name of ['gateway', 'router', 'cassandra', 'kafka']) expect(first.cpu.idle.seconds[name]).toBeGreaterThanOrEqual(0);
   for (const key of ['kafkaSinglePerSecond', 'kafkaBatchedPerSecond', 'cassandraPerSecond']) expect(measured.raw[key]).toBeGreaterThan(0);
 }, 300_000);
 

@@ -1,16 +1,16 @@
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { deleteTopics, encodeEvent, ensureTopics, kafkaEnv, loadConfig, MessageAccepted } from '@chat4all/common';
 import { CassandraMessageStore, acceptedEvent, newMessageId, type Message } from '@chat4all/messages';
 import { REPO_ROOT } from '../../../common/test/support/processes';
 import { startWorkers, type Workers } from '../../../test/e2e/support/workers';
-import { cpuMsPer, enginePids, postgresPids, startCpuWindow, type CpuWindow } from '../cpu';
+import { cpuMsPer, enginePids, postgresPids, startCpuWindow, waitForQuiet, type CpuWindow } from '../cpu';
 import { runLoadProcess } from '../load/process';
 import { atLeast, atMost, ratio, round, startResult, type BenchResult } from '../results';
 import { createConversations, registerUsers, runTag } from '../seed';
 import { numbersFrom, sized, type BenchSize } from '../size';
 import { startBenchStack, type BenchStack } from '../stack';
+import { FinalStatusWatch } from './status-watch';
 import { percentiles, type Percentiles } from './percentiles';
 import type { ArrivalResult, ArrivalSpec, RawEnginesResult, RawEnginesSpec } from './spec';
 
@@ -30,11 +30,13 @@ interface Settings {
   maxInFlight: number;
   rawKafka: number;
   rawCassandra: number;
+  /** Longest wait for a quiet machine before a step (waitForQuiet); smoke runs share the machine with the test suite. */
+  quietTimeoutSeconds: number;
 }
 
 const SETTINGS: Record<BenchSize, Settings> = {
-  smoke: { rates: [10, 20], stepSeconds: 3, drainSeconds: 15, conversations: 6, maxInFlight: 200, rawKafka: 500, rawCassandra: 1000 },
-  full: { rates: [25, 50, 100, 250, 500, 1000, 1667, 2500], stepSeconds: 10, drainSeconds: 15, conversations: 60, maxInFlight: 5000, rawKafka: 10_000, rawCassandra: 30_000 },
+  smoke: { rates: [10, 20], stepSeconds: 3, drainSeconds: 15, conversations: 6, maxInFlight: 200, rawKafka: 500, rawCassandra: 1000, quietTimeoutSeconds: 5 },
+  full: { rates: [25, 50, 100, 250, 500, 1000, 1667, 2500], stepSeconds: 10, drainSeconds: 15, conversations: 60, maxInFlight: 5000, rawKafka: 10_000, rawCassandra: 30_000, quietTimeoutSeconds: 60 },
 };
 
 /** A step keeps up when this share of its sends were answered and reached READ within the drain time. */
@@ -55,8 +57,11 @@ export interface StepResult {
   sentToDelivered: Percentiles;
   deliveredToRead: Percentiles;
   endToEnd: Percentiles;
-  /** CPU each process spent from the step's start until its messages were drained, and per message sent. */
-  cpu: { window: CpuWindow; msPerMessage: Record<string, number> };
+  /**
+   * CPU each process spent from the step's start until its messages were drained, and per message sent; `idle`, what
+   * they used with no load just before the step (after waiting for the machine to quiet down).
+   */
+  cpu: { window: CpuWindow; msPerMessage: Record<string, number>; idle: CpuWindow & { quiet: boolean; waitedSeconds: number } };
 }
 
 async function readMessages(store: CassandraMessageStore, ids: string[]): Promise<Message[]> {
@@ -65,20 +70,6 @@ async function readMessages(store: CassandraMessageStore, ids: string[]): Promis
     for (const message of await store.getMany(ids.slice(i, i + 200))) if (message) found.push(message);
   }
   return found;
-}
-
-/** Waits until every message is READ (or FAILED) or the drain time is up; returns them as last read. */
-async function drain(store: CassandraMessageStore, ids: string[], seconds: number): Promise<Message[]> {
-  const done = new Map<string, Message>();
-  const deadline = Date.now() + seconds * 1000;
-  let open = ids;
-  for (;;) {
-    const read = await readMessages(store, open);
-    for (const m of read) if (m.status === 'READ' || m.status === 'FAILED') done.set(m.id, m);
-    open = open.filter((id) => !done.has(id));
-    if (open.length === 0 || Date.now() > deadline) return [...done.values(), ...read.filter((m) => !done.has(m.id))];
-    await sleep(1000);
-  }
 }
 
 function transitionTimes(messages: Message[]): Pick<StepResult, 'sentToDelivered' | 'deliveredToRead' | 'endToEnd'> {
@@ -130,6 +121,7 @@ export async function runPipelineBench(size: BenchSize): Promise<BenchResult> {
   const stack = await startBenchStack();
   let workers: Workers | undefined;
   const store = await CassandraMessageStore.connect(stack.cassandra);
+  let watch: FinalStatusWatch | undefined;
   try {
     workers = await startWorkers({
       CASSANDRA_KEYSPACE: stack.cassandra.CASSANDRA_KEYSPACE,
@@ -140,19 +132,24 @@ export async function runPipelineBench(size: BenchSize): Promise<BenchResult> {
     const conversationIds = await createConversations(stack.graphqlUrl, sender!, Array.from({ length: s.conversations }, () => [peer!.id]));
 
     const raw = await rawEngines(stack, s);
+    watch = await FinalStatusWatch.start();
     // Warm-up, not measured: the first sends plan the operation, open pools and JIT the path; a cold start would count
     // against the first step's p95.
     const warmUp: ArrivalSpec = { graphqlUrl: stack.graphqlUrl, token: sender!.token, conversationIds, rate: 10, durationSeconds: 2, maxInFlight: s.maxInFlight };
-    await drain(store, (await runLoadProcess<ArrivalSpec, ArrivalResult>(path.join(REPO_ROOT, 'bench/src/pipeline/arrivals.ts'), warmUp, 120_000)).messageIds, s.drainSeconds);
+    await watch.drain((await runLoadProcess<ArrivalSpec, ArrivalResult>(path.join(REPO_ROOT, 'bench/src/pipeline/arrivals.ts'), warmUp, 120_000)).messageIds, s.drainSeconds);
     const steps: StepResult[] = [];
     for (const rate of s.rates) {
       const spec: ArrivalSpec = { graphqlUrl: stack.graphqlUrl, token: sender!.token, conversationIds, rate, durationSeconds: s.stepSeconds, maxInFlight: s.maxInFlight };
+      const pids = { ...stack.pids, ...workers.pids, ...enginePids(), postgres: postgresPids() };
+      const idle = await waitForQuiet(pids, { timeoutMs: s.quietTimeoutSeconds * 1000 });
       // CPU from the step's start until its messages are drained: all the work its messages caused, per message.
-      const window = startCpuWindow({ ...stack.pids, ...workers.pids, ...enginePids(), postgres: postgresPids() });
+      const window = startCpuWindow(pids);
       const { messageIds, ...sends } = await runLoadProcess<ArrivalSpec, ArrivalResult>(path.join(REPO_ROOT, 'bench/src/pipeline/arrivals.ts'), spec, (s.stepSeconds + 120) * 1000);
-      const messages = await drain(store, messageIds, s.drainSeconds);
+      await watch.drain(messageIds, s.drainSeconds);
       const cpuWindow = window.end();
-      const cpu = { window: cpuWindow, msPerMessage: cpuMsPer(cpuWindow, sends.scheduled) };
+      // Read once the window is closed: the statuses as stored, and their times for the transitions.
+      const messages = await readMessages(store, messageIds);
+      const cpu = { window: cpuWindow, msPerMessage: cpuMsPer(cpuWindow, sends.scheduled), idle };
       const read = messages.filter((m) => m.status === 'READ');
       const readShare = sends.scheduled === 0 ? 0 : read.length / sends.scheduled;
       // Answered in time too: an open-model step whose sends queue up for a minute did not keep up.
@@ -205,10 +202,14 @@ export async function runPipelineBench(size: BenchSize): Promise<BenchResult> {
         `CPU ms per message sent, by process (utime + stime from /proc, from each step's start until its messages were drained; the load process not counted), and cores busy (these processes / the whole machine): ${steps
           .map((st) => `${st.rate}/s: ${Object.entries(st.cpu.msPerMessage).map(([name, ms]) => `${name} ${ms}`).join(', ')} (${st.cpu.window.cores} / ${st.cpu.window.machineCores})`)
           .join('; ')}.`,
+        `Before each step the benchmark waits for the machine to quiet down (under 0.3 busy cores over 2 s, at most ${s.quietTimeoutSeconds} s: a burst's leftovers, such as Cassandra's flushes and compactions, are not charged to the next step); what the processes used then, with no load, in cores: ${steps
+          .map((st) => `before ${st.rate}/s: ${Object.entries(st.cpu.idle.seconds).filter(([, sec]) => sec > 0).map(([name, sec]) => `${name} ${round(sec / st.cpu.idle.wallSeconds, 3)}`).join(', ')} (${st.cpu.idle.cores}; machine ${st.cpu.idle.machineCores}${st.cpu.idle.quiet ? '' : ', never quiet'})`)
+          .join('; ')}.`,
         `Raw rates, same run: kafkajs ${s.rawKafka} records of a MessageAccepted event's size with the event bus's producer settings (idempotent, acks all, one request in flight; 64 sends waiting), one record per send and then 100 per send, consumed by a group; cassandra-driver ${s.rawCassandra} prepared inserts of a message row (128 in flight). The ratio uses the slower of Kafka batched and Cassandra.`,
       ],
     });
   } finally {
+    await watch?.stop();
     await store.close();
     await workers?.stop();
     await stack.stop();

@@ -84,13 +84,20 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
+/**
+ * E2E_CPU_PROF_DIR: each process started for the e2e stack or a benchmark writes V8 CPU profiles (one per thread) into
+ * <dir>/<name> when it stops (for profiling a benchmark's stack).
+ */
+export function cpuProfileArgs(name: string): string[] {
+  const dir = process.env.E2E_CPU_PROF_DIR;
+  return dir ? ['--cpu-prof', '--cpu-prof-dir', path.join(dir, name)] : [];
+}
+
 /** One service as `npm start` runs it: its own node process on `main.ts`, output appended to .local/logs/e2e/<name>.log. */
 function launch(name: ServiceName, env: Env): Running {
   const logFile = path.join(LOG_DIR, `${name}.log`);
   const log = createWriteStream(logFile, { flags: 'w' });
-  // E2E_CPU_PROF_DIR: each service writes V8 CPU profiles (one per thread) into <dir>/<service> when it stops (for profiling a benchmark's stack).
-  const profile = process.env.E2E_CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', path.join(process.env.E2E_CPU_PROF_DIR, name)] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', entries[name]], {
+  const child = spawn(process.execPath, [...cpuProfileArgs(name), '--import', 'tsx', entries[name]], {
     cwd: repositoryRoot,
     env: { ...process.env, ...env, PORT: String(E2E_PORTS[name]) },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Env } from '@chat4all/common';
 import { repositoryRoot } from '../../support/codegen';
-import { E2E_PORTS, LOG_DIR } from './stack';
+import { E2E_PORTS, LOG_DIR, cpuProfileArgs } from './stack';
 
 /** Ports of the lifecycle processes the subscription tests add to the e2e stack (10 above its gateway's). */
 const base = E2E_PORTS.gateway + 10;
@@ -40,7 +40,7 @@ function launch(name: WorkerName, env: Env): Running {
   mkdirSync(LOG_DIR, { recursive: true });
   const logFile = path.join(LOG_DIR, `${name}.log`);
   const log = createWriteStream(logFile, { flags: 'w' });
-  const child = spawn(process.execPath, ['--import', 'tsx', entries[name]], {
+  const child = spawn(process.execPath, [...cpuProfileArgs(name), '--import', 'tsx', entries[name]], {
     cwd: repositoryRoot,
     env: { ...process.env, ...env, PORT: String(WORKER_PORTS[name]) },
     stdio: ['ignore', 'pipe', 'pipe'],

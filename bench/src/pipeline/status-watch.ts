@@ -1,0 +1,78 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import {
+  CONSUMER_GROUPS,
+  KafkaLagSource,
+  MessageStatusChanged,
+  TOPICS,
+  createKafkaBus,
+  createLogger,
+  decodeEvent,
+  kafkaEnv,
+  loadConfig,
+  type EventBus,
+  type Reader,
+} from '@chat4all/common';
+
+/** How often a drain looks at what it has seen (in memory) and, once every message is final, at the persister's lag. */
+const CHECK_MS = 100;
+
+/**
+ * When a step's messages are done, learnt from the bus rather than the store: the final statuses (READ, FAILED) on
+ * `messages.status`, read without a group from the moment the watch starts, then the status persister's lag on that
+ * topic reaching 0 (its records are committed only once stored, so every final status is then in Cassandra). Polling
+ * the store instead cost Cassandra about as many reads per message as the pipeline's own writes, inside the window
+ * whose CPU is charged to the pipeline, and took cores from a pipeline still catching up.
+ */
+export class FinalStatusWatch {
+  private constructor(
+    private readonly bus: EventBus,
+    private readonly reader: Reader,
+    private readonly lag: KafkaLagSource,
+    /** Ids of messages seen READ or FAILED (the run's messages only: nothing else publishes during a benchmark). */
+    private readonly final: Set<string>,
+  ) {}
+
+  /** Resolves once positioned: every status published afterwards is seen. */
+  static async start(): Promise<FinalStatusWatch> {
+    const config = loadConfig(z.object(kafkaEnv));
+    const log = createLogger('bench-pipeline', 'warn');
+    const bus = createKafkaBus(config, log);
+    const final = new Set<string>();
+    const reader = await bus.read({
+      topic: TOPICS.messagesStatus,
+      handler: async (record) => {
+        const event = decodeEvent(MessageStatusChanged, record.value);
+        if (event.status === 'READ' || event.status === 'FAILED') final.add(event.messageId);
+      },
+    });
+    return new FinalStatusWatch(bus, reader, new KafkaLagSource(config, log), final);
+  }
+
+  /**
+   * Waits until every message of `ids` has a final status on the bus and the status persister has stored them all, or
+   * `seconds` have passed; answers how many were final on the bus.
+   */
+  async drain(ids: readonly string[], seconds: number): Promise<number> {
+    const deadline = Date.now() + seconds * 1000;
+    let open = ids;
+    for (;;) {
+      open = open.filter((id) => !this.final.has(id));
+      if (open.length === 0 && (await this.persisterLag()) === 0) break;
+      if (Date.now() > deadline) break;
+      await sleep(CHECK_MS);
+    }
+    return ids.length - open.length;
+  }
+
+  async stop(): Promise<void> {
+    await this.reader.stop();
+    await this.lag.close();
+    await this.bus.close();
+  }
+
+  private async persisterLag(): Promise<number> {
+    const partitions = await this.lag.lag(CONSUMER_GROUPS.statusPersister, [TOPICS.messagesStatus]);
+    return partitions.reduce((sum, p) => sum + p.lag, 0);
+  }
+}
