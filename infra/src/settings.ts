@@ -20,6 +20,8 @@ const infraEnv = z.object({
   POSTGRES_ADMIN_USER: env.string('postgres'),
   KAFKA_HEAP: env.string('-Xms256m -Xmx512m'),
   CASSANDRA_HEAP: env.string('-Xms512m -Xmx768m'),
+  /** Linux timer slack of the Cassandra JVM's threads, in ns (0: the system's 50 µs); see cassandra.ts. */
+  CASSANDRA_TIMER_SLACK_NS: env.int(250_000, 0),
   S3PROXY_HEAP: env.string('-Xms64m -Xmx256m'),
   INFRA_READY_TIMEOUT_MS: env.int(180_000, 1000),
   INFRA_STOP_TIMEOUT_MS: env.int(30_000, 100),
@@ -33,7 +35,7 @@ export interface HostPort {
 export interface Settings {
   localDir: string;
   kafka: HostPort & { controllerPort: number; heap: string[]; clientId: string };
-  cassandra: HostPort & { storagePort: number; localDc: string; heap: string[] };
+  cassandra: HostPort & { storagePort: number; localDc: string; heap: string[]; timerSlackNs: number };
   s3: HostPort & { endpoint: string; region: string; accessKey: string; secretKey: string; heap: string[] };
   postgres: HostPort & { url: string; adminUser: string; database: string };
   readyTimeoutMs: number;
@@ -68,6 +70,7 @@ export function loadSettings(source: Env = process.env): Settings {
       storagePort: c.CASSANDRA_STORAGE_PORT,
       localDc: c.CASSANDRA_LOCAL_DC,
       heap: heapArgs(c.CASSANDRA_HEAP),
+      timerSlackNs: c.CASSANDRA_TIMER_SLACK_NS,
     },
     s3: {
       host: s3Url.hostname,

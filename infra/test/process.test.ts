@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runningPid, sleep, spawnDetached, stopProcess, tailFile, withLockFile } from '../src/process';
+import { runningPid, sleep, spawnDetached, stopProcess, tailFile, withLockFile, withTimerSlack } from '../src/process';
 
 // Real child processes (node; '--' keeps the marker from being read as a node option), so the pid, marker and signal handling are exercised for real.
 function start(dir: string, script: string, marker: string) {
@@ -47,6 +47,25 @@ describe('detached processes', () => {
     } finally {
       process.kill(pid, 'SIGKILL');
     }
+  });
+
+  it('starts a command with the timer slack asked for, in place of the shell (same pid, marker found)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'infra-proc-'));
+    const marker = `--infra-test-${process.pid}-slack`;
+    const script = "console.log(`pid ${process.pid} slack ${require('fs').readFileSync('/proc/self/timerslack_ns', 'utf8').trim()}`); setInterval(() => {}, 1000)";
+    const launch = withTimerSlack(250_000, process.execPath, ['-e', script, '--', marker]);
+    const spec = { ...launch, cwd: dir, logFile: join(dir, 'x.log'), pidFile: join(dir, 'x.pid'), marker };
+    const pid = spawnDetached(spec);
+    try {
+      await waitForLog(spec.logFile, 'slack');
+      expect(readFileSync(spec.logFile, 'utf8')).toContain(`pid ${pid} slack 250000`);
+      expect(runningPid(spec.pidFile, marker)).toBe(pid);
+    } finally {
+      await stopProcess(spec.pidFile, marker, 5000);
+    }
+    // Not inherited from this process: the slack came from the launch.
+    expect(readFileSync('/proc/self/timerslack_ns', 'utf8').trim()).not.toBe('250000');
+    expect(() => withTimerSlack(0, 'java', [])).toThrow(/positive number of nanoseconds/);
   });
 
   it('moves the previous log aside when starting again', async () => {

@@ -18,6 +18,13 @@ describe('loadSettings', () => {
     ]);
     expect(s.postgres.database).toBe('chat4all');
     expect(s.kafka.heap).toEqual(['-Xms256m', '-Xmx512m']);
+    expect(s.cassandra.timerSlackNs).toBe(250_000);
+  });
+
+  it('takes the Cassandra JVM timer slack from CASSANDRA_TIMER_SLACK_NS (0: the system default)', () => {
+    expect(loadSettings({ CASSANDRA_TIMER_SLACK_NS: '1000000' }).cassandra.timerSlackNs).toBe(1_000_000);
+    expect(loadSettings({ CASSANDRA_TIMER_SLACK_NS: '0' }).cassandra.timerSlackNs).toBe(0);
+    expect(() => loadSettings({ CASSANDRA_TIMER_SLACK_NS: '-1' })).toThrow(/CASSANDRA_TIMER_SLACK_NS/);
   });
 
   it('moves each engine with the services’ own variables', () => {

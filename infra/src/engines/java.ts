@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fetchJars, isFetched, libDir } from '../maven';
-import { portAnswers, runningPid, spawnDetached, stopProcess } from '../process';
+import { portAnswers, runningPid, spawnDetached, stopProcess, withTimerSlack } from '../process';
 import { enginePaths, repoRoot, type Settings } from '../settings';
 import { probe, type Engine, type Readiness } from './types';
 
@@ -11,6 +11,8 @@ export interface JavaLaunch {
   args: string[];
   /** Extra jars before lib/* on the classpath (rarely needed). */
   classpathPrefix?: string[];
+  /** Linux timer slack for every thread of the JVM (withTimerSlack); the system default when absent. */
+  timerSlackNs?: number;
 }
 
 export interface JavaEngineSpec {
@@ -47,9 +49,9 @@ export function javaEngine(spec: JavaEngineSpec): Engine {
       mkdirSync(paths.data, { recursive: true });
       const launch = await spec.prepare(paths);
       const classpath = [...(launch.classpathPrefix ?? []), join(libDir(fetchTarget), '*')].join(':');
+      const java = { command: 'java', args: [marker, ...launch.jvmArgs, '-cp', classpath, launch.mainClass, ...launch.args] };
       spawnDetached({
-        command: 'java',
-        args: [marker, ...launch.jvmArgs, '-cp', classpath, launch.mainClass, ...launch.args],
+        ...(launch.timerSlackNs === undefined ? java : withTimerSlack(launch.timerSlackNs, java.command, java.args)),
         cwd: paths.data,
         logFile: paths.logFile,
         pidFile: paths.pidFile,
