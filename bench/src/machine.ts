@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
 export interface Machine {
@@ -7,6 +8,28 @@ export interface Machine {
   loadAverage1m: number;
   os: string;
   node: string;
+  /**
+   * Share of the CPU time during the run (%) that the hypervisor gave to other guests while ours wanted to run (steal,
+   * from /proc/stat): on a shared VM a run with high steal measured the neighbours too. Absent where not readable.
+   */
+  stealPercent?: number;
+}
+
+/** The machine's CPU time since boot, all cores, in clock ticks: steal and everything (from /proc/stat's first line). */
+export function cpuTicks(): { steal: number; total: number } | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already counted in user).
+    return { steal: fields[7] ?? 0, total: fields.reduce((sum, v) => sum + v, 0) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Steal between two readings, in percent of the CPU time that passed (one decimal). */
+export function stealPercent(before: ReturnType<typeof cpuTicks>, after: ReturnType<typeof cpuTicks>): number | undefined {
+  if (!before || !after || after.total <= before.total) return undefined;
+  return Math.round((1000 * (after.steal - before.steal)) / (after.total - before.total)) / 10;
 }
 
 /** The machine a result was measured on: numbers from different machines are not comparable. */

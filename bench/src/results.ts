@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../../common/test/support/processes';
-import { describeMachine, type Machine } from './machine';
+import { cpuTicks, describeMachine, stealPercent, type Machine } from './machine';
 import type { BenchSize } from './size';
 
 /** A goal from issue 7 and whether this run met it. */
@@ -67,14 +67,18 @@ export function atMost(name: string, value: number | null, goal: number, unit = 
 export function startResult(benchmark: string, size: BenchSize): (rest: Omit<BenchResult, 'benchmark' | 'size' | 'startedAt' | 'durationSeconds' | 'machine'>) => BenchResult {
   const startedAt = new Date();
   const machine = describeMachine();
-  return (rest) => ({
-    benchmark,
-    size,
-    startedAt: startedAt.toISOString(),
-    durationSeconds: round((Date.now() - startedAt.getTime()) / 1000, 1),
-    machine,
-    ...rest,
-  });
+  const ticks = cpuTicks();
+  return (rest) => {
+    const steal = stealPercent(ticks, cpuTicks());
+    return {
+      benchmark,
+      size,
+      startedAt: startedAt.toISOString(),
+      durationSeconds: round((Date.now() - startedAt.getTime()) / 1000, 1),
+      machine: steal === undefined ? machine : { ...machine, stealPercent: steal },
+      ...rest,
+    };
+  };
 }
 
 export function writeResult(result: BenchResult, dir: string): string {
@@ -102,7 +106,7 @@ export function writeSummary(dir: string): void {
   for (const r of results) {
     const m = r.machine;
     out.push(`## ${r.benchmark} (${r.size}, ${r.startedAt}, ${r.durationSeconds} s)`, '');
-    out.push(`Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, load average ${m.loadAverage1m} at start.`, '');
+    out.push(`Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, load average ${m.loadAverage1m} at start${m.stealPercent === undefined ? '' : `, hypervisor steal ${m.stealPercent}% of the CPU time during the run`}.`, '');
     out.push(...markdownTable(r.table), '');
     if (Object.keys(r.ratios).length > 0) {
       out.push('Ratios (same run): ' + Object.entries(r.ratios).map(([k, v]) => `${k} = ${v}`).join('; ') + '.', '');

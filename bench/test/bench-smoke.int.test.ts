@@ -70,7 +70,7 @@ test('gateway: all four targets answer the full page under load, with ratios to 
 
 test('history: the newest page of the big conversation and of the one-page reference answer under load', async () => {
   const result = await smoke('history');
-  type AtRate = HttpMeasurement & { share: number; rate: number; generatorLagMs?: { p50: number; p99: number; max: number } };
+  type AtRate = HttpMeasurement & { share: number; rate: number; roundsP99: number[]; stealPercent?: number; generatorLagMs?: { p50: number; p99: number; max: number } };
   const measured = result.measurements as Record<'big' | 'small', HttpMeasurement> & { bigAtRates: AtRate[]; seeding: { reused: boolean } };
   for (const m of [measured.big, measured.small, ...measured.bigAtRates]) {
     expect(m.requests).toBeGreaterThan(0);
@@ -85,8 +85,13 @@ test('history: the newest page of the big conversation and of the one-page refer
     expect(r.rps).toBeGreaterThanOrEqual(r.rate * 0.6);
     expect(r.generatorLagMs!.p99).toBeGreaterThanOrEqual(r.generatorLagMs!.p50);
     expect(r.generatorLagMs!.max).toBeGreaterThanOrEqual(r.generatorLagMs!.p99);
+    // The reported round is one of the rounds run (smoke: a single one), and the VM's steal during it was read.
+    expect(r.roundsP99).toHaveLength(1);
+    expect(r.roundsP99).toContain(r.latencyMs.p99);
+    expect(r.stealPercent).toBeGreaterThanOrEqual(0);
   }
   expect(result.targets[0]?.value).toBe(measured.bigAtRates[1]!.latencyMs.p99);
+  expect(result.machine.stealPercent).toBeGreaterThanOrEqual(0);
 }, 300_000);
 
 test('upload: the same generated file through the gateway and straight into S3, with the services memory sampled', async () => {
