@@ -24,10 +24,25 @@ export function cpuSeconds(pid: number): number | undefined {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
-/** Busy CPU seconds of the whole machine since boot (all cores), from /proc/stat's first line (idle and iowait left out). */
+/** The machine's CPU time since boot, all cores, in clock ticks by kind, from /proc/stat's first line. */
+export interface MachineTicks {
+  /** user + nice + system + irq + softirq + steal (guest time is already counted in user). */
+  busy: number;
+  /** Time the hypervisor gave to other guests while ours wanted to run. */
+  steal: number;
+  /** Everything, idle and iowait included. */
+  total: number;
+}
+
+export function machineTicks(): MachineTicks {
+  const [, user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
+  const busy = user! + nice! + system! + irq! + softirq! + steal!;
+  return { busy, steal: steal!, total: busy + idle! + iowait! };
+}
+
+/** Busy CPU seconds of the whole machine since boot (all cores; idle and iowait left out). */
 export function machineBusySeconds(): number {
-  const [, user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
-  return (user! + nice! + system! + irq! + softirq! + steal!) / TICKS_PER_SECOND;
+  return machineTicks().busy / TICKS_PER_SECOND;
 }
 
 /** PostgreSQL's processes (the server and its backends) when it runs on this machine: engines here use the system one. */

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { machineTicks, type MachineTicks } from './cpu';
 
 export interface Machine {
   cpus: number;
@@ -15,19 +15,17 @@ export interface Machine {
   stealPercent?: number;
 }
 
-/** The machine's CPU time since boot, all cores, in clock ticks: steal and everything (from /proc/stat's first line). */
-export function cpuTicks(): { steal: number; total: number } | undefined {
+/** The machine's CPU ticks now, or undefined where /proc/stat is not readable. */
+export function cpuTicks(): MachineTicks | undefined {
   try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
-    // user nice system idle iowait irq softirq steal (guest time is already counted in user).
-    return { steal: fields[7] ?? 0, total: fields.reduce((sum, v) => sum + v, 0) };
+    return machineTicks();
   } catch {
     return undefined;
   }
 }
 
 /** Steal between two readings, in percent of the CPU time that passed (one decimal). */
-export function stealPercent(before: ReturnType<typeof cpuTicks>, after: ReturnType<typeof cpuTicks>): number | undefined {
+export function stealPercent(before: MachineTicks | undefined, after: MachineTicks | undefined): number | undefined {
   if (!before || !after || after.total <= before.total) return undefined;
   return Math.round((1000 * (after.steal - before.steal)) / (after.total - before.total)) / 10;
 }
