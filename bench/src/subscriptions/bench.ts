@@ -8,7 +8,7 @@ import { E2E_PORTS } from '../../../test/e2e/support/stack';
 import { startBenchStack } from '../stack';
 import { Subscribers } from './clients';
 import type { DeliveryReport } from './protocol';
-import { EventPublisher } from './publisher';
+import { EventPublisher, FloorPublisher, type EventSource } from './publisher';
 
 /**
  * Issue 7, item 3: N graphql-ws subscribers on one gateway, all on one conversation, each selecting fields owned by
@@ -47,10 +47,16 @@ interface PhaseResult {
 export interface CountResult {
   subscribers: number;
   subscribed: number;
-  rssBytesPerSubscriber: number;
   steady: PhaseResult;
   load: PhaseResult & { peakRssBytes: number };
 }
+
+/** The reference servers' ports, beside the e2e stack's (bench/README.md lists them). */
+const BARE_PORT = E2E_PORTS.gateway + 40;
+const FLOOR_PORT = E2E_PORTS.gateway + 41;
+
+/** A server's result with its resident memory per subscriber (not measured for the fan-out floor). */
+type WithRss = CountResult & { rssBytesPerSubscriber: number };
 
 /** Longest wait for one phase's deliveries, however slowly they still trickle in. */
 const MAX_DRAIN_SECONDS = 90;
@@ -75,7 +81,7 @@ async function drained(subscribers: Subscribers, expected: number, drainSeconds:
   }
 }
 
-async function phase(publisher: EventPublisher, subscribers: Subscribers, subscribed: number, deliveriesPerSecond: number, seconds: number, s: Settings): Promise<PhaseResult> {
+async function phase(publisher: EventSource, subscribers: Subscribers, subscribed: number, deliveriesPerSecond: number, seconds: number, s: Settings): Promise<PhaseResult> {
   subscribers.reset();
   const eventsPerSecond = deliveriesPerSecond / subscribed;
   const started = Date.now();
@@ -93,7 +99,7 @@ interface Server {
 }
 
 interface Run {
-  publisher: EventPublisher;
+  publisher: EventSource;
   token: string;
   conversationId: string;
   s: Settings;
@@ -149,7 +155,7 @@ async function rssPerSubscriber(server: Server, counts: readonly number[], run: 
 }
 
 /** One server at one subscriber count: connect, prove every subscription live, then the two phases. */
-async function measureCount(server: Server, count: number, run: Run, rssBytesPerSubscriber: number): Promise<CountResult> {
+async function measureCount(server: Server, count: number, run: Run): Promise<CountResult> {
   const { publisher, s } = run;
   const { subscribers, subscribed } = await connectAll(server, count, run);
   try {
@@ -158,7 +164,7 @@ async function measureCount(server: Server, count: number, run: Run, rssBytesPer
     const load = await phase(publisher, subscribers, subscribed, s.loadRate, s.phaseSeconds, s).finally(() => sampler.stop());
     const peakRssBytes = sampler.stop().server!.peakBytes;
     console.log(`bench: subscriptions: ${server.name}, ${count} subscribers: ${steady.report.latencyMs.p99} ms p99 at ${s.steadyRate}/s, ${load.deliveriesPerSecond} deliveries/s under load`);
-    return { subscribers: count, subscribed, rssBytesPerSubscriber, steady, load: { ...load, peakRssBytes } };
+    return { subscribers: count, subscribed, steady, load: { ...load, peakRssBytes } };
   } finally {
     await subscribers.close();
     // Let the server release the closed sockets before the next baseline.
@@ -166,16 +172,17 @@ async function measureCount(server: Server, count: number, run: Run, rssBytesPer
   }
 }
 
-async function startBareServer(): Promise<{ process: ServiceProcess; wsUrl: string }> {
-  const port = E2E_PORTS.gateway + 40;
-  const service = new ServiceProcess('bare-graphql-ws', 'bench/src/subscriptions/bare-server.ts', { PORT: String(port) });
+/** A reference server of this directory as its own process on `port`, once it logs `readyMessage`. */
+async function startReference(name: string, script: string, port: number, readyMessage: string): Promise<{ process: ServiceProcess; wsUrl: string; pid: number }> {
+  const service = new ServiceProcess(name, script, { PORT: String(port) });
   try {
-    await service.waitForLine((line) => line.msg === 'bare graphql-ws server ready', 60_000);
+    await service.waitForLine((line) => line.msg === readyMessage, 60_000);
+    if (!service.pid) throw new Error(`no pid for ${name}`);
   } catch (error) {
     await service.stop();
     throw error;
   }
-  return { process: service, wsUrl: `ws://127.0.0.1:${port}/graphql` };
+  return { process: service, wsUrl: `ws://127.0.0.1:${port}/graphql`, pid: service.pid };
 }
 
 export async function runSubscriptionsBench(size: BenchSize): Promise<BenchResult> {
@@ -186,27 +193,38 @@ export async function runSubscriptionsBench(size: BenchSize): Promise<BenchResul
   const withReference = process.env.BENCH_SUBSCRIPTIONS_REFERENCE !== 'skip';
   const finish = startResult('subscriptions', size);
   const stack = await startBenchStack();
-  let bare: Awaited<ReturnType<typeof startBareServer>> | undefined;
+  const references: { process: ServiceProcess }[] = [];
   try {
     const gatewayPid = stack.pids.gateway;
     if (!gatewayPid) throw new Error('no pid for the gateway');
     const [member] = await registerUsers(stack.graphqlUrl, [`subs-${runTag()}`]);
     const [conversationId] = await createConversations(stack.graphqlUrl, member!, [[]]);
-    bare = await startBareServer();
-    const barePid = bare.process.pid;
-    if (!barePid) throw new Error('no pid for the bare graphql-ws server');
     const publisher = await EventPublisher.start(stack, conversationId!, member!.id);
     const run: Run = { publisher, token: member!.token, conversationId: conversationId!, s };
-    const gateway: CountResult[] = [];
-    const reference: CountResult[] = [];
+    const gateway: WithRss[] = [];
+    const reference: WithRss[] = [];
+    const floor: CountResult[] = [];
     const ours: Server = { name: 'gateway', wsUrl: stack.graphqlUrl.replace(/^http/, 'ws'), pid: gatewayPid };
-    const bareServer: Server = { name: 'bare graphql-ws', wsUrl: bare.wsUrl, pid: barePid };
     try {
       const oursRss = await rssPerSubscriber(ours, s.counts, run);
-      const bareRss = withReference ? await rssPerSubscriber(bareServer, s.counts, run) : null;
+      let bare: { server: Server; rss: Map<number, number> } | undefined;
+      let floorRun: { server: Server; run: Run } | undefined;
+      if (withReference) {
+        const started = await startReference('bare-graphql-ws', 'bench/src/subscriptions/bare-server.ts', BARE_PORT, 'bare graphql-ws server ready');
+        references.push(started);
+        const server: Server = { name: 'bare graphql-ws', wsUrl: started.wsUrl, pid: started.pid };
+        bare = { server, rss: await rssPerSubscriber(server, s.counts, run) };
+        const floorServer = await startReference('fan-out-floor', 'bench/src/subscriptions/floor-server.ts', FLOOR_PORT, 'fan-out floor server ready');
+        references.push(floorServer);
+        floorRun = {
+          server: { name: 'fan-out floor', wsUrl: floorServer.wsUrl, pid: floorServer.pid },
+          run: { ...run, publisher: new FloorPublisher(`http://127.0.0.1:${FLOOR_PORT}/event`) },
+        };
+      }
       for (const count of s.counts) {
-        gateway.push(await measureCount(ours, count, run, oursRss.get(count)!));
-        if (bareRss) reference.push(await measureCount(bareServer, count, run, bareRss.get(count)!));
+        gateway.push({ ...(await measureCount(ours, count, run)), rssBytesPerSubscriber: oursRss.get(count)! });
+        if (bare) reference.push({ ...(await measureCount(bare.server, count, run)), rssBytesPerSubscriber: bare.rss.get(count)! });
+        if (floorRun) floor.push(await measureCount(floorRun.server, count, floorRun.run));
       }
     } finally {
       await publisher.close();
@@ -219,11 +237,16 @@ export async function runSubscriptionsBench(size: BenchSize): Promise<BenchResul
       const b = reference[i];
       if (b) ratios[`${g.subscribers} subscribers: gateway/bare deliveries/s under load`] = ratio(g.load.deliveriesPerSecond, b.load.deliveriesPerSecond);
       ratios[`${g.subscribers} subscribers: gateway delivered/expected under load`] = round(g.load.report.deliveries / Math.max(g.load.expected, 1), 3);
+      const f = floor[i];
+      if (f) {
+        ratios[`${g.subscribers} subscribers: gateway/floor p99 at ${s.steadyRate}/s`] = ratio(g.steady.report.latencyMs.p99, f.steady.report.latencyMs.p99);
+        ratios[`${g.subscribers} subscribers: gateway/floor deliveries/s under load`] = ratio(g.load.deliveriesPerSecond, f.load.deliveriesPerSecond);
+      }
     });
-    const row = (name: string, r: CountResult) => [
+    const row = (name: string, r: CountResult & { rssBytesPerSubscriber?: number }) => [
       name,
       r.subscribed,
-      kb(r.rssBytesPerSubscriber),
+      r.rssBytesPerSubscriber === undefined ? '-' : kb(r.rssBytesPerSubscriber),
       `${r.steady.report.latencyMs.p50} / ${r.steady.report.latencyMs.p99}`,
       `${r.load.report.deliveries} / ${r.load.expected}`,
       r.load.deliveriesPerSecond,
@@ -233,7 +256,7 @@ export async function runSubscriptionsBench(size: BenchSize): Promise<BenchResul
     ];
     return finish({
       parameters: { ...s, reference: withReference },
-      measurements: { gateway, bare: reference },
+      measurements: { gateway, bare: reference, floor },
       ratios,
       targets: [
         atLeast(`deliveries/s sustained at ${largest.subscribers} subscribers`, largest.load.deliveriesPerSecond, 20_000),
@@ -242,17 +265,22 @@ export async function runSubscriptionsBench(size: BenchSize): Promise<BenchResul
       ],
       table: {
         columns: ['server', 'subscribers', 'RSS per subscriber KB', `p50 / p99 ms at ${s.steadyRate}/s`, `delivered at ${s.loadRate}/s due`, 'deliveries/s under load', 'p99 ms under load', 'peak RSS MiB', 'closed sockets'],
-        rows: gateway.flatMap((g, i) => [row('our gateway', g), ...(reference[i] ? [row('bare graphql-ws (reference)', reference[i])] : [])]),
+        rows: gateway.flatMap((g, i) => [
+          row('our gateway', g),
+          ...(reference[i] ? [row('bare graphql-ws (reference)', reference[i])] : []),
+          ...(floor[i] ? [row('fan-out floor (reference)', floor[i])] : []),
+        ]),
       },
       notes: [
         `All subscribers on one conversation, one socket each, from a separate process; each event is a new message (its MessageAccepted published as the messages subgraph does, the message stored, then its SENT published on messages.status as the router does), so latency runs from the message's creation (including that insert) to its arrival. Phases: ${s.phaseSeconds} s (at least ${s.minEvents} events), then deliveries may arrive until none came for ${s.drainSeconds} s (at most ${MAX_DRAIN_SECONDS} s).`,
         'RSS per subscriber: measured first, before any load phase: the server\'s VmRSS with the subscribers connected and given a first event, minus its VmRSS before any subscriber came (each the least of 1.5 s of samples), divided by their number.',
         'Reference: a bare graphql-ws server with its own Kafka consumer, answering the same selection from the event alone (no federation, no membership check, no auth), measured at each count right after the gateway.',
+        "Fan-out floor: a minimal graphql-transport-ws server (ws, the gateway's own frame writing, nothing else: no Kafka, no store, no resolution, no checks) that writes one event, serialized once with its createdAt set then, to every socket on each request of the benchmark, at the same rates and to the same subscriber process. Its latency is what one Node thread's socket writes and the subscribers' own process cost on this machine: the least any single-process server can show for a burst to that many sockets.",
         'Hive Gateway: not measured. It would pass the subscription to the messages subgraph over graphql-ws, and that subgraph refuses Subscription operations sent to it directly (only the gateway serves them), so the same work cannot be set up for it.',
       ],
     });
   } finally {
-    await bare?.process.stop();
+    for (const started of references) await started.process.stop();
     await stack.stop();
   }
 }

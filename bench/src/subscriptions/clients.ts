@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../../../common/test/support/processes';
+import { cpuProfileArgs } from '../../../test/e2e/support/stack';
 import type { Command, DeliveryReport, Reply, SubscribersSpec } from './protocol';
 
 /** The parent's handle on a subscriber process (subscribers.ts): start it, reset and read its counts, close it. */
@@ -16,7 +17,7 @@ export class Subscribers {
   static async start(spec: SubscribersSpec, timeoutMs: number): Promise<Subscribers> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'chat4all-bench-'));
     writeFileSync(path.join(dir, 'spec.json'), JSON.stringify(spec));
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'bench/src/subscriptions/subscribers.ts'), path.join(dir, 'spec.json')], {
+    const child = spawn(process.execPath, [...cpuProfileArgs('subscribers'), '--import', 'tsx', path.join(REPO_ROOT, 'bench/src/subscriptions/subscribers.ts'), path.join(dir, 'spec.json')], {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

@@ -3,12 +3,34 @@ import { EVENT_VERSION, MessageStatusChanged, TOPICS, createKafkaBus, createLogg
 import { CassandraMessageStore, acceptedEvent, messageIdTime, newMessageId, publishAccepted } from '@chat4all/messages';
 import type { BenchStack } from '../stack';
 
+/** What the benchmark's phases drive: one event now, or events at a rate. */
+export interface EventSource {
+  publishOne(): Promise<void>;
+  /** `perSecond` events for `seconds`, each due at its time whether or not the earlier ones are done; their count. */
+  publishAt(perSecond: number, seconds: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Calls `publishOne` `perSecond` times a second for `seconds` (an open model: each call at its due time); the count. */
+export async function publishAt(perSecond: number, seconds: number, publishOne: () => Promise<void>): Promise<number> {
+  const total = Math.max(1, Math.round(perSecond * seconds));
+  const start = performance.now();
+  const sent: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const wait = start + (i * 1000) / perSecond - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    sent.push(publishOne());
+  }
+  await Promise.all(sent);
+  return total;
+}
+
 /**
  * Makes subscription events as the platform does for a sent message: its MessageAccepted on `messages.accepted` (as the
  * messages subgraph publishes it; the bare reference server reads it), the message stored, then its SENT on
  * `messages.status` (as the router publishes it once stored; the gateway's feed reads only that topic).
  */
-export class EventPublisher {
+export class EventPublisher implements EventSource {
   private constructor(
     private readonly store: CassandraMessageStore,
     private readonly bus: EventBus,
@@ -31,22 +53,28 @@ export class EventPublisher {
     await this.bus.publish(TOPICS.messagesStatus, [{ key: this.conversationId, value: encodeEvent(MessageStatusChanged, sent) }]);
   }
 
-  /** `perSecond` events for `seconds`, each due at its time whether or not the earlier ones are done; their count. */
-  async publishAt(perSecond: number, seconds: number): Promise<number> {
-    const total = Math.max(1, Math.round(perSecond * seconds));
-    const start = performance.now();
-    const sent: Promise<void>[] = [];
-    for (let i = 0; i < total; i++) {
-      const wait = start + (i * 1000) / perSecond - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      sent.push(this.publishOne());
-    }
-    await Promise.all(sent);
-    return total;
+  publishAt(perSecond: number, seconds: number): Promise<number> {
+    return publishAt(perSecond, seconds, () => this.publishOne());
   }
 
   async close(): Promise<void> {
     await this.bus.close();
     await this.store.close();
   }
+}
+
+/** Events of the fan-out floor server (floor-server.ts): each `POST /event` writes one prebuilt event to every socket. */
+export class FloorPublisher implements EventSource {
+  constructor(private readonly eventUrl: string) {}
+
+  async publishOne(): Promise<void> {
+    const response = await fetch(this.eventUrl, { method: 'POST' });
+    if (response.status !== 204) throw new Error(`the fan-out floor server answered ${response.status}`);
+  }
+
+  publishAt(perSecond: number, seconds: number): Promise<number> {
+    return publishAt(perSecond, seconds, () => this.publishOne());
+  }
+
+  async close(): Promise<void> {}
 }
