@@ -120,6 +120,8 @@ describe('subscription events resolved on the planner output (graphql-ws, in-pro
   /** (conversation, user) pairs the subscriptions asked the membership cache to forget. */
   const forgotten: [string, string][] = [];
   const clients: Client[] = [];
+  /** What the membership cache answers without asking (undefined: not cached, so every event asks isMember). */
+  let memberNow: boolean | undefined;
 
   beforeAll(async () => {
     subgraphs = await startEventSubgraphs();
@@ -141,7 +143,7 @@ describe('subscription events resolved on the planner output (graphql-ws, in-pro
       fanOut,
       feed: { position: () => [-1n] },
       replays: { start: () => Promise.reject(new Error('resuming is tested in subscriptions-resume.test.ts')) },
-      membership: { isMember: async () => true, isMemberNow: () => undefined, forget: (conversationId, userId) => void forgotten.push([conversationId, userId]) },
+      membership: { isMember: async () => true, isMemberNow: () => memberNow, forget: (conversationId, userId) => void forgotten.push([conversationId, userId]) },
       memberLists: { watch: () => Promise.reject(new Error('myEvents member lists are tested in subscriptions-ws.test.ts')) },
       bufferSize: 100,
       maxSocketBufferBytes: 1024 * 1024,
@@ -180,6 +182,7 @@ describe('subscription events resolved on the planner output (graphql-ws, in-pro
     subgraphs.take();
     resolutions.length = 0;
     forgotten.length = 0;
+    memberNow = undefined;
   });
 
   /** Subscribes as `userId` and resolves once the subscription is registered on the server. */
@@ -245,6 +248,26 @@ describe('subscription events resolved on the planner output (graphql-ws, in-pro
     // Two events: twice one plan's fetches, not five times.
     expect(subgraphs.take()).toEqual({ messages: 2, users: 4, files: 2 });
     expect(resolutions).toEqual(['ok', 'ok']);
+  });
+
+  it("starts resolving each event as it arrives: a conversation's next event does not wait for the one before to resolve", async () => {
+    memberNow = true;
+    const results = await subscribe('u1', FEDERATED);
+    subgraphs.take();
+    const release = subgraphs.holdMessages();
+    try {
+      for (const id of ['m20', 'm21', 'm22']) fanOut.publish(event(id));
+      // While the first event's message is held, the next two are already asked for.
+      for (let i = 0; i < 500 && subgraphs.seen.messages.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(subgraphs.seen.messages).toHaveLength(3);
+      expect(results).toHaveLength(0);
+    } finally {
+      release();
+    }
+    await received([results], 3);
+    // Still in the order the events came.
+    expect(results.map((r) => (r.data as { messageStatusChanged: { message: { sender: { displayName: string } } } }).messageStatusChanged.message.sender.displayName)).toEqual(['Name of u-m20', 'Name of u-m21', 'Name of u-m22']);
+    expect(subgraphs.take()).toEqual({ messages: 3, users: 6, files: 3 });
   });
 
   it('resolves different selections separately, each with its own fields', async () => {

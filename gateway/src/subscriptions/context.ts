@@ -1,6 +1,6 @@
 import type { Logger, Membership } from '@chat4all/common';
 import type { Caller } from '../auth';
-import type { FanOut } from './fanout';
+import type { FanOut, LiveEvent } from './fanout';
 import type { Feed } from './feed';
 import type { MemberLists } from './member-lists';
 import type { SubscriptionMetrics } from './metrics';
@@ -19,6 +19,13 @@ export interface SubscriptionContext {
    * is closed; a socket holding over `maxSocketBufferBytes` unsent is closed with 4429 instead.
    */
   sendNext(payload: Buffer): void;
+  /**
+   * Starts resolving a live event for this subscription's selection as the event is queued, when the subscriber is a
+   * member by the membership cache (set by subscribeThroughPlans once the operation is planned). Each subscriber takes
+   * its events one at a time: resolved only when it reached them, the next event of a conversation would wait for the
+   * one before it to resolve, so one selection could follow no more events per second than one resolution's latency allows.
+   */
+  prefetch?: (event: LiveEvent) => void;
 }
 
 export interface SubscriptionDeps {
@@ -32,7 +39,7 @@ export interface SubscriptionDeps {
   /** The conversations each `myEvents` subscriber may belong to, so only their events take its queue space. */
   memberLists: Pick<MemberLists, 'watch'>;
   /** Plans subscribers' operations and resolves each event once per distinct selection (resolve.ts). */
-  events: Pick<EventResolver, 'select' | 'resolve' | 'resolvedNow'>;
+  events: Pick<EventResolver, 'select' | 'resolve' | 'resolvedNow' | 'prefetch'>;
   /** Most events waiting for one subscriber; beyond it the socket closes with 4429. */
   bufferSize: number;
   /** Bytes a socket may hold unsent; beyond it the socket closes with 4429. */

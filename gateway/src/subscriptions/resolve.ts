@@ -157,6 +157,14 @@ export class EventResolver {
   }
 
   /**
+   * Starts resolving the event for the selection, as `caller`, unless it is resolving or resolved already: the
+   * subscriber's `resolve` then finds it under way. Never fails (a failed resolution is a result with errors).
+   */
+  prefetch(event: LiveEvent, selection: EventSelection, caller: Caller): void {
+    this.shared(event, selection.key, selection, caller);
+  }
+
+  /**
    * What `resolve` would answer, when the answer is already at hand (the event was resolved for an earlier subscriber
    * holding the selection): no promise and no wait. Undefined when `resolve` must be called (not resolved yet, or
    * resolved as someone a subgraph refused).
@@ -249,10 +257,12 @@ export function subscribeThroughPlans(deps: SubscriptionDeps, subscribeFieldReso
       deps.log.error({ err: error }, 'a subscription could not be planned');
       return { errors: [subscriberError(error)] };
     }
+    const context = args.contextValue as SubscriptionContext;
+    const { caller, sendNext } = context;
+    context.prefetch = (event) => deps.events.prefetch(event, selection, caller);
     const stream = await createSourceEventStream({ ...args, subscribeFieldResolver });
     if (!(Symbol.asyncIterator in stream)) return stream;
     const events = stream[Symbol.asyncIterator]();
-    const { caller, sendNext } = args.contextValue as SubscriptionContext;
     // Set once the subscription is completed (by the client, or the socket closing): a resolution still in flight
     // then sends nothing, so no `next` follows a `complete`.
     let completed = false;

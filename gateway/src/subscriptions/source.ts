@@ -60,6 +60,7 @@ export function eventSubscriber(deps: SubscriptionDeps): GraphQLFieldResolver<un
         return;
       }
       stream.live(event);
+      if (!stream.queue.isEnded && deps.membership.isMemberNow(event.conversationId, userId) === true) context.prefetch?.(event);
     });
     if (after) {
       try {
