@@ -36,7 +36,7 @@ export class Subscribers {
   }
 
   reset(): void {
-    this.command({ type: 'reset' });
+    this.command({ type: 'reset', at: Date.now() });
   }
 
   async report(): Promise<DeliveryReport> {

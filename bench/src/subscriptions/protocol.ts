@@ -10,11 +10,17 @@ export interface SubscribersSpec {
 }
 
 /** Parent → subscribers. */
-export type Command = { type: 'reset' } | { type: 'report' } | { type: 'close' };
+/** `reset.at`: epoch ms when the parent reset; events created before it belong to an earlier phase (or a probe). */
+export type Command = { type: 'reset'; at: number } | { type: 'report' } | { type: 'close' };
 
 export interface DeliveryReport {
-  /** Events received since the last reset, over all subscribers. */
+  /** Events received since the last reset, over all subscribers (those created after it). */
   deliveries: number;
+  /**
+   * Events that arrived after the last reset but were created before it: an earlier phase's (or probe's) last
+   * deliveries, still on their way. Not in `deliveries`, not in the latency.
+   */
+  fromEarlier: number;
   /** Subscribers that received at least one event since the last reset. */
   reached: number;
   /** ms from the message's createdAt (set just before it was published) to its arrival. */

@@ -35,6 +35,8 @@ async function main(): Promise<void> {
   const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000, numberOfSignificantValueDigits: 3 });
   let histogram = newHistogram();
   let deliveries = 0;
+  let fromEarlier = 0;
+  let countFrom = 0;
   let errors = 0;
   let firstAt = 0;
   let lastAt = 0;
@@ -53,6 +55,11 @@ async function main(): Promise<void> {
       errors++;
       return;
     }
+    const created = Date.parse(createdAt);
+    if (created < countFrom) {
+      fromEarlier++;
+      return;
+    }
     deliveries++;
     if (reachedBy[index] === 0) {
       reachedBy[index] = 1;
@@ -60,7 +67,7 @@ async function main(): Promise<void> {
     }
     firstAt ||= now;
     lastAt = now;
-    histogram.recordValue(Math.max(1, now - Date.parse(createdAt)));
+    histogram.recordValue(Math.max(1, now - created));
   };
 
   const subscribe = JSON.stringify({ id: SUBSCRIPTION_ID, type: MessageType.Subscribe, payload: { query: SUBSCRIPTION, variables: { id: spec.conversationId } } });
@@ -120,6 +127,8 @@ async function main(): Promise<void> {
     if (command.type === 'reset') {
       histogram = newHistogram();
       deliveries = 0;
+      fromEarlier = 0;
+      countFrom = command.at;
       reachedBy = new Uint8Array(spec.count);
       reached = 0;
       errors = 0;
@@ -128,6 +137,7 @@ async function main(): Promise<void> {
     } else if (command.type === 'report') {
       const report: DeliveryReport = {
         deliveries,
+        fromEarlier,
         reached,
         latencyMs: { p50: histogram.getValueAtPercentile(50), p99: histogram.getValueAtPercentile(99), max: histogram.maxValue },
         firstAt,
