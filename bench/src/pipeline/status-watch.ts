@@ -10,6 +10,7 @@ import {
   decodeEvent,
   kafkaEnv,
   loadConfig,
+  outboundTopic,
   type EventBus,
   type Reader,
 } from '@chat4all/common';
@@ -64,6 +65,22 @@ export class FinalStatusWatch {
     }
   }
 
+  /**
+   * Waits until the pipeline's consumer groups have nothing left to read (records published before the benchmark,
+   * e.g. by an earlier subscriptions run, are routed and delivered like any others, and would queue ahead of a step's
+   * messages in their partitions), or `seconds` have passed; what was waiting at first and at the end.
+   */
+  async drainBacklog(seconds: number): Promise<{ before: number; after: number; waitedSeconds: number }> {
+    const started = Date.now();
+    const before = await this.backlog();
+    let after = before;
+    while (after > 0 && Date.now() - started < seconds * 1000) {
+      await sleep(1000);
+      after = await this.backlog();
+    }
+    return { before, after, waitedSeconds: Math.round((Date.now() - started) / 100) / 10 };
+  }
+
   async stop(): Promise<void> {
     await this.reader.stop();
     await this.lag.close();
@@ -71,7 +88,22 @@ export class FinalStatusWatch {
   }
 
   private async persisterLag(): Promise<number> {
-    const partitions = await this.lag.lag(CONSUMER_GROUPS.statusPersister, [TOPICS.messagesStatus]);
+    return this.groupLag(CONSUMER_GROUPS.statusPersister, TOPICS.messagesStatus);
+  }
+
+  /** Records the groups of the benchmark's stack (router, WhatsApp connector, status persister, users' activity) have yet to read. */
+  private async backlog(): Promise<number> {
+    const lags = await Promise.all([
+      this.groupLag(CONSUMER_GROUPS.router, TOPICS.messagesAccepted),
+      this.groupLag(CONSUMER_GROUPS.usersActivity, TOPICS.messagesAccepted),
+      this.groupLag(CONSUMER_GROUPS.connectorWhatsapp, outboundTopic('WHATSAPP')),
+      this.groupLag(CONSUMER_GROUPS.statusPersister, TOPICS.messagesStatus),
+    ]);
+    return lags.reduce((sum, lag) => sum + lag, 0);
+  }
+
+  private async groupLag(group: string, topic: string): Promise<number> {
+    const partitions = await this.lag.lag(group, [topic]);
     return partitions.reduce((sum, p) => sum + p.lag, 0);
   }
 }
