@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { MessageType } from 'graphql-ws';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { nextMessage, nextPrefix } from '../../../gateway/src/subscriptions/frames';
 
@@ -16,6 +17,8 @@ const subscriptions = new Map<WebSocket, Map<string, Buffer>>();
 let events = 0;
 
 type ClientMessage = { type?: unknown; id?: unknown };
+const ACK = JSON.stringify({ type: MessageType.ConnectionAck });
+const PONG = JSON.stringify({ type: MessageType.Pong });
 
 function onMessage(socket: WebSocket, data: RawData): void {
   let message: ClientMessage;
@@ -27,10 +30,10 @@ function onMessage(socket: WebSocket, data: RawData): void {
     return;
   }
   const own = subscriptions.get(socket);
-  if (message.type === 'connection_init') socket.send('{"type":"connection_ack"}');
-  else if (message.type === 'ping') socket.send('{"type":"pong"}');
-  else if (message.type === 'subscribe' && typeof message.id === 'string') own?.set(message.id, nextPrefix(message.id));
-  else if (message.type === 'complete' && typeof message.id === 'string') own?.delete(message.id);
+  if (message.type === MessageType.ConnectionInit) socket.send(ACK);
+  else if (message.type === MessageType.Ping) socket.send(PONG);
+  else if (message.type === MessageType.Subscribe && typeof message.id === 'string') own?.set(message.id, nextPrefix(message.id));
+  else if (message.type === MessageType.Complete && typeof message.id === 'string') own?.delete(message.id);
 }
 
 /** One event to every subscription: the payload the benchmark's selection asks for, serialized once. */
