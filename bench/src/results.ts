@@ -48,6 +48,13 @@ export function round(value: number, digits = 2): number {
 }
 
 /** a / b, or 0 when b is 0 (a reference that measured nothing). */
+/** The item whose `key` is the median of `items` (the lower middle one for an even count): a round that really ran. */
+export function medianBy<T>(items: readonly T[], key: (item: T) => number): T {
+  if (items.length === 0) throw new Error('no items to take a median of');
+  const sorted = [...items].sort((a, b) => key(a) - key(b));
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
 export function ratio(a: number, b: number): number {
   return b === 0 ? 0 : round(a / b, 3);
 }

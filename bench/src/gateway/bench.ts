@@ -1,6 +1,6 @@
 import { runHttpLoad } from '../load/http';
 import type { HttpLoadResult, LoadAuth } from '../load/spec';
-import { atLeast, atMost, ratio, round, startResult, type BenchResult } from '../results';
+import { atLeast, atMost, medianBy, ratio, round, startResult, type BenchResult } from '../results';
 import { createConversations, insertMessages, registerUsers, runTag, saveFileRecords, type SeedUser } from '../seed';
 import { sized, type BenchSize } from '../size';
 import { startBenchStack, type BenchStack } from '../stack';
@@ -40,12 +40,6 @@ const SETTINGS: Record<BenchSize, Settings> = {
 interface Round {
   load: HttpLoadResult;
   cpu: { window: CpuWindow; msPerRequest: Record<string, number> } | undefined;
-}
-
-/** The round whose RPS is the median of the target's rounds (the lower middle one for an even count). */
-function medianRound(rounds: readonly Round[]): Round {
-  const sorted = [...rounds].sort((a, b) => a.load.rps - b.load.rps);
-  return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }
 
 interface Seeded {
@@ -168,7 +162,7 @@ export async function runGatewayBench(size: BenchSize): Promise<BenchResult> {
         rounds[target.name]!.push({ load, cpu: ended && { window: ended, msPerRequest: cpuMsPer(ended, load.rps * ended.wallSeconds) } });
       }
     }
-    const median = Object.fromEntries(targets.map((t) => [t.name, medianRound(rounds[t.name]!)]));
+    const median = Object.fromEntries(targets.map((t) => [t.name, medianBy(rounds[t.name]!, (r) => r.load.rps)]));
     const measured = Object.fromEntries(Object.entries(median).map(([name, r]) => [name, r.load]));
     const cpu = Object.fromEntries(Object.entries(median).flatMap(([name, r]) => (r.cpu ? [[name, r.cpu]] : [])));
     const roundRps = Object.fromEntries(Object.entries(rounds).map(([name, list]) => [name, list.map((r) => round(r.load.rps, 1))]));

@@ -6,7 +6,7 @@ import { graphql } from '../graphql';
 import { runArrivalLoad, runHttpLoad } from '../load/http';
 import type { HttpLoadResult, LoadAuth } from '../load/spec';
 import { PAGE, SUBGRAPH_PAGE_QUERY, subgraphPageBody } from '../queries';
-import { atMost, ratio, round, startResult, type BenchResult } from '../results';
+import { atMost, medianBy, ratio, round, startResult, type BenchResult } from '../results';
 import { cpuTicks, stealPercent } from '../machine';
 import { createConversations, insertMessages, registerUsers, runTag } from '../seed';
 import { sized, type BenchSize } from '../size';
@@ -129,8 +129,7 @@ export async function runHistoryBench(size: BenchSize): Promise<BenchResult> {
       const rate = Math.max(1, Math.round(big.rps * share));
       const rounds: Stolen<HttpLoadResult>[] = [];
       for (let round = 0; round < s.rounds; round++) rounds.push(await withSteal(() => runArrivalLoad({ ...load(seeded.bigConversationId), rate })));
-      const byP99 = [...rounds].sort((a, b) => a.latencyMs.p99 - b.latencyMs.p99);
-      atRates.push({ ...byP99[Math.floor((byP99.length - 1) / 2)]!, share, rate, roundsP99: rounds.map((r) => r.latencyMs.p99) });
+      atRates.push({ ...medianBy(rounds, (r) => r.latencyMs.p99), share, rate, roundsP99: rounds.map((r) => r.latencyMs.p99) });
     }
     const atTarget = atRates.find((r) => r.share === s.targetShare);
     if (!atTarget) throw new Error(`targetShare ${s.targetShare} is not one of rateShares`);
