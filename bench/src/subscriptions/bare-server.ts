@@ -5,6 +5,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { Kafka, logLevel } from 'kafkajs';
 import { WebSocketServer } from 'ws';
 import { MessageAccepted, TOPICS, decodeEvent } from '@chat4all/common';
+import { eventAnswer } from './protocol';
 
 /**
  * The subscriptions reference: a bare graphql-ws server (graphql-ws + ws, no gateway, no federation, no auth) fed by
@@ -24,18 +25,8 @@ const SDL = `
 /** Events one subscriber may have waiting; more are dropped for it (the reference does not close slow sockets). */
 const BUFFER = 1000;
 
-type Payload = { messageStatusChanged: unknown };
+type Payload = ReturnType<typeof eventAnswer>;
 const listeners = new Map<string, Set<(payload: Payload) => void>>();
-
-function payloadOf(event: MessageAccepted, offset: string): Payload {
-  return {
-    messageStatusChanged: {
-      previousStatus: null,
-      cursor: offset,
-      message: { id: event.messageId, status: 'SENT', createdAt: event.createdAt, content: event.content ?? null, sender: { displayName: 'bench' }, conversation: { title: 'bench' } },
-    },
-  };
-}
 
 /** One subscriber's stream: events pushed by the consumer, pulled by graphql-ws. */
 async function* stream(conversationId: string): AsyncGenerator<Payload> {
@@ -70,7 +61,7 @@ async function main(): Promise<void> {
     eachMessage: async ({ message }) => {
       if (!message.value) return;
       const event = decodeEvent(MessageAccepted, message.value);
-      const payload = payloadOf(event, message.offset);
+      const payload = eventAnswer({ messageId: event.messageId, createdAt: event.createdAt, content: event.content ?? null, cursor: message.offset });
       for (const listener of listeners.get(event.conversationId) ?? []) listener(payload);
     },
   });

@@ -2,6 +2,7 @@ import http from 'node:http';
 import { MessageType } from 'graphql-ws';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { nextMessage, nextPrefix } from '../../../gateway/src/subscriptions/frames';
+import { eventAnswer } from './protocol';
 
 /**
  * The fan-out floor: how soon one Node thread can put one event on N graphql-ws sockets of this machine, with no
@@ -40,15 +41,7 @@ function onMessage(socket: WebSocket, data: RawData): void {
 function publish(): number {
   const n = ++events;
   const payload = Buffer.from(
-    JSON.stringify({
-      data: {
-        messageStatusChanged: {
-          previousStatus: null,
-          cursor: String(n),
-          message: { id: `floor-${n}`, status: 'SENT', createdAt: new Date().toISOString(), content: 'subscription benchmark event', sender: { displayName: 'bench' }, conversation: { title: null } },
-        },
-      },
-    }),
+    JSON.stringify({ data: eventAnswer({ messageId: `floor-${n}`, createdAt: new Date().toISOString(), content: 'subscription benchmark event', cursor: String(n) }) }),
   );
   let written = 0;
   for (const [socket, own] of subscriptions) {

@@ -43,3 +43,17 @@ export const SUBSCRIPTION = `subscription ($id: ID!) {
     message { id status createdAt content sender { displayName } conversation { title } }
   }
 }`;
+
+/**
+ * The answer to SUBSCRIPTION built from an event alone, as the reference servers give it (bare-server.ts, floor-server.ts):
+ * the same fields and shape our gateway resolves across the subgraphs.
+ */
+export function eventAnswer(event: { messageId: string; createdAt: string; content: string | null; cursor: string }): { messageStatusChanged: unknown } {
+  return {
+    messageStatusChanged: {
+      previousStatus: null,
+      cursor: event.cursor,
+      message: { id: event.messageId, status: 'SENT', createdAt: event.createdAt, content: event.content, sender: { displayName: 'bench' }, conversation: { title: 'bench' } },
+    },
+  };
+}
