@@ -140,17 +140,30 @@ test('pipeline: constant-arrival steps reach READ with transition latencies, nex
 
 test('subscriptions: every subscriber of the gateway, the bare reference and the fan-out floor gets every event, with latency and memory', async () => {
   const result = await smoke('subscriptions');
-  type Phase = { events: number; expected: number; report: { deliveries: number; errors: number; latencyMs: { p50: number; p99: number } }; deliveriesPerSecond: number };
+  type Phase = {
+    events: number;
+    expected: number;
+    report: { deliveries: number; errors: number; fromEarlier: number; closed: Record<string, number>; latencyMs: { p50: number; p99: number } };
+    deliveriesPerSecond: number;
+  };
   type Count = { subscribers: number; subscribed: number; steady: Phase; load: Phase & { peakRssBytes: number } };
   const measured = result.measurements as { gateway: Count[]; bare: Count[]; floor: Count[] };
-  for (const counts of [measured.gateway, measured.bare, measured.floor]) {
+  for (const [server, counts] of Object.entries({ gateway: measured.gateway, bare: measured.bare, floor: measured.floor })) {
     expect(counts.map((c) => c.subscribers)).toEqual([20, 50]);
     for (const c of counts) {
       expect(c.subscribed).toBe(c.subscribers);
-      for (const p of [c.steady, c.load]) {
-        // Smoke rates are far below any limit: nothing may be lost or fail.
-        expect(p.report.deliveries).toBe(p.expected);
-        expect(p.report.errors).toBe(0);
+      for (const [name, p] of Object.entries({ steady: c.steady, load: c.load })) {
+        // Smoke rates are far below any limit: nothing may be lost or fail. Named, with what else the report says.
+        const { deliveries, errors, fromEarlier, closed } = p.report;
+        expect({ server, subscribers: c.subscribers, phase: name, deliveries, errors, fromEarlier, closed }).toEqual({
+          server,
+          subscribers: c.subscribers,
+          phase: name,
+          deliveries: p.expected,
+          errors: 0,
+          fromEarlier,
+          closed: {},
+        });
         expect(p.report.latencyMs.p99).toBeGreaterThanOrEqual(p.report.latencyMs.p50);
         expect(p.deliveriesPerSecond).toBeGreaterThan(0);
       }

@@ -35,8 +35,11 @@ export class Subscribers {
     return this.child.pid;
   }
 
-  reset(): void {
+  /** Zeroes the counts; resolves once the subscriber process has done so, so what is published next counts. */
+  async reset(): Promise<void> {
+    const answer = reply(this.child, 'reset', 30_000);
     this.command({ type: 'reset', at: Date.now() });
+    await answer;
   }
 
   async report(): Promise<DeliveryReport> {

@@ -134,6 +134,7 @@ async function main(): Promise<void> {
       errors = 0;
       firstAt = 0;
       lastAt = 0;
+      send({ type: 'reset' });
     } else if (command.type === 'report') {
       const report: DeliveryReport = {
         deliveries,
