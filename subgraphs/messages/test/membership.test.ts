@@ -18,6 +18,22 @@ class RecordingDirectory implements ConversationDirectory {
   }
 }
 
+/** Makes the directory's answers (taken when asked) arrive only once the returned function is called. */
+function holdAnswers(directory: RecordingDirectory): () => void {
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const answer = directory.memberIds.bind(directory);
+  directory.memberIds = async (ids) => {
+    const answered = await answer(ids);
+    await held;
+    return answered;
+  };
+  return release;
+}
+
+/** Lets pending lookups (the directory answers in a microtask) settle. */
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
 describe('Membership', () => {
   let now = 0;
   const clock = () => now;
@@ -66,6 +82,74 @@ describe('Membership', () => {
     expect(directory.batches).toEqual([[conv], [conv]]);
   });
 
+  it('asks an answer in use afresh in the background once 0.75 of the TTL passed, answering from the cache meanwhile', async () => {
+    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, now: clock });
+    expect(await membership.isMember(conv, bob)).toBe(false);
+    directory.members.set(conv, [alice, bob]); // bob added
+    now += 100;
+    expect(membership.isMemberNow(conv, bob)).toBe(false); // in use
+    now += 1399;
+    expect(membership.isMemberNow(conv, bob)).toBe(false);
+    expect(directory.batches).toEqual([[conv]]); // not due yet
+    now += 1;
+    // Due: the answer at hand is used at once (no wait for the directory), and the directory is asked once.
+    expect(membership.isMemberNow(conv, bob)).toBe(false);
+    expect(membership.isMemberNow(conv, bob)).toBe(false);
+    await flush();
+    expect(directory.batches).toEqual([[conv], [conv]]);
+    expect(membership.isMemberNow(conv, bob)).toBe(true);
+    // The refreshed answer lives its own TTL: past the first answer's, nothing waits.
+    now += 1000;
+    expect(membership.isMemberNow(conv, bob)).toBe(true);
+    expect(directory.batches).toHaveLength(2);
+  });
+
+  it('does not refresh an answer unused since it was stored: asked about less than once a TTL, a conversation costs no extra lookups', async () => {
+    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, now: clock });
+    for (let i = 0; i < 4; i++) {
+      expect(await membership.isMember(conv, alice)).toBe(true);
+      now += 1850;
+    }
+    await flush();
+    // Lookups at 0 and 3700 ms; the uses at 1850 and 5550 ms answered from the cache, refreshing nothing.
+    expect(directory.batches).toEqual([[conv], [conv]]);
+  });
+
+  it('a failed background refresh keeps the answer until its TTL; then the caller waits for the directory', async () => {
+    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, now: clock });
+    expect(await membership.isMember(conv, alice)).toBe(true);
+    now += 100;
+    expect(await membership.isMember(conv, alice)).toBe(true); // in use
+    directory.failNext = true;
+    now += 1400;
+    expect(await membership.isMember(conv, alice)).toBe(true);
+    await flush();
+    expect(directory.batches).toHaveLength(2); // the refresh failed
+    directory.members.set(conv, []); // alice removed
+    now += 499;
+    expect(await membership.isMember(conv, alice)).toBe(true); // still within the first answer's TTL; asks again
+    await flush();
+    expect(directory.batches).toHaveLength(3);
+    expect(await membership.isMember(conv, alice)).toBe(false);
+  });
+
+  it('never uses an answer past its TTL, however often it is asked', async () => {
+    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, now: clock });
+    expect(await membership.isMember(conv, alice)).toBe(true);
+    const release = holdAnswers(directory);
+    directory.members.set(conv, []); // alice removed; the directory is slow to say so
+    now += 100;
+    expect(membership.isMemberNow(conv, alice)).toBe(true); // in use
+    now += 1400;
+    expect(membership.isMemberNow(conv, alice)).toBe(true); // refresh under way
+    now += 500;
+    expect(membership.isMemberNow(conv, alice)).toBeUndefined(); // expired: no answer without the directory
+    const waiting = membership.isMember(conv, alice);
+    release();
+    expect(await waiting).toBe(false);
+    expect(directory.batches).toEqual([[conv], [conv]]); // the caller joined the refresh under way
+  });
+
   it('forget drops a cached answer that still calls the user a member, so the next lookup asks afresh', async () => {
     const membership = new Membership(directory, { ttlMs: 60_000, maxEntries: 100, now: clock });
     expect(await membership.isMember(conv, alice)).toBe(true);
@@ -77,6 +161,22 @@ describe('Membership', () => {
     membership.forget(conv, alice); // the fresh answer leaves alice out: kept
     expect(await membership.isMember(conv, alice)).toBe(false);
     expect(directory.batches).toEqual([[conv], [conv]]);
+  });
+
+  it('forget also drops a lookup under way: its answer reaches its callers but is not cached', async () => {
+    const membership = new Membership(directory, { ttlMs: 60_000, maxEntries: 100, now: clock });
+    expect(await membership.isMember(conv, alice)).toBe(true);
+    const release = holdAnswers(directory);
+    expect(membership.isMemberNow(conv, alice)).toBe(true); // in use
+    now += 45_000;
+    expect(membership.isMemberNow(conv, alice)).toBe(true); // a refresh starts
+    await flush(); // the directory has answered "alice is a member"; the answer is on its way
+    directory.members.set(conv, []);
+    membership.forget(conv, alice); // a peer has just refused alice
+    release();
+    await flush();
+    expect(await membership.isMember(conv, alice)).toBe(false); // the refresh's answer was not kept
+    expect(directory.batches).toEqual([[conv], [conv], [conv]]);
   });
 
   it('shares one call between concurrent lookups and batches different conversations', async () => {
