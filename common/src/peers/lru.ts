@@ -44,3 +44,37 @@ export class TtlLru<K, V> {
     this.entries.delete(key);
   }
 }
+
+/**
+ * Records that never change once written, kept by id after they were read: a bounded LRU (least recently used out)
+ * with no expiry, since a kept record cannot go stale. A miss is not kept (the record may be on its way).
+ */
+export class KeptRecords<V> {
+  private readonly cache: TtlLru<string, V>;
+
+  constructor(maxEntries: number) {
+    this.cache = new TtlLru(maxEntries, Infinity);
+  }
+
+  keep(id: string, record: V): void {
+    this.cache.set(id, record);
+  }
+
+  /**
+   * A batch lookup: ids held are answered from memory, the others with ONE `load` call (answers aligned with the ids
+   * it is given), in the order of `ids`. What `load` finds is kept.
+   */
+  async getMany(ids: readonly string[], load: (missing: readonly string[]) => Promise<(V | null)[]>): Promise<(V | null)[]> {
+    const found = ids.map((id) => this.cache.get(id) ?? null);
+    const missing = ids.filter((_, i) => found[i] === null);
+    if (missing.length === 0) return found;
+    const read = await load(missing);
+    let next = 0;
+    return found.map((value, i) => {
+      if (value !== null) return value;
+      const fresh = read[next++] ?? null;
+      if (fresh !== null) this.cache.set(ids[i]!, fresh);
+      return fresh;
+    });
+  }
+}

@@ -13,6 +13,8 @@ export const configSchema = withSecrets(
     ...authEnv,
     // Verifies the gateway-signed caller identity on every request.
     ...identityEnv,
+    // Users looked up by id kept in memory (they never change); 0 turns it off.
+    USER_RECORD_CACHE_ENTRIES: env.int(10_000, 0),
   }),
 );
 

@@ -21,6 +21,7 @@ import type { UsersContext } from './context';
 import { activityTopics, startActivityConsumer, type ActivityConsumerOptions } from './events/activity';
 import { createLoaders } from './loaders';
 import { createResolvers } from './resolvers';
+import { cachedUsers } from './store/cached-users';
 import { openUserStore } from './store/open';
 import type { UserRepository } from './store/port';
 
@@ -29,11 +30,13 @@ export const typeDefs = readFileSync(join(__dirname, 'schema.graphql'), 'utf8');
 
 type OwnContext = Omit<UsersContext, 'identity'>;
 
-export type UsersSubgraphConfig = AuthConfig & IdentityConfig & Pick<Config, 'CHAT4ALL_PROFILE'>;
+export type UsersSubgraphConfig = AuthConfig & IdentityConfig & Pick<Config, 'CHAT4ALL_PROFILE'> & Partial<Pick<Config, 'USER_RECORD_CACHE_ENTRIES'>>;
 
 /** The GraphQL endpoint alone (no consumer): resolvers over `repository`, identities verified with IDENTITY_SIGNING_KEY. */
 export function createUsersSubgraph(config: UsersSubgraphConfig, deps: { repository: UserRepository; log: Logger }): SubgraphHandler<OwnContext> {
   const resolvers = createResolvers({ repository: deps.repository, jwt: createJwtService(config), log: deps.log });
+  const cacheEntries = config.USER_RECORD_CACHE_ENTRIES ?? 0;
+  const users = cacheEntries > 0 ? cachedUsers(deps.repository, cacheEntries) : deps.repository;
   return createSubgraphHandler<OwnContext>({
     name: 'users',
     typeDefs,
@@ -41,8 +44,8 @@ export function createUsersSubgraph(config: UsersSubgraphConfig, deps: { reposit
     resolvers: resolvers as GraphQLResolverMap<SubgraphContext<OwnContext>>,
     identityKey: config.IDENTITY_SIGNING_KEY,
     introspection: config.CHAT4ALL_PROFILE !== 'production',
-    // New loaders per request: batching within one operation, no caching across callers.
-    context: () => ({ loaders: createLoaders(deps.repository) }),
+    // New loaders per request: batching within one operation; across requests only users are kept (they never change).
+    context: () => ({ loaders: createLoaders(deps.repository, users) }),
     log: deps.log.child({ component: 'graphql' }),
   });
 }
