@@ -302,8 +302,9 @@ export class KafkaEventBus implements EventBus {
 
   /**
    * kafkajs fetches only as a group member, so a reader is a consumer alone in a throwaway group (`reader-<uuid>`)
-   * that never commits: once it holds every partition, each one is sought to its start (the given offset, else the end
-   * offset read before joining, so nothing published meanwhile is missed). kafkajs drops batches fetched before a seek
+   * that never commits: each time it joins (holding every partition), each one is sought to where the reader is: its
+   * start (the given offset, else the end offset read before joining, so nothing published meanwhile is missed), then
+   * past the last record handled. kafkajs drops batches fetched before a seek
    * took effect. The group is deleted on stop (best effort; an orphan expires with `offsets.retention.minutes`).
    */
   async read(options: ReadOptions): Promise<Reader> {
@@ -313,6 +314,15 @@ export class KafkaEventBus implements EventBus {
     const groupId = `${READER_GROUP_PREFIX}${randomUUID()}`;
     const consumer = this.newConsumer(groupId, 'kafka reader crashed');
     let stopping = false;
+    // Where each partition is to be read from next: its start, then past each record handled.
+    const next = new Map(start.map(({ partition, end }) => [partition, options.from?.[partition] ?? end]));
+    // Sought on every join, not once after run(): kafkajs reports a failed first join (e.g. "the coordinator is
+    // loading" on a broker just started) as a crash, resolves run() and joins again later, and a consumer restarted
+    // after a retriable error rejoins with no committed offsets. Either way the seeks must wait for that join, and
+    // the reader must go on from where it was, not from the end.
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      for (const [partition, offset] of next) consumer.seek({ topic, partition, offset });
+    });
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: [topic], fromBeginning: false });
@@ -329,10 +339,10 @@ export class KafkaEventBus implements EventBus {
             this.log.warn({ err: error, topic, partition, offset: message.offset }, 'reader handler failed; record skipped');
           } finally {
             clearInterval(beat);
+            next.set(partition, (BigInt(message.offset) + 1n).toString());
           }
         },
       });
-      for (const { partition, end } of start) consumer.seek({ topic, partition, offset: options.from?.[partition] ?? end });
     } catch (error) {
       await consumer.disconnect().catch(() => undefined);
       throw error;
