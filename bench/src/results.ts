@@ -47,7 +47,6 @@ export function round(value: number, digits = 2): number {
   return Math.round(value * factor) / factor;
 }
 
-/** a / b, or 0 when b is 0 (a reference that measured nothing). */
 /** The item whose `key` is the median of `items` (the lower middle one for an even count): a round that really ran. */
 export function medianBy<T>(items: readonly T[], key: (item: T) => number): T {
   if (items.length === 0) throw new Error('no items to take a median of');
@@ -55,6 +54,7 @@ export function medianBy<T>(items: readonly T[], key: (item: T) => number): T {
   return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }
 
+/** a / b, or 0 when b is 0 (a reference that measured nothing). */
 export function ratio(a: number, b: number): number {
   return b === 0 ? 0 : round(a / b, 3);
 }

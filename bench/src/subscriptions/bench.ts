@@ -29,8 +29,8 @@ interface Settings {
   minEvents: number;
   /**
    * How long a phase waits for its deliveries once none came: it ends at once when all arrived. Smoke's is long
-   * because it runs in CI beside other suites on 2 cores, where the engines can stall for seconds (one CI run ended
-   * a 5 s wait with 1,958 of 2,000 delivered); a full run measures a quiet machine.
+   * because it runs in CI beside other suites on 2 cores, where the engines can stall for seconds (one CI run's
+   * smoke counted 1,958 of 2,000 with a 5 s wait, cause not established); a full run measures a quiet machine.
    */
   drainSeconds: number;
 }

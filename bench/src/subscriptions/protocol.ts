@@ -14,7 +14,7 @@ export interface SubscribersSpec {
  * `reset.at`: epoch ms when the parent reset; events created before it belong to an earlier phase (or a probe).
  * The subscribers answer `reset` once their counts are zero, and the parent publishes only after that answer:
  * otherwise a phase's first events could arrive on the sockets before the reset on the IPC channel, be counted,
- * then zeroed by it (a CI run lost 42 of 2,000 that way).
+ * then zeroed by it.
  */
 export type Command = { type: 'reset'; at: number } | { type: 'report' } | { type: 'close' };
 

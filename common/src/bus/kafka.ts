@@ -251,7 +251,8 @@ export class KafkaEventBus implements EventBus {
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? false });
-      // Resolves once the member has joined the group and received its partitions.
+      // Resolves once the member has joined the group and received its partitions, or once a failed first join was
+      // reported as a crash (kafkajs then joins again by itself; the group's commits, or fromBeginning, say where).
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
@@ -304,8 +305,8 @@ export class KafkaEventBus implements EventBus {
    * kafkajs fetches only as a group member, so a reader is a consumer alone in a throwaway group (`reader-<uuid>`)
    * that never commits: each time it joins (holding every partition), each one is sought to where the reader is: its
    * start (the given offset, else the end offset read before joining, so nothing published meanwhile is missed), then
-   * past the last record handled. kafkajs drops batches fetched before a seek
-   * took effect. The group is deleted on stop (best effort; an orphan expires with `offsets.retention.minutes`).
+   * past the last record handled. kafkajs drops batches fetched before a seek took effect. The group is deleted on
+   * stop (best effort; an orphan expires with `offsets.retention.minutes`).
    */
   async read(options: ReadOptions): Promise<Reader> {
     this.assertOpen();
