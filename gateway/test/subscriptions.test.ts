@@ -96,4 +96,60 @@ describe('FanOut', () => {
     expect(a).toHaveLength(1);
     expect(fanOut.listenerCount).toBe(2);
   });
+
+  it('starts one resolution per selection key before any listener has the event, and gives the event loop a turn between', async () => {
+    const fanOut = new FanOut();
+    const log: string[] = [];
+    const prefetcher = (name: string, key: string, may = true) => ({
+      key,
+      start: (e: LiveEvent) => {
+        log.push(`start ${name} ${e.messageId}`);
+        if (may) setImmediate(() => log.push(`request of ${name} on the wire`));
+        return may;
+      },
+    });
+    fanOut.listen('c1', (e) => log.push(`a has ${e.messageId}`), prefetcher('a', 'k1'));
+    fanOut.listen('c1', (e) => log.push(`b has ${e.messageId}`), prefetcher('b', 'k1'));
+    fanOut.listen('c1', (e) => log.push(`c has ${e.messageId}`), prefetcher('c', 'k2', false)); // not a member by the cache
+    fanOut.listen('c1', (e) => log.push(`d has ${e.messageId}`), prefetcher('d', 'k2'));
+    await fanOut.publish(event('c1', 'm1'));
+    expect(log).toEqual([
+      'start a m1', // b shares a's key: not started again
+      'start c m1', // c may not: the next of its key is asked
+      'start d m1',
+      'request of a on the wire',
+      'request of d on the wire',
+      'a has m1',
+      'b has m1',
+      'c has m1',
+      'd has m1',
+    ]);
+  });
+
+  it('delivers events in publish order, whether or not a resolution was started for them, and goes on after a failing listener', async () => {
+    const fanOut = new FanOut();
+    const got: string[] = [];
+    let failOn = 'none';
+    const stop = fanOut.listen('c1', (e) => {
+      if (e.messageId === failOn) throw new Error('listener broke');
+      got.push(e.messageId);
+    }, { key: 'k', start: (e) => e.messageId !== 'm2' }); // m2: nobody may prefetch, so it needs no turn of its own
+    fanOut.listen('c2', (e) => got.push(e.messageId));
+    const published = [fanOut.publish(event('c1', 'm1')), fanOut.publish(event('c1', 'm2')), fanOut.publish(event('c2', 'm3'))];
+    expect(got).toEqual([]); // m1 waits for its turn, and the others behind it
+    await Promise.all(published);
+    expect(got).toEqual(['m1', 'm2', 'm3']);
+    failOn = 'm4';
+    const failing = fanOut.publish(event('c1', 'm4'));
+    const after = fanOut.publish(event('c1', 'm5'));
+    await expect(failing).rejects.toThrow('listener broke');
+    await after;
+    expect(got).toEqual(['m1', 'm2', 'm3', 'm5']);
+    stop();
+    const starts: string[] = [];
+    fanOut.listen('c1', () => undefined, { key: 'k', start: (e) => (starts.push(e.messageId), false) });
+    await fanOut.publish(event('c1', 'm6'));
+    expect(starts).toEqual(['m6']); // the stopped listener's prefetcher is gone with it
+    expect(fanOut.listenerCount).toBe(2);
+  });
 });

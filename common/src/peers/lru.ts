@@ -5,6 +5,8 @@
  */
 export class TtlLru<K, V> {
   private readonly entries = new Map<K, { value: V; expiresAt: number }>();
+  /** The most recently used key: a hit on it has nothing to move (10,000 subscribers of one conversation ask in a row). */
+  private newest: { key: K } | undefined;
 
   constructor(
     private readonly maxEntries: number,
@@ -23,9 +25,15 @@ export class TtlLru<K, V> {
   get(key: K): V | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
-    this.entries.delete(key);
-    if (entry.expiresAt <= this.now()) return undefined;
-    this.entries.set(key, entry);
+    if (entry.expiresAt <= this.now()) {
+      this.delete(key);
+      return undefined;
+    }
+    if (this.newest?.key !== key) {
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+      this.newest = { key };
+    }
     return entry.value;
   }
 
@@ -33,15 +41,17 @@ export class TtlLru<K, V> {
     if (this.ttlMs === 0) return; // caching disabled
     this.entries.delete(key);
     this.entries.set(key, { value, expiresAt: this.now() + this.ttlMs });
+    this.newest = { key };
     while (this.entries.size > this.maxEntries) {
       const oldest = this.entries.keys().next();
       if (oldest.done) break;
-      this.entries.delete(oldest.value);
+      this.delete(oldest.value);
     }
   }
 
   delete(key: K): void {
     this.entries.delete(key);
+    if (this.newest?.key === key) this.newest = undefined;
   }
 }
 

@@ -20,12 +20,13 @@ export interface SubscriptionContext {
    */
   sendNext(payload: Buffer): void;
   /**
-   * Starts resolving a live event for this subscription's selection as the event is queued, when the subscriber is a
-   * member by the membership cache (set by subscribeThroughPlans once the operation is planned). Each subscriber takes
-   * its events one at a time: resolved only when it reached them, the next event of a conversation would wait for the
-   * one before it to resolve, so one selection could follow no more events per second than one resolution's latency allows.
+   * Starts resolving a live event for this subscription's selection before the event is handed to any subscriber
+   * (the fan-out calls it when the subscriber is a member by the membership cache; set by subscribeThroughPlans once the
+   * operation is planned). Subscriptions with the same `key` share the resolution. Each subscriber takes its events one
+   * at a time: resolved only when it reached them, the next event of a conversation would wait for the one before it
+   * to resolve, so one selection could follow no more events per second than one resolution's latency allows.
    */
-  prefetch?: (event: LiveEvent) => void;
+  prefetch?: { key: string; start(event: LiveEvent): void };
 }
 
 export interface SubscriptionDeps {

@@ -65,7 +65,7 @@ export async function startFeed(bus: Pick<EventBus, 'offsets' | 'read'>, fanOut:
       }
       const moved = memory.advance(changed.messageId, changed.status);
       if (!live || !moved) return;
-      fanOut.publish(liveEvent(changed, { partition, offset, position, cursor: encodeCursor(position) }, moved.previousStatus));
+      await fanOut.publish(liveEvent(changed, { partition, offset, position, cursor: encodeCursor(position) }, moved.previousStatus));
     },
   });
   ready = true;

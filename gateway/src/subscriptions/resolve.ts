@@ -259,7 +259,7 @@ export function subscribeThroughPlans(deps: SubscriptionDeps, subscribeFieldReso
     }
     const context = args.contextValue as SubscriptionContext;
     const { caller, sendNext } = context;
-    context.prefetch = (event) => deps.events.prefetch(event, selection, caller);
+    context.prefetch = { key: selection.key, start: (event) => deps.events.prefetch(event, selection, caller) };
     const stream = await createSourceEventStream({ ...args, subscribeFieldResolver });
     if (!(Symbol.asyncIterator in stream)) return stream;
     const events = stream[Symbol.asyncIterator]();

@@ -2,7 +2,7 @@ import { ErrorCode, badUserInput, graphqlError } from '@chat4all/common';
 import type { GraphQLFieldResolver } from 'graphql';
 import { CLOSE_TOO_SLOW, closeTooSlowSocket, type SubscriptionContext, type SubscriptionDeps } from './context';
 import { decodeCursor } from './cursor';
-import type { LiveEvent } from './fanout';
+import type { LiveEvent, Prefetcher } from './fanout';
 import type { ConversationFilter } from './member-lists';
 import { wanted, type EventFilter } from './resume';
 import { SubscriberStream } from './stream';
@@ -50,6 +50,15 @@ export function eventSubscriber(deps: SubscriptionDeps): GraphQLFieldResolver<un
       },
     );
     const untrack = deps.metrics.track(stream.queue);
+    const { prefetch } = context;
+    const prefetcher: Prefetcher | undefined = prefetch && {
+      key: prefetch.key,
+      start: (event) => {
+        if (!wanted(filter, event) || stream.queue.isEnded || deps.membership.isMemberNow(event.conversationId, userId) !== true) return false;
+        prefetch.start(event);
+        return true;
+      },
+    };
     const stopListening = deps.fanOut.listen(filter.conversationId, (event) => {
       if (!wanted(filter, event)) return;
       // A client that stopped reading leaves the socket's last sends unsent: close before queueing more for it.
@@ -60,8 +69,7 @@ export function eventSubscriber(deps: SubscriptionDeps): GraphQLFieldResolver<un
         return;
       }
       stream.live(event);
-      if (!stream.queue.isEnded && deps.membership.isMemberNow(event.conversationId, userId) === true) context.prefetch?.(event);
-    });
+    }, prefetcher);
     if (after) {
       try {
         cancelReplay = await deps.replays.start(after, stream, filter);

@@ -41,6 +41,25 @@ describe('TtlLru', () => {
     expect([lru.get('a'), lru.get('c'), lru.get('d')]).toEqual([1, 3, 4]);
   });
 
+  it('keeps the recency order through runs of hits on the newest entry, deletes and expiries', () => {
+    const lru = new TtlLru<string, number>(3, 10_000, clock);
+    lru.set('a', 1);
+    lru.set('b', 2);
+    lru.set('c', 3);
+    expect([lru.get('c'), lru.get('c'), lru.get('a'), lru.get('a')]).toEqual([3, 3, 1, 1]); // order now b, c, a
+    lru.set('d', 4); // evicts b
+    expect(lru.get('b')).toBeUndefined();
+    lru.delete('d'); // the newest one gone: c, a
+    expect(lru.get('c')).toBe(3); // a, c
+    lru.set('e', 5); // a, c, e
+    lru.set('f', 6); // evicts a
+    expect([lru.get('a'), lru.get('c'), lru.get('e'), lru.get('f')]).toEqual([undefined, 3, 5, 6]);
+    now += 10_000; // every entry expires; the newest (f) is dropped on its miss like the others
+    expect(lru.get('f')).toBeUndefined();
+    lru.set('g', 7);
+    expect([lru.size, lru.get('g')]).toEqual([3, 7]); // c and e still held (expired, dropped when asked or evicted)
+  });
+
   it('caches null values (a known absence) distinctly from a miss', () => {
     const lru = new TtlLru<string, number | null>(3, 100, clock);
     lru.set('gone', null);
