@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, types } from 'cassandra-driver';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import { fixKafkajsRequestQueue } from '../../../common/src/bus/kafkajs-request-queue';
 import { forEachBounded } from '../concurrency';
 import { runAsLoadProcess } from '../load/process';
 import type { RawEnginesResult, RawEnginesSpec } from './spec';
@@ -14,6 +15,7 @@ import type { RawEnginesResult, RawEnginesSpec } from './spec';
 
 /** Produces `count` records to `topic`, `batch` per send, while a fresh group consumes them; records per second. */
 async function kafkaRate(spec: RawEnginesSpec['kafka'], topic: string, batch: number): Promise<{ perSecond: number; seconds: number }> {
+  fixKafkajsRequestQueue(); // the services' kafkajs, so the raw rate is the client they use
   const kafka = new Kafka({ clientId: 'bench-raw', brokers: spec.brokers, logLevel: logLevel.ERROR });
   // The event bus's producer settings (common/src/bus/kafka.ts): idempotent, one request in flight, murmur2 keys.
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });

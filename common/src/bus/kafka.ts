@@ -15,6 +15,7 @@ import {
 import type { KafkaConfig } from '../config';
 import type { Logger } from '../logging';
 import { PublishCoalescer } from './coalesce';
+import { fixKafkajsRequestQueue } from './kafkajs-request-queue';
 import { DEFAULT_RETRY_POLICY, deliverInKeyOrder } from './delivery';
 import {
   UnknownTopicError,
@@ -80,8 +81,9 @@ function routeKafkaLogs(log: Logger) {
     };
 }
 
-/** One kafkajs client per bus or admin session, logging through pino. */
+/** One kafkajs client per bus or admin session, logging through pino (with kafkajs's idle timer loop fixed). */
 export function createKafkaClient(config: KafkaConfig, log: Logger): Kafka {
+  fixKafkajsRequestQueue();
   return new Kafka({
     clientId: config.KAFKA_CLIENT_ID,
     brokers: config.KAFKA_BROKERS,
