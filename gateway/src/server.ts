@@ -25,6 +25,7 @@ import { operationLimitsPlugin } from './limits/plugin';
 import { LimitedApolloServer } from './limits/request-limits';
 import { buildPlaygroundAssets, createPlaygroundHandler, PLAYGROUND_PATH } from './playground';
 import { createSubgraphAgent, createUndiciFetcher } from './subgraphs/fetcher';
+import { duplicateErrorsPlugin } from './subgraphs/duplicate-errors';
 import { supergraphSource, subgraphUrls } from './supergraph/load';
 import { UploadingDataSource } from './uploads/data-source';
 import {
@@ -165,6 +166,7 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
         // Without introspection, "Did you mean …?" would still spell the schema out field by field.
         ...(toggles.introspection ? [] : [ApolloServerPluginDisableSuggestions()]),
         operationLimitsPlugin({ maxDepth: config.GRAPHQL_MAX_DEPTH, maxAliases: config.GRAPHQL_MAX_ALIASES, maxCost: config.GRAPHQL_MAX_COST }),
+        duplicateErrorsPlugin(),
       ],
     },
     { maxBatch: config.GRAPHQL_MAX_BATCH, maxTokens: config.GRAPHQL_MAX_TOKENS },

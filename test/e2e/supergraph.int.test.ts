@@ -250,6 +250,14 @@ describe.each(STACK_MODES)('the supergraph end to end (%s)', (mode) => {
       expect(await refusal(run(outsider.client, MessageDocument, { id: sentIds[0]! }))).toEqual({ codes: ['NOT_FOUND'] });
     });
 
+    it('NOT_FOUND for a conversation the caller is not in, whichever subgraph the planner asks for it', async () => {
+      // History reads the conversation's title and members (the users subgraph answers conversation(id)); a page of
+      // messages alone is answered by the messages subgraph (Query.conversation is shared). Same refusal either way.
+      expect(await refusal(run(outsider.client, HistoryDocument, { conversationId, first: 5 }))).toEqual({ codes: ['NOT_FOUND'] });
+      expect(await refusal(run(outsider.client, MessagePageDocument, { conversationId, first: 5 }))).toEqual({ codes: ['NOT_FOUND'] });
+      expect(await refusal(run(alice.client, MessagePageDocument, { conversationId: newUuidV7(), first: 5 }))).toEqual({ codes: ['NOT_FOUND'] });
+    });
+
     it('BAD_USER_INPUT for an empty message, content over 4096 characters and a bad page size', async () => {
       const send = (content: string) => run(alice.client, SendMessageDocument, { conversationId, content });
       expect(await refusal(send('   '))).toEqual({ codes: ['BAD_USER_INPUT'] });
@@ -315,14 +323,17 @@ describe.each(STACK_MODES)('the supergraph end to end (%s)', (mode) => {
       // them finish, so the counters below see only the page's own calls.
       if (mode === 'embedded') await historyOnceRead(bob.client, batchConversation, senders.length);
       const usersCalls = { store: 'users', operation: 'findUsersByIds' };
+      const conversationCalls = { store: 'users', operation: 'findConversationsByIds' };
       const fileCalls = { store: 'file-records', operation: 'getMany' };
       const before = {
         users: await readCounter(stack!.origins.users, 'chat4all_store_calls_total', usersCalls),
+        conversations: await readCounter(stack!.origins.users, 'chat4all_store_calls_total', conversationCalls),
         files: await readCounter(stack!.origins.files, 'chat4all_store_calls_total', fileCalls),
       };
       const { conversation } = await run(bob.client, MessagePageDocument, { conversationId: batchConversation, first: 50 });
       const after = {
         users: await readCounter(stack!.origins.users, 'chat4all_store_calls_total', usersCalls),
+        conversations: await readCounter(stack!.origins.users, 'chat4all_store_calls_total', conversationCalls),
         files: await readCounter(stack!.origins.files, 'chat4all_store_calls_total', fileCalls),
       };
 
@@ -338,6 +349,9 @@ describe.each(STACK_MODES)('the supergraph end to end (%s)', (mode) => {
       // is in subgraphs/users/test and subgraphs/files/test.
       expect(after.users - before.users).toBe(0);
       expect(after.files - before.files).toBe(0);
+      // The page asks nothing of the conversation but its messages, so the messages subgraph answered conversation(id)
+      // itself (the field is shared with the users subgraph) and the users subgraph did not read the conversation.
+      expect(after.conversations - before.conversations).toBe(0);
     });
   });
 

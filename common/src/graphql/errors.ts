@@ -34,6 +34,11 @@ export function graphqlError(code: ErrorCode, message: string, extensions: Recor
 export const unauthenticated = (message = 'authentication required') => graphqlError(ErrorCode.UNAUTHENTICATED, message);
 export const forbidden = (message = 'not allowed') => graphqlError(ErrorCode.FORBIDDEN, message);
 export const notFound = (message = 'not found') => graphqlError(ErrorCode.NOT_FOUND, message);
+/**
+ * `Query.conversation`'s refusal, whichever subgraph answers it (users or messages): a conversation that does not
+ * exist and one the caller is not in give this same answer, so a non-member cannot probe which ids exist.
+ */
+export const conversationNotFound = () => notFound('conversation not found');
 export const conflict = (message: string) => graphqlError(ErrorCode.CONFLICT, message);
 export const badUserInput = (message: string, field?: string) =>
   graphqlError(ErrorCode.BAD_USER_INPUT, message, field === undefined ? {} : { field });

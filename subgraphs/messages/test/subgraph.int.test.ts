@@ -481,6 +481,22 @@ describe('reading', () => {
     expect(codes(await gql(query, { id: target.id }, null))).toEqual(['UNAUTHENTICATED']);
   });
 
+  it('conversation(id), shared with the users subgraph: the key for members, NOT_FOUND alike for non-members and unknown ids', async () => {
+    const query = 'query ($id: ID!) { conversation(id: $id) { id messages(first: 2) { edges { node { content } } } } }';
+    expect((await gql(query, { id: conv }, bob)).data).toEqual({ conversation: { id: conv, messages: { edges: [{ node: { content: 'm4' } }, { node: { content: 'm3' } }] } } });
+    const probing = await gql(query, { id: conv }, outsider);
+    const missing = await gql(query, { id: randomUUID() }, outsider);
+    const garbled = await gql(query, { id: 'not-an-id' }, bob);
+    for (const refused of [probing, missing, garbled]) {
+      expect(codes(refused)).toEqual(['NOT_FOUND']);
+      // The users subgraph's own words (common's conversationNotFound), so the gateway's answer does not depend on
+      // which of the two subgraphs the planner asked.
+      expect(refused.errors?.[0]?.message).toBe('conversation not found');
+      expect(refused.data?.conversation ?? null).toBeNull();
+    }
+    expect(codes(await gql(query, { id: conv }, null))).toEqual(['UNAUTHENTICATED']);
+  });
+
   it('resolves Message entities in order, null where missing or not visible to the caller', async () => {
     const query = 'query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Message { id content sender { id } } } }';
     const other = await send(outsider, { conversationId: conversationWith(outsider), content: 'private' });

@@ -116,7 +116,14 @@ export type PageInfo = {
 
 export type Query = {
   __typename?: 'Query';
+  /** A conversation the caller belongs to. */
+  conversation?: Maybe<Conversation>;
   message?: Maybe<Message>;
+};
+
+
+export type QueryConversationArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -357,6 +364,7 @@ export type PageInfoResolvers<ContextType = MessagesContext, ParentType extends 
 }>;
 
 export type QueryResolvers<ContextType = MessagesContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  conversation?: Resolver<Maybe<ResolversTypes['Conversation']>, ParentType, ContextType, RequireFields<QueryConversationArgs, 'id'>>;
   message?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType, RequireFields<QueryMessageArgs, 'id'>>;
 }>;
 

@@ -1,8 +1,9 @@
-import { badUserInput, notFound, requireUser } from '@chat4all/common';
+import { badUserInput, conversationNotFound, notFound, requireUser } from '@chat4all/common';
 import type { QueryResolvers } from '../generated/resolvers-types';
 import { askPeer } from '../peers/ask';
 import { isMessageId } from '../store/ids';
 import type { ResolverDeps } from './deps';
+import { conversationRef } from './refs';
 
 export function queryResolvers({ membership, log }: ResolverDeps): QueryResolvers {
   return {
@@ -18,6 +19,18 @@ export function queryResolvers({ membership, log }: ResolverDeps): QueryResolver
         throw notFound('message not found');
       }
       return message;
+    },
+
+    /**
+     * `Query.conversation` is shared with the users subgraph, which owns conversations: the planner sends it here
+     * when every field asked of the conversation is this subgraph's (its `messages`), saving the users fetch. The
+     * same rule and answer as there (members only; NOT_FOUND for a non-member and a missing id alike), from the
+     * membership cache (answers at most MEMBERSHIP_CACHE_TTL_MS old, as for `messages` itself).
+     */
+    conversation: async (_parent, { id }, { identity }) => {
+      const user = requireUser(identity);
+      if (!(await askPeer(log, () => membership.isMember(id, user.userId)))) throw conversationNotFound();
+      return conversationRef(id);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { badUserInput, notFound, requireUser } from '@chat4all/common';
+import { badUserInput, conversationNotFound, requireUser } from '@chat4all/common';
 import type { QueryResolvers } from '../generated/resolvers-types';
 import { encodeConversationCursor } from '../store/cursor';
 import { InvalidCursorError, MAX_PAGE_SIZE } from '../store/port';
@@ -24,7 +24,7 @@ export function queryResolvers({ repository }: ResolverDeps): QueryResolvers {
     conversation: async (_parent, { id }, { identity, loaders }) => {
       const user = requireUser(identity);
       const conversation = await conversationForMember(loaders, id, user.userId);
-      if (!conversation) throw notFound('conversation not found');
+      if (!conversation) throw conversationNotFound();
       return conversation;
     },
 
