@@ -193,6 +193,19 @@ export function describeMessageStoreContract(name: string, setup: () => Promise<
         expect(whole.items[5]?.content).toBe(messages[0]?.content);
       });
 
+      it("the newest page is the newest day's, whether that is today, a later day (a clock ahead) or an earlier one", async () => {
+        const now = Date.now();
+        const ahead = conversation();
+        const aheadMessages = [message(ahead, now - DAY), message(ahead, now), message(ahead, now + 1000), message(ahead, now + DAY)];
+        const quiet = conversation();
+        const quietMessages = [message(quiet, now - 3 * DAY), message(quiet, now - 2 * DAY), message(quiet, now - 2 * DAY + 1000)];
+        await insertAll([...aheadMessages, ...quietMessages]);
+        const aheadFirst = await store.listByConversation(ahead, { first: 2 });
+        expect(aheadFirst.items.map((m) => m.id)).toEqual(newestFirst(aheadMessages).slice(0, 2));
+        expect(await allIds(ahead, 3)).toEqual([newestFirst(aheadMessages).slice(0, 3), newestFirst(aheadMessages).slice(3)]);
+        expect(await allIds(quiet, 2)).toEqual([newestFirst(quietMessages).slice(0, 2), newestFirst(quietMessages).slice(2)]);
+      });
+
       it('pages across more days than one bucket query returns', async () => {
         const conv = conversation();
         const now = Date.now();
