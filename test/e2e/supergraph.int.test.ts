@@ -322,6 +322,12 @@ describe.each(STACK_MODES)('the supergraph end to end (%s)', (mode) => {
       // On the embedded platform the connectors ask the files subgraph for links while delivering these messages: let
       // them finish, so the counters below see only the page's own calls.
       if (mode === 'embedded') await historyOnceRead(bob.client, batchConversation, senders.length);
+      // The messages subgraph checks membership on every page from its cache (MEMBERSHIP_CACHE_TTL_MS, 2 s), and a
+      // lookup or background refresh of that cache reads the conversation in users too. So that only the page's own
+      // calls count: let the answer the sends cached expire, read the page once (a fresh lookup), then count the next
+      // read, well inside 0.75 of the TTL (no refresh due yet).
+      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      await run(bob.client, MessagePageDocument, { conversationId: batchConversation, first: 50 });
       const usersCalls = { store: 'users', operation: 'findUsersByIds' };
       const conversationCalls = { store: 'users', operation: 'findConversationsByIds' };
       const fileCalls = { store: 'file-records', operation: 'getMany' };
