@@ -50,14 +50,14 @@ describe('Membership', () => {
   });
 
   it('answers from the directory, and false for non-members and unknown conversations alike', async () => {
-    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, now: clock });
+    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, refreshBatchMs: 0, now: clock });
     expect(await membership.isMember(conv, alice)).toBe(true);
     expect(await membership.isMember(conv, bob)).toBe(false);
     expect(await membership.isMember(randomUUID(), alice)).toBe(false);
   });
 
   it('isMemberNow answers from the cache alone: undefined until a lookup, then the cached answer until the TTL', async () => {
-    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, now: clock });
+    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, refreshBatchMs: 0, now: clock });
     const unknown = randomUUID();
     expect(membership.isMemberNow(conv, alice)).toBeUndefined();
     expect(directory.batches).toEqual([]); // it never asks the directory
@@ -72,7 +72,7 @@ describe('Membership', () => {
   });
 
   it('reuses an answer within the TTL, so a change takes effect only after it', async () => {
-    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, now: clock });
+    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, refreshBatchMs: 0, now: clock });
     expect(await membership.isMember(conv, bob)).toBe(false);
     directory.members.set(conv, [alice, bob]); // bob added
     now += 1999;
@@ -83,7 +83,7 @@ describe('Membership', () => {
   });
 
   it('asks an answer in use afresh in the background once 0.75 of the TTL passed, answering from the cache meanwhile', async () => {
-    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, now: clock });
+    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, refreshBatchMs: 0, now: clock });
     expect(await membership.isMember(conv, bob)).toBe(false);
     directory.members.set(conv, [alice, bob]); // bob added
     now += 100;
@@ -104,8 +104,30 @@ describe('Membership', () => {
     expect(directory.batches).toHaveLength(2);
   });
 
+  it('sends background refreshes falling due within refreshBatchMs in one call; a lookup that waits goes out at once', async () => {
+    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, refreshBatchMs: 40, now: clock });
+    const conv2 = randomUUID();
+    const conv3 = randomUUID();
+    directory.members.set(conv2, [alice]);
+    expect(await membership.isMember(conv, alice)).toBe(true);
+    expect(await membership.isMember(conv2, alice)).toBe(true);
+    now += 100;
+    membership.isMemberNow(conv, alice); // both in use
+    membership.isMemberNow(conv2, alice);
+    now += 1400;
+    expect(membership.isMemberNow(conv, bob)).toBe(false); // due: refresh of conv waits for company
+    await flush();
+    expect(membership.isMemberNow(conv2, alice)).toBe(true); // due a tick later: joins it
+    expect(await membership.isMember(conv3, alice)).toBe(false); // a miss is asked at once, not held with them
+    expect(directory.batches).toEqual([[conv], [conv2], [conv3]]);
+    directory.members.set(conv, [alice, bob]);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(directory.batches).toEqual([[conv], [conv2], [conv3], [conv, conv2]]);
+    expect(membership.isMemberNow(conv, bob)).toBe(true); // the refreshed answer
+  });
+
   it('does not refresh an answer unused since it was stored: asked about less than once a TTL, a conversation costs no extra lookups', async () => {
-    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, now: clock });
+    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, refreshBatchMs: 0, now: clock });
     for (let i = 0; i < 4; i++) {
       expect(await membership.isMember(conv, alice)).toBe(true);
       now += 1850;
@@ -116,7 +138,7 @@ describe('Membership', () => {
   });
 
   it('a failed background refresh keeps the answer until its TTL; then the caller waits for the directory', async () => {
-    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, now: clock });
+    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, refreshBatchMs: 0, now: clock });
     expect(await membership.isMember(conv, alice)).toBe(true);
     now += 100;
     expect(await membership.isMember(conv, alice)).toBe(true); // in use
@@ -134,7 +156,7 @@ describe('Membership', () => {
   });
 
   it('never uses an answer past its TTL, however often it is asked', async () => {
-    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, now: clock });
+    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, refreshBatchMs: 0, now: clock });
     expect(await membership.isMember(conv, alice)).toBe(true);
     const release = holdAnswers(directory);
     directory.members.set(conv, []); // alice removed; the directory is slow to say so
@@ -151,7 +173,7 @@ describe('Membership', () => {
   });
 
   it('forget drops a cached answer that still calls the user a member, so the next lookup asks afresh', async () => {
-    const membership = new Membership(directory, { ttlMs: 60_000, maxEntries: 100, now: clock });
+    const membership = new Membership(directory, { ttlMs: 60_000, maxEntries: 100, refreshBatchMs: 0, now: clock });
     expect(await membership.isMember(conv, alice)).toBe(true);
     directory.members.set(conv, []); // alice removed
     membership.forget(conv, bob); // the answer already leaves bob out: kept
@@ -164,7 +186,7 @@ describe('Membership', () => {
   });
 
   it('forget also drops a lookup under way: its answer reaches its callers but is not cached', async () => {
-    const membership = new Membership(directory, { ttlMs: 60_000, maxEntries: 100, now: clock });
+    const membership = new Membership(directory, { ttlMs: 60_000, maxEntries: 100, refreshBatchMs: 0, now: clock });
     expect(await membership.isMember(conv, alice)).toBe(true);
     const release = holdAnswers(directory);
     expect(membership.isMemberNow(conv, alice)).toBe(true); // in use
@@ -182,7 +204,7 @@ describe('Membership', () => {
   it('shares one call between concurrent lookups and batches different conversations', async () => {
     const other = randomUUID();
     directory.members.set(other, [bob]);
-    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, now: clock });
+    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, refreshBatchMs: 0, now: clock });
     const answers = await Promise.all([
       membership.isMember(conv, alice),
       membership.isMember(conv, alice),
@@ -194,7 +216,7 @@ describe('Membership', () => {
   });
 
   it('stays bounded: the least recently used conversation is asked again', async () => {
-    const membership = new Membership(directory, { ttlMs: 60_000, maxEntries: 2, now: clock });
+    const membership = new Membership(directory, { ttlMs: 60_000, maxEntries: 2, refreshBatchMs: 0, now: clock });
     const [a, b] = [randomUUID(), randomUUID()];
     await membership.isMember(conv, alice);
     await membership.isMember(a, alice);
@@ -204,14 +226,14 @@ describe('Membership', () => {
   });
 
   it('does not remember a failure', async () => {
-    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, now: clock });
+    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, refreshBatchMs: 0, now: clock });
     directory.failNext = true;
     await expect(membership.isMember(conv, alice)).rejects.toThrow(PeerUnavailableError);
     expect(await membership.isMember(conv, alice)).toBe(true);
   });
 
   it('asks every time with a TTL of 0', async () => {
-    const membership = new Membership(directory, { ttlMs: 0, maxEntries: 100, now: clock });
+    const membership = new Membership(directory, { ttlMs: 0, maxEntries: 100, refreshBatchMs: 0, now: clock });
     await membership.isMember(conv, alice);
     await membership.isMember(conv, alice);
     expect(directory.batches).toHaveLength(2);
