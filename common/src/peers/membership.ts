@@ -65,15 +65,12 @@ export class Membership {
     this.cache = new TtlLru(options.maxEntries, options.ttlMs, this.now);
     this.refreshAfterMs = options.ttlMs * REFRESH_AFTER_SHARE;
     // Batching only: answers are cached above with a TTL, which DataLoader's own cache does not have.
-    this.batch = new DataLoader((ids) => directory.memberIds(ids), { cache: false, maxBatchSize: MAX_BATCH });
+    const ask = (ids: readonly string[]) => directory.memberIds(ids);
+    this.batch = new DataLoader(ask, { cache: false, maxBatchSize: MAX_BATCH });
     const refreshBatchMs = options.refreshBatchMs ?? Math.min(50, Math.floor(options.ttlMs * 0.05));
     this.refreshBatch =
       refreshBatchMs > 0
-        ? new DataLoader((ids) => directory.memberIds(ids), {
-            cache: false,
-            maxBatchSize: MAX_BATCH,
-            batchScheduleFn: (send) => setTimeout(send, refreshBatchMs),
-          })
+        ? new DataLoader(ask, { cache: false, maxBatchSize: MAX_BATCH, batchScheduleFn: (send) => setTimeout(send, refreshBatchMs) })
         : this.batch;
   }
 

@@ -116,22 +116,19 @@ export class CassandraMessageStore implements MessageStore {
 
     let below = afterBucket === undefined ? 2 ** 31 - 1 : afterBucket + 1;
     // The newest page of a conversation in use is today's: read beside the bucket list rather than after it (one round
-    // trip instead of two), and used only if the list names today as the newest bucket (a clock ahead of ours could
-    // have written a later one).
+    // trip instead of two), and used when the list reaches today's bucket (usually first; a clock ahead of ours could
+    // have written a later one, whose rows then come before it: `want` rows of today's are then more than enough).
     const today = afterId === undefined ? bucketOfTime(Date.now()) : undefined;
     const todaysPage = today === undefined ? undefined : this.client.execute(CQL.selectPage, [conversationId, today, want]);
     todaysPage?.catch(() => undefined); // awaited below when used; a failure then fails the page as any read does
-    let atNewest = true;
     fetching: for (;;) {
       const buckets = await this.client.execute(CQL.selectBuckets, [conversationId, below, BUCKETS_PER_QUERY]);
       for (const row of buckets.rows) {
         const bucket = row.get('bucket') as number;
-        const newest = atNewest;
-        atNewest = false;
         below = bucket;
         const limit = want - rows.length;
         const page =
-          newest && bucket === today && todaysPage
+          bucket === today && todaysPage
             ? await todaysPage
             : afterId !== undefined && bucket === afterBucket
               ? await this.client.execute(CQL.selectPageBefore, [conversationId, bucket, afterId, limit])
