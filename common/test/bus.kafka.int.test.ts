@@ -70,6 +70,47 @@ describe('Kafka topic migration', () => {
   }, 60_000);
 });
 
+describe('Kafka offset commits', () => {
+  beforeAll(requireKafka, 30_000);
+
+  /** The group's committed offset of partition 0, or null before its first commit. */
+  async function committed(groupId: string, topic: string): Promise<string | null> {
+    const admin = createKafkaClient(config, log).admin();
+    await admin.connect();
+    try {
+      const [answer] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const offset = answer?.partitions.find((p) => p.partition === 0)?.offset;
+      return offset === undefined || offset === '-1' ? null : offset;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  test('what a running subscription handled is committed within the commit interval, without a further record or stop()', async () => {
+    const topic = `commit.test.${randomUUID().slice(0, 8)}`;
+    const groupId = `commit.group.${randomUUID().slice(0, 8)}`;
+    await ensureTopics(config, [topic], { partitions: 1, replicationFactor: 1 });
+    const bus = createKafkaBus(config, log, { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500, maxWaitTimeMs: 200, commitIntervalMs: 500 });
+    try {
+      const received: string[] = [];
+      const subscription = await bus.subscribe({ groupId, topics: [topic], fromBeginning: true, handler: async (r) => void received.push(r.value.toString('utf8')) });
+      await bus.publish(topic, [{ key: 'k', value: 'e0' }]);
+      await waitUntil('e0 handled', () => received.length === 1, 20_000);
+      await bus.publish(topic, [{ key: 'k', value: 'e1' }, { key: 'k', value: 'e2' }]);
+      await waitUntil('e1 and e2 handled', () => received.length === 3, 20_000);
+      // Nothing else arrives: the schedule's timer commits past e2 while the subscription keeps running.
+      const started = Date.now();
+      await waitUntil('the commit past e2', async () => (await committed(groupId, topic)) === '3', 10_000);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      await subscription.stop();
+      expect(received).toEqual(['e0', 'e1', 'e2']);
+    } finally {
+      await bus.close();
+      await deleteTopics(config, [topic]);
+    }
+  }, 60_000);
+});
+
 describe('Kafka consumer crash', () => {
   beforeAll(requireKafka, 30_000);
 
@@ -143,9 +184,9 @@ describe('Kafka reader whose first join fails', () => {
   }, 60_000);
 });
 
-async function waitUntil(what: string, predicate: () => boolean, timeoutMs: number): Promise<void> {
+async function waitUntil(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
   const start = Date.now();
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

@@ -15,6 +15,7 @@ import {
 import type { KafkaConfig } from '../config';
 import type { Logger } from '../logging';
 import { PublishCoalescer } from './coalesce';
+import { CommitSchedule } from './commit-schedule';
 import { fixKafkajsRequestQueue } from './kafkajs-request-queue';
 import { DEFAULT_RETRY_POLICY, deliverInKeyOrder } from './delivery';
 import {
@@ -47,9 +48,10 @@ export interface KafkaBusOptions {
   publishRetries?: number;
   /** Most records in one produce request when publish calls wait for one another (see `PublishCoalescer`). */
   maxBatchRecords?: number;
+  /** Longest time a handled record waits for its offset commit while the subscription runs (see `CommitSchedule`). */
+  commitIntervalMs?: number;
 }
 
-const COMMIT_INTERVAL_MS = 1_000;
 /** Throwaway groups of group-less readers (`read`): kafkajs fetches only as a group member. */
 export const READER_GROUP_PREFIX = 'reader-';
 const OFFSETS_ATTEMPTS = 10;
@@ -61,6 +63,7 @@ const DEFAULTS: Required<KafkaBusOptions> = {
   maxWaitTimeMs: 1_000,
   publishRetries: 6,
   maxBatchRecords: 1_000,
+  commitIntervalMs: 1_000,
 };
 
 // kafkajs logs every error response at ERROR, also the ones it retries and the ones it rethrows to us; those are
@@ -190,25 +193,27 @@ export class KafkaEventBus implements EventBus {
       return running;
     };
 
+    // Handled offsets are committed together, at most every `commitIntervalMs` (see CommitSchedule).
+    const commits = new CommitSchedule({
+      intervalMs: this.options.commitIntervalMs,
+      commit: (offsets) => consumer.commitOffsets(offsets),
+      onTimerError: (error) => this.log.warn({ err: error, groupId }, 'offset commit failed; trying again'),
+    });
+    // A member that loses partitions in the rebalance just starting hands over what it handled (best effort: a
+    // commit that misses only repeats records for the next owner).
+    consumer.on(consumer.events.REBALANCING, () => {
+      commits.flush().catch((error: unknown) => this.log.debug({ err: error, groupId }, 'offset commit before rebalance failed'));
+    });
+
     /**
      * One partition's fetched records: each key's in order, up to `keyConcurrency` keys at once. Offsets are committed
      * only up to the first record not yet handled, and not one by one: a commit costs a round trip through the group
-     * coordinator (about 7 ms on the local broker, which batches offset writes), so the handled prefix is committed at
-     * the end of the batch, every COMMIT_INTERVAL_MS within it, before waiting to retry a failing record, and when
-     * stop() ends the batch. A crash between a handler and the next commit redelivers those records, as at-least-once
-     * allows.
+     * coordinator and an append to its offsets log, so handled offsets wait for the schedule (at most `commitIntervalMs`,
+     * one request for every partition), except before waiting to retry a failing record and when
+     * stop() ends the subscription. A crash in between redelivers those records, as at-least-once allows.
      */
     const handleBatch = async ({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> => {
       const { topic, partition } = batch;
-      let handled: string | undefined; // end of the handled prefix, not yet committed
-      let lastCommit = Date.now();
-      const commit = async () => {
-        if (handled === undefined) return;
-        const offset = nextOffset(handled);
-        handled = undefined;
-        lastCommit = Date.now();
-        await consumer.commitOffsets([{ topic, partition, offset }]);
-      };
       let failure: unknown;
       try {
         await deliverInKeyOrder(
@@ -218,9 +223,8 @@ export class KafkaEventBus implements EventBus {
             // After stop() nothing new starts; the rest stays uncommitted for the next owner of the partition.
             mayStart: () => !stopping.signal.aborted && isRunning() && !isStale(),
             onHandled: async (record) => {
-              handled = record.offset;
+              commits.handled(topic, partition, nextOffset(record.offset));
               resolveOffset(record.offset);
-              if (Date.now() - lastCommit >= COMMIT_INTERVAL_MS) await commit();
               await heartbeat(); // kafkajs sends one only when the interval has passed
             },
           },
@@ -232,7 +236,7 @@ export class KafkaEventBus implements EventBus {
             // Heartbeats keep the partition while a record is retried; a rebalance throws here, kafkajs rejoins and
             // the partition's owner starts again from the last commit.
             beforeRetry: async () => {
-              await commit();
+              await commits.flush();
               await heartbeat();
             },
             publish: (t, records) => this.publish(t, records),
@@ -243,7 +247,7 @@ export class KafkaEventBus implements EventBus {
         failure = error;
       }
       try {
-        await commit(); // also after a failure: what was handled stays handled (commits are accepted mid-rebalance)
+        await commits.batchEnded(); // also after a failure: what was handled stays handled (commits are accepted mid-rebalance)
       } catch (error) {
         failure ??= error;
       }
@@ -271,8 +275,10 @@ export class KafkaEventBus implements EventBus {
       stop: () => {
         stopped ??= (async () => {
           stopping.abort();
-          // In-flight handlers finish and commit while this member still owns their partitions.
+          commits.stop();
+          // In-flight handlers finish, and what was handled is committed while this member still owns its partitions.
           await Promise.allSettled([...inFlight]);
+          await commits.flush().catch((error: unknown) => this.log.warn({ err: error, groupId }, 'offset commit at stop failed; those records go again'));
           await consumer.disconnect();
           this.subscriptions.delete(subscription);
           this.log.info({ groupId, topics: options.topics }, 'subscription stopped');
