@@ -67,29 +67,24 @@ export class CassandraMessageStore implements MessageStore {
     if (!isMessageId(message.id)) throw new InvalidMessageIdError(message.id);
     const bucket = bucketOfId(message.id);
     const { id, conversationId, senderId, createdAt } = message;
+    const bucketKey = `${conversationId}/${bucket}`;
     // undefined (not null) leaves absent columns unset: no tombstones, and a redelivery rewrites the same cells.
-    await Promise.all([
-      this.client.execute(CQL.insertContent, [
-        conversationId,
-        bucket,
-        id,
-        senderId,
-        message.content,
-        message.fileId,
-        message.channel,
-        message.clientMessageId,
-        createdAt,
-      ]),
-      this.writtenBuckets.get(`${conversationId}/${bucket}`) ? Promise.resolve() : this.client.execute(CQL.insertBucket, [conversationId, bucket]),
-    ]);
-    this.writtenBuckets.set(`${conversationId}/${bucket}`, true);
-    // Lookups last, so they never point at a message whose rows are not written yet.
-    await Promise.all([
-      this.client.execute(CQL.insertById, [id, conversationId]),
-      message.clientMessageId === undefined
-        ? Promise.resolve()
-        : this.client.execute(CQL.insertByClientId, [senderId, message.clientMessageId, id, conversationId]),
-    ]);
+    const rows: { query: string; params: unknown[] }[] = [
+      {
+        query: CQL.insertContent,
+        params: [conversationId, bucket, id, senderId, message.content, message.fileId, message.channel, message.clientMessageId, createdAt],
+      },
+      { query: CQL.insertById, params: [id, conversationId] },
+    ];
+    if (!this.writtenBuckets.get(bucketKey)) rows.push({ query: CQL.insertBucket, params: [conversationId, bucket] });
+    if (message.clientMessageId !== undefined) {
+      rows.push({ query: CQL.insertByClientId, params: [senderId, message.clientMessageId, id, conversationId] });
+    }
+    // One request instead of two in sequence (Cassandra's cost here is per request more than per row). Unlogged: the
+    // rows may land one by one, so a lookup can for a moment name a message whose row is not there yet; get() then
+    // answers null, as before the message was stored, until the writer's retry or the router's redelivery completes it.
+    await this.client.batch(rows, { logged: false });
+    this.writtenBuckets.set(bucketKey, true);
   }
 
   async get(id: string, conversationId?: string): Promise<Message | null> {
