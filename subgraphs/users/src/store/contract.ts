@@ -335,6 +335,33 @@ export function describeUserRepositoryContract(name: string, setup: () => Promis
         expect((await repo.listConversationsForUser(a.id, { first: 1 })).items[0]!.lastActivityAt).toEqual(latest);
         expect(await repo.touchConversation(randomUUID(), latest)).toBe(false);
       });
+
+      it('touches many conversations in one call: each to its latest time, only forward, counting those that moved', async () => {
+        const a = await newUser();
+        const [c1, c2, c3] = await Promise.all([1, 2, 3].map((n) => repo.createConversation({ title: `t${n}`, memberIds: [a.id] })));
+        const base = future(0);
+        const at = (minutes: number) => new Date(base.getTime() + minutes * 60_000);
+        expect(await repo.touchConversation(c3!.id, at(30))).toBe(true);
+
+        const moved = await repo.touchConversations([
+          { conversationId: c1!.id, at: at(10) },
+          { conversationId: c1!.id, at: at(12) }, // the latest of c1's touches wins, in any order
+          { conversationId: c1!.id, at: at(11) },
+          { conversationId: c2!.id.toUpperCase(), at: at(20) },
+          { conversationId: c3!.id, at: at(25) }, // behind what c3 has: no move
+          { conversationId: randomUUID(), at: at(40) }, // unknown
+          { conversationId: 'not-a-uuid', at: at(40) },
+        ]);
+        expect(moved).toBe(2);
+        const listed = (await repo.listConversationsForUser(a.id, { first: 3 })).items.map((c) => [c.id, c.lastActivityAt]);
+        expect(listed).toEqual([
+          [c3!.id, at(30)],
+          [c2!.id, at(20)],
+          [c1!.id, at(12)],
+        ]);
+        expect(await repo.touchConversations([])).toBe(0);
+        expect(await repo.touchConversations([{ conversationId: c1!.id, at: at(12) }])).toBe(0);
+      });
     });
   });
 }

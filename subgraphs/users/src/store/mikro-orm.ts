@@ -22,7 +22,7 @@ import {
   UsernameTakenError,
   UserNotFoundError,
 } from './port';
-import type { Conversation, ConversationPage, NewConversation, NewUser, PageRequest, User, UserRepository } from './port';
+import type { Conversation, ConversationPage, ConversationTouch, NewConversation, NewUser, PageRequest, User, UserRepository } from './port';
 
 export interface OrmHooks {
   /** Where MikroORM's own messages go (debug level); silent when absent. */
@@ -356,6 +356,28 @@ export class MikroOrmUserRepository implements UserRepository {
       .getConnection()
       .execute<{ affectedRows: number }>('update "conversations" set "last_activity_at" = ? where "id" = ? and "last_activity_at" < ?', [at.toISOString(), conversationId.toLowerCase(), at.toISOString()], 'run');
     return result.affectedRows > 0;
+  }
+
+  async touchConversations(touches: readonly ConversationTouch[]): Promise<number> {
+    // One row per conversation, its latest time: an UPDATE … FROM that joins a target row twice picks either.
+    const latest = new Map<string, Date>();
+    for (const { conversationId, at } of touches) {
+      if (!isUuid(conversationId)) continue;
+      const id = conversationId.toLowerCase();
+      const known = latest.get(id);
+      if (known === undefined || at > known) latest.set(id, at);
+    }
+    if (latest.size === 0) return 0;
+    const rows = [...latest].map(() => '(?::uuid, ?::timestamptz)').join(', ');
+    const params = [...latest].flatMap(([id, at]) => [id, at.toISOString()]);
+    const result = await this.orm.em
+      .getConnection()
+      .execute<{ affectedRows: number }>(
+        `update "conversations" as c set "last_activity_at" = v.at from (values ${rows}) as v(id, at) where c."id" = v.id and c."last_activity_at" < v.at`,
+        params,
+        'run',
+      );
+    return result.affectedRows;
   }
 
   /** For readiness probes: empty when the database answers, else why not. */

@@ -52,8 +52,18 @@ export interface UserRepository {
    * cannot reorder the list backwards. True when the conversation's time moved.
    */
   touchConversation(conversationId: string, at: Date): Promise<boolean>;
+  /**
+   * `touchConversation` for many at once (one statement): each conversation moves to its latest `at` among the
+   * touches, only forward. Answers how many conversations moved.
+   */
+  touchConversations(touches: readonly ConversationTouch[]): Promise<number>;
 
   close(): Promise<void>;
+}
+
+export interface ConversationTouch {
+  conversationId: string;
+  at: Date;
 }
 
 export interface User {
