@@ -35,7 +35,15 @@ const CQL = {
     FROM messages_by_conversation WHERE conversation_id = ? AND bucket = ? AND id < ? LIMIT ?`,
   selectStatusRange: `SELECT message_id, status, at, reason FROM message_status
     WHERE conversation_id = ? AND bucket = ? AND message_id >= ? AND message_id <= ?`,
+  // A bucket's newest status rows (newest message first), read beside its newest page.
+  selectNewestStatuses: `SELECT message_id, status, at, reason FROM message_status WHERE conversation_id = ? AND bucket = ? LIMIT ?`,
 } as const;
+
+/**
+ * Status rows read beside today's newest page, per message of it: a message that went through its lifecycle has two
+ * (DELIVERED, READ; SENT is implied). A page whose messages hold more falls back to the range query.
+ */
+const PREFETCHED_STATUS_ROWS_PER_MESSAGE = 2;
 
 const WRITTEN_BUCKETS = 100_000;
 
@@ -113,9 +121,16 @@ export class CassandraMessageStore implements MessageStore {
     // The newest page of a conversation in use is today's: read beside the bucket list rather than after it (one round
     // trip instead of two), and used when the list reaches today's bucket (usually first; a clock ahead of ours could
     // have written a later one, whose rows then come before it: `want` rows of today's are then more than enough).
+    // Its newest status rows are read at the same time, so such a page costs one round trip in all when they cover it.
     const today = afterId === undefined ? bucketOfTime(Date.now()) : undefined;
     const todaysPage = today === undefined ? undefined : this.client.execute(CQL.selectPage, [conversationId, today, want]);
-    todaysPage?.catch(() => undefined); // awaited below when used; a failure then fails the page as any read does
+    const todaysStatuses =
+      today === undefined
+        ? undefined
+        : { bucket: today, limit: want * PREFETCHED_STATUS_ROWS_PER_MESSAGE, rows: this.client.execute(CQL.selectNewestStatuses, [conversationId, today, want * PREFETCHED_STATUS_ROWS_PER_MESSAGE]) };
+    // Awaited below when used; a failure then fails the page as any read does.
+    todaysPage?.catch(() => undefined);
+    todaysStatuses?.rows.catch(() => undefined);
     fetching: for (;;) {
       const buckets = await this.client.execute(CQL.selectBuckets, [conversationId, below, BUCKETS_PER_QUERY]);
       for (const row of buckets.rows) {
@@ -135,7 +150,7 @@ export class CassandraMessageStore implements MessageStore {
     }
 
     const pageRows = rows.slice(0, first);
-    const statuses = await this.statusesFor(conversationId, pageRows);
+    const statuses = await this.statusesFor(conversationId, pageRows, todaysStatuses);
     const items = pageRows.map((row) => toMessage(row, statuses.get(row.get('id') as string) ?? []));
     const last = pageRows[pageRows.length - 1];
     return {
@@ -179,8 +194,11 @@ export class CassandraMessageStore implements MessageStore {
     return row ? toMessage(row, statuses.rows.map(toStoredStatus)) : null;
   }
 
-  /** Status rows for a page: one range query per day bucket the page touches. */
-  private async statusesFor(conversationId: string, rows: types.Row[]): Promise<Map<string, StoredStatus[]>> {
+  /**
+   * Status rows for a page: one range query per day bucket the page touches, except a bucket whose newest status rows
+   * were read already and cover the page's messages in it (see `coveredBy`).
+   */
+  private async statusesFor(conversationId: string, rows: types.Row[], prefetched?: PrefetchedStatuses): Promise<Map<string, StoredStatus[]>> {
     const idsByBucket = new Map<number, string[]>();
     for (const row of rows) {
       const id = row.get('id') as string;
@@ -190,10 +208,15 @@ export class CassandraMessageStore implements MessageStore {
       idsByBucket.set(bucket, ids);
     }
     const results = await Promise.all(
-      [...idsByBucket].map(([bucket, ids]) =>
+      [...idsByBucket].map(async ([bucket, ids]) => {
         // Rows come newest first, so the last id is the smallest.
-        this.client.execute(CQL.selectStatusRange, [conversationId, bucket, ids[ids.length - 1], ids[0]]),
-      ),
+        const oldest = ids[ids.length - 1]!;
+        if (prefetched?.bucket === bucket) {
+          const newest = await prefetched.rows;
+          if (coveredBy(newest, prefetched.limit, oldest)) return newest;
+        }
+        return this.client.execute(CQL.selectStatusRange, [conversationId, bucket, oldest, ids[0]]);
+      }),
     );
     const byMessage = new Map<string, StoredStatus[]>();
     for (const result of results) {
@@ -206,6 +229,23 @@ export class CassandraMessageStore implements MessageStore {
     }
     return byMessage;
   }
+}
+
+interface PrefetchedStatuses {
+  bucket: number;
+  limit: number;
+  rows: Promise<types.ResultSet>;
+}
+
+/**
+ * Whether a bucket's newest status rows (message id descending, `limit` at most) hold every status row of the
+ * messages from `oldestId` up: the bucket had no more, or they reach past `oldestId` (a row of an older message came
+ * after all of its). Rows of messages not on the page are read too and never looked up.
+ */
+function coveredBy(newest: types.ResultSet, limit: number, oldestId: string): boolean {
+  if (newest.rowLength < limit) return true;
+  const last = newest.rows[newest.rowLength - 1];
+  return last !== undefined && (last.get('message_id') as string) < oldestId;
 }
 
 function optionalText(row: types.Row, column: string): string | undefined {

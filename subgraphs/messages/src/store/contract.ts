@@ -267,6 +267,40 @@ export function describeMessageStoreContract(name: string, setup: () => Promise<
         ]);
       });
 
+      it("shows the newest page's statuses whether or not the day's newest status rows hold all of its messages'", async () => {
+        const now = Date.now();
+        const lifecycle = async (conv: string, messages: NewMessage[]) => {
+          for (const m of messages) {
+            await store.recordStatus(m.id, conv, 'DELIVERED', new Date(m.createdAt.getTime() + 5));
+            await store.recordStatus(m.id, conv, 'READ', new Date(m.createdAt.getTime() + 10));
+          }
+        };
+        const read = (m: NewMessage) => [
+          m.id,
+          [
+            { status: 'SENT', at: m.createdAt },
+            { status: 'DELIVERED', at: new Date(m.createdAt.getTime() + 5) },
+            { status: 'READ', at: new Date(m.createdAt.getTime() + 10) },
+          ],
+        ];
+
+        const busy = conversation();
+        // x and y are newer, their statuses recorded before their rows (status events can outrun the insert): the
+        // status rows newest first are y's, x's, m3's, then m2's, which a page of two must still show.
+        const [m1, m2, m3, x, y] = [0, 1, 2, 3, 4].map((i) => message(busy, now + i));
+        await insertAll([m1!, m2!, m3!]);
+        await lifecycle(busy, [m1!, m2!, m3!, x!, y!]);
+        const busyPage = await store.listByConversation(busy, { first: 2 });
+        expect(busyPage.items.map((m) => [m.id, m.statusHistory])).toEqual([read(m3!), read(m2!)]);
+
+        const quiet = conversation();
+        const messages = [0, 1, 2].map((i) => message(quiet, now + i));
+        await insertAll(messages);
+        await lifecycle(quiet, messages);
+        const quietPage = await store.listByConversation(quiet, { first: 2 });
+        expect(quietPage.items.map((m) => [m.id, m.statusHistory])).toEqual([read(messages[2]!), read(messages[1]!)]);
+      });
+
       it('rejects a page size below 1, above the maximum, or fractional', async () => {
         const conv = conversation();
         for (const first of [0, -1, MAX_PAGE_SIZE + 1, 1.5]) {
