@@ -71,6 +71,22 @@ describe('CommitSchedule', () => {
     expect(jest.getTimerCount()).toBe(1);
   });
 
+  it('commits what a batch still under way has handled once the interval has passed', async () => {
+    const { commits, requests } = schedule();
+    commits.handled('t', 0, '1');
+    jest.advanceTimersByTime(INTERVAL);
+    await settle();
+    // No batchEnded() yet: a long batch's handled records do not wait for its end.
+    expect(requests).toEqual([[{ topic: 't', partition: 0, offset: '1' }]]);
+    commits.handled('t', 0, '2');
+    jest.advanceTimersByTime(INTERVAL - 1);
+    await settle();
+    expect(requests).toHaveLength(1);
+    jest.advanceTimersByTime(1);
+    await settle();
+    expect(requests[1]).toEqual([{ topic: 't', partition: 0, offset: '2' }]);
+  });
+
   it('flush commits at once (before a retry wait, at stop) and cancels the timer', async () => {
     const { commits, requests } = schedule();
     commits.handled('t', 0, '1');

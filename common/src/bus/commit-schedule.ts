@@ -2,7 +2,8 @@
  * When a consumer group's handled offsets are committed. A commit is a round trip to the group coordinator and an
  * append to `__consumer_offsets`; committed after every fetched batch, a lightly loaded consumer (whose batches hold a
  * record or two) paid one per record. Here a subscription's handled offsets wait, and go together in one request:
- * - at the end of a batch, when the last commit is at least `intervalMs` old; otherwise a timer commits them when it is;
+ * - at the end of a batch, when the last commit is at least `intervalMs` old; otherwise (and within a long batch) a
+ *   timer commits them when it is;
  * - at once when asked (`flush`): before a retry wait, at stop, and when the group starts rebalancing.
  * Only offsets of handled records are ever committed, so a late commit can repeat records (at-least-once), never skip one.
  */
@@ -40,17 +41,21 @@ export class CommitSchedule {
     this.lastCommit = this.now();
   }
 
-  /** Records that every record of the partition before `offset` is handled. */
+  /**
+   * Records that every record of the partition before `offset` is handled; a timer commits it once the last commit
+   * is an interval old, also while a long batch is still being handled.
+   */
   handled(topic: string, partition: number, offset: string): void {
     const key = keyOf(topic, partition);
     this.pending.set(key, { topic, partition, offset });
     this.newest.set(key, offset);
+    this.arm(Math.max(0, this.dueIn()));
   }
 
   /** End of a batch: commits now if the last commit is an interval old, else makes sure a timer will. */
   async batchEnded(): Promise<void> {
     if (this.pending.size === 0) return;
-    const due = this.lastCommit + this.options.intervalMs - this.now();
+    const due = this.dueIn();
     if (due <= 0) {
       await this.flush();
       return;
@@ -83,6 +88,11 @@ export class CommitSchedule {
   stop(): void {
     this.stopped = true;
     this.clearTimer();
+  }
+
+  /** Milliseconds until the last commit is an interval old (0 or less: it is). */
+  private dueIn(): number {
+    return this.lastCommit + this.options.intervalMs - this.now();
   }
 
   private arm(delayMs: number): void {
