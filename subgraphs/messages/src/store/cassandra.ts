@@ -124,10 +124,9 @@ export class CassandraMessageStore implements MessageStore {
     // Its newest status rows are read at the same time, so such a page costs one round trip in all when they cover it.
     const today = afterId === undefined ? bucketOfTime(Date.now()) : undefined;
     const todaysPage = today === undefined ? undefined : this.client.execute(CQL.selectPage, [conversationId, today, want]);
+    const statusLimit = want * PREFETCHED_STATUS_ROWS_PER_MESSAGE;
     const todaysStatuses =
-      today === undefined
-        ? undefined
-        : { bucket: today, limit: want * PREFETCHED_STATUS_ROWS_PER_MESSAGE, rows: this.client.execute(CQL.selectNewestStatuses, [conversationId, today, want * PREFETCHED_STATUS_ROWS_PER_MESSAGE]) };
+      today === undefined ? undefined : { bucket: today, limit: statusLimit, rows: this.client.execute(CQL.selectNewestStatuses, [conversationId, today, statusLimit]) };
     // Awaited below when used; a failure then fails the page as any read does.
     todaysPage?.catch(() => undefined);
     todaysStatuses?.rows.catch(() => undefined);

@@ -349,17 +349,13 @@ export class MikroOrmUserRepository implements UserRepository {
   }
 
   async touchConversation(conversationId: string, at: Date): Promise<boolean> {
-    if (!isUuid(conversationId)) return false;
-    // The condition makes the forward-only rule hold under concurrent touches too. One per accepted message: a
-    // plain statement (the query builder's cost per call showed in the pipeline's CPU).
-    const result = await this.orm.em
-      .getConnection()
-      .execute<{ affectedRows: number }>('update "conversations" set "last_activity_at" = ? where "id" = ? and "last_activity_at" < ?', [at.toISOString(), conversationId.toLowerCase(), at.toISOString()], 'run');
-    return result.affectedRows > 0;
+    return (await this.touchConversations([{ conversationId, at }])) > 0;
   }
 
   async touchConversations(touches: readonly ConversationTouch[]): Promise<number> {
-    // One row per conversation, its latest time: an UPDATE … FROM that joins a target row twice picks either.
+    // One row per conversation, its latest time: an UPDATE … FROM that joins a target row twice picks either. The
+    // condition makes the forward-only rule hold under concurrent touches too; a plain statement (the query builder's
+    // cost per call showed in the pipeline's CPU).
     const latest = new Map<string, Date>();
     for (const { conversationId, at } of touches) {
       if (!isUuid(conversationId)) continue;
