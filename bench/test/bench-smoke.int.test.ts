@@ -43,8 +43,20 @@ interface HttpMeasurement {
   rps: number;
   latencyMs: { p50: number; p99: number };
   errors: number;
+  errorKinds: Record<string, number>;
   non2xx: number;
   badAnswers: number;
+}
+
+/**
+ * A phase's failed requests, named so that a failure says which phase and of what kind; none expected. Requests the
+ * open-model generator dropped unsent (due while its queue was full: the server stalled, as it may when the other jest
+ * worker's suite takes both cores) are load, not failures; a smoke only asserts that they stay a minority.
+ */
+function failures(phase: string, m?: HttpMeasurement) {
+  if (!m) return { phase, errors: 0, errorKinds: {}, non2xx: 0, badAnswers: 0, mostlySent: true };
+  const { dropped = 0, ...errorKinds } = m.errorKinds;
+  return { phase, errors: m.errors - dropped, errorKinds, non2xx: m.non2xx, badAnswers: m.badAnswers, mostlySent: dropped < m.requests };
 }
 
 test('gateway: all four targets answer the full page under load, with ratios to Hive Gateway and the ceiling', async () => {
@@ -59,11 +71,11 @@ test('gateway: all four targets answer the full page under load, with ratios to 
   for (const name of ['ours', 'plain', 'hive']) expect(cpu[name]?.msPerRequest.gateway).toBeGreaterThan(0);
   expect(cpu.ceiling?.msPerRequest.messages).toBeGreaterThan(0);
   expect(cpu.ceiling?.msPerRequest.gateway).toBeUndefined();
-  for (const m of Object.values(measured)) {
+  for (const [target, m] of Object.entries(measured)) {
     expect(m.requests).toBeGreaterThan(0);
     expect(m.rps).toBeGreaterThan(0);
     expect(m.latencyMs.p99).toBeGreaterThanOrEqual(m.latencyMs.p50);
-    expect({ errors: m.errors, non2xx: m.non2xx, badAnswers: m.badAnswers }).toEqual({ errors: 0, non2xx: 0, badAnswers: 0 });
+    expect(failures(target, m)).toEqual(failures(target));
   }
   expect(Object.keys(result.ratios)).toEqual(expect.arrayContaining(['ours/hive rps', 'ours/ceiling rps', 'ours/plain p99']));
 }, 300_000);
@@ -72,9 +84,10 @@ test('history: the newest page of the big conversation and of the one-page refer
   const result = await smoke('history');
   type AtRate = HttpMeasurement & { share: number; rate: number; roundsP99: number[]; stealPercent?: number; generatorLagMs?: { p50: number; p99: number; max: number } };
   const measured = result.measurements as Record<'big' | 'small', HttpMeasurement> & { bigAtRates: AtRate[]; seeding: { reused: boolean } };
-  for (const m of [measured.big, measured.small, ...measured.bigAtRates]) {
+  const phases: [string, HttpMeasurement][] = [['big', measured.big], ['small', measured.small], ...measured.bigAtRates.map((r): [string, HttpMeasurement] => [`big at ${r.share}`, r])];
+  for (const [phase, m] of phases) {
     expect(m.requests).toBeGreaterThan(0);
-    expect({ errors: m.errors, non2xx: m.non2xx, badAnswers: m.badAnswers }).toEqual({ errors: 0, non2xx: 0, badAnswers: 0 });
+    expect(failures(phase, m)).toEqual(failures(phase));
   }
   expect(typeof measured.seeding.reused).toBe('boolean');
   // Each fixed-rate run holds its rate (a share of the saturated RPS): it neither saturates nor falls far short.

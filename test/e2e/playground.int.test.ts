@@ -67,7 +67,9 @@ describe.each(STACK_MODES)('the playground in a browser (%s)', (mode) => {
   let browser: Browser | undefined;
 
   beforeAll(async () => {
-    [platform, browser] = await Promise.all([startPlatform(mode), launchChromium()]);
+    // Each is kept as soon as it is up, so afterAll stops the platform even when the browser fails to start.
+    const started = await Promise.allSettled([startPlatform(mode).then((p) => (platform = p)), launchChromium().then((b) => (browser = b))]);
+    for (const result of started) if (result.status === 'rejected') throw result.reason;
   });
 
   afterAll(async () => {
@@ -145,9 +147,9 @@ describe.each(STACK_MODES)('the playground in a browser (%s)', (mode) => {
 
     // Logging out forgets the token in every tab: the second tab, reloaded, asks for a login again.
     await watcher.page.getByRole('button', { name: 'Log out' }).click();
-    await watcher.page.getByRole('button', { name: 'Log in' }).waitFor();
-    await sender.page.reload();
-    await sender.page.getByRole('button', { name: 'Log in' }).waitFor();
+    await watcher.waitForLoginForm('the tab that logged out');
+    await sender.page.reload({ waitUntil: 'domcontentloaded' });
+    await sender.waitForLoginForm('the other tab, reloaded');
 
     // Every request of both tabs went to the gateway: the page, its bundle, GraphQL, /token and the socket.
     const origins = new Set(traffic.urls.map((url) => new URL(url).host));

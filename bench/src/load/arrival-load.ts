@@ -1,5 +1,6 @@
 import { Pool } from 'undici';
 import { authHeaders } from './auth';
+import { countErrorKind } from './error-kinds';
 import { runAsLoadProcess } from './process';
 import { dueLatencyHistogram, runArrivals } from './schedule';
 import type { ArrivalLoadSpec, HttpLoadResult } from './spec';
@@ -21,6 +22,7 @@ async function run(spec: ArrivalLoadSpec, pool: Pool, durationSeconds: number): 
   const lag = dueLatencyHistogram();
   let requests = 0;
   let errors = 0;
+  const errorKinds: Record<string, number> = {};
   let non2xx = 0;
   let badAnswers = 0;
   let firstBadAnswer: string | undefined;
@@ -42,8 +44,9 @@ async function run(spec: ArrivalLoadSpec, pool: Pool, durationSeconds: number): 
         badAnswers++;
         firstBadAnswer ??= body.slice(0, 500);
       }
-    } catch {
+    } catch (error) {
       errors++;
+      countErrorKind(errorKinds, error);
     } finally {
       lastAnswer = performance.now();
     }
@@ -64,6 +67,7 @@ async function run(spec: ArrivalLoadSpec, pool: Pool, durationSeconds: number): 
     },
     generatorLagMs: { p50: lag.getValueAtPercentile(50), p99: lag.getValueAtPercentile(99), max: lag.maxValue },
     errors: errors + dropped,
+    errorKinds: dropped > 0 ? { ...errorKinds, dropped } : errorKinds,
     non2xx,
     badAnswers,
     ...(firstBadAnswer === undefined ? {} : { firstBadAnswer }),

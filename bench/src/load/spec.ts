@@ -46,8 +46,10 @@ export interface HttpLoadResult {
   durationSeconds: number;
   rps: number;
   latencyMs: LatencyMs;
-  /** Socket errors and timeouts. */
+  /** Requests that got no answer: socket errors, timeouts and (open model) requests dropped unsent; by kind in `errorKinds`. */
   errors: number;
+  /** `errors` by kind: an error code (`ECONNRESET`), `timeout`, or `dropped` (due while the pool's queue was full). */
+  errorKinds: Record<string, number>;
   non2xx: number;
   /** 2xx answers that carried GraphQL errors or lacked the expected data. */
   badAnswers: number;

@@ -24,6 +24,14 @@ function queryParsed(): boolean {
   return editor !== undefined && editor.documentAST?.loc?.source?.body === editor.getValue();
 }
 
+/** The keys of this origin's localStorage that name a session (the playground's own key among them). Runs in the page. */
+function storedSessionKeys(): string {
+  const storage = (globalThis as unknown as { localStorage: { length: number; key(i: number): string | null } }).localStorage;
+  const keys: string[] = [];
+  for (let i = 0; i < storage.length; i++) keys.push(storage.key(i) ?? '');
+  return JSON.stringify(keys.filter((key) => key.includes('session')));
+}
+
 const FAILURE_SCREENSHOT = '/tmp/chat4all-playground-failure.png';
 
 /** The playground page as a person uses it: the login bar above GraphiQL's editors and its run button. */
@@ -40,6 +48,25 @@ export class PlaygroundPage {
     await this.page.getByPlaceholder('password').fill(password);
     await this.page.getByRole('button', { name: 'Log in' }).click();
     await this.page.getByTestId('session-user').filter({ hasText: username }).waitFor();
+  }
+
+  /**
+   * Waits for the login form (logged out). On timeout the error says what the page showed instead: its session bar
+   * and what this browser's storage holds of a session.
+   */
+  async waitForLoginForm(what: string, timeoutMs = 30_000): Promise<void> {
+    try {
+      await this.page.getByRole('button', { name: 'Log in' }).waitFor({ timeout: timeoutMs });
+    } catch (error) {
+      await this.page.screenshot({ path: FAILURE_SCREENSHOT }).catch(() => undefined);
+      const bar = await this.page
+        .locator('header')
+        .first()
+        .innerText({ timeout: 1_000 })
+        .catch(() => '(no header)');
+      const stored = await this.page.evaluate(storedSessionKeys).catch((e: unknown) => `(unreadable: ${String(e)})`);
+      throw new Error(`${what}: no login form within ${timeoutMs} ms (${String(error)}); url ${this.page.url()}; session bar: ${bar}; stored: ${stored}; screenshot: ${FAILURE_SCREENSHOT}`);
+    }
   }
 
   /** Replaces an editor's text as a paste would (typing would trip the editor's bracket auto-closing). */
