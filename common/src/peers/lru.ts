@@ -37,6 +37,12 @@ export class TtlLru<K, V> {
     return entry.value;
   }
 
+  /** The value when present and not expired, leaving the recency order as it is (a look, not a use). */
+  peek(key: K): V | undefined {
+    const entry = this.entries.get(key);
+    return entry && entry.expiresAt > this.now() ? entry.value : undefined;
+  }
+
   set(key: K, value: V): void {
     if (this.ttlMs === 0) return; // caching disabled
     this.entries.delete(key);

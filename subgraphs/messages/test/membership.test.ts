@@ -31,6 +31,21 @@ function holdAnswers(directory: RecordingDirectory): () => void {
   return release;
 }
 
+/** Timers on the test's clock: tasks run when `runDue` finds them due (`schedule` option of Membership). */
+class ManualSchedule {
+  private tasks: { at: number; task: () => void }[] = [];
+  constructor(private readonly clock: () => number) {}
+  readonly schedule = (task: () => void, delayMs: number): void => void this.tasks.push({ at: this.clock() + delayMs, task });
+  get pending(): number {
+    return this.tasks.length;
+  }
+  runDue(): void {
+    const due = this.tasks.filter((t) => t.at <= this.clock());
+    this.tasks = this.tasks.filter((t) => t.at > this.clock());
+    for (const t of due) t.task();
+  }
+}
+
 /** Lets pending lookups (the directory answers in a microtask) settle. */
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -124,6 +139,52 @@ describe('Membership', () => {
     await new Promise((resolve) => setTimeout(resolve, 80));
     expect(directory.batches).toEqual([[conv], [conv2], [conv3], [conv, conv2]]);
     expect(membership.isMemberNow(conv, bob)).toBe(true); // the refreshed answer
+  });
+
+  it('times the refresh of an answer from its first use: due with no further use, refreshes due together share a call, and the next use waits for nothing', async () => {
+    const timers = new ManualSchedule(clock);
+    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, refreshBatchMs: 40, now: clock, schedule: timers.schedule });
+    const conv2 = randomUUID();
+    directory.members.set(conv2, [alice]);
+    expect(await Promise.all([membership.isMember(conv, alice), membership.isMember(conv2, alice)])).toEqual([true, true]);
+    expect(timers.pending).toBe(0); // the lookup's own callers do not count as a use
+    now += 300;
+    membership.isMemberNow(conv, alice); // first use of each: refresh timed for 1500 ms after the answer was stored
+    membership.isMemberNow(conv2, alice);
+    membership.isMemberNow(conv2, alice); // a later use times nothing more
+    expect(timers.pending).toBe(2);
+    directory.members.set(conv, [alice, bob]);
+    now += 1199;
+    timers.runDue();
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(directory.batches).toEqual([[conv, conv2]]); // not due yet
+    now += 1;
+    timers.runDue();
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(directory.batches).toEqual([[conv, conv2], [conv, conv2]]); // both, in one call, with no use at all
+    // Past the first answers' TTL: the refreshed answers are there, nobody waits.
+    now += 1000;
+    expect(membership.isMemberNow(conv, bob)).toBe(true);
+    expect(membership.isMemberNow(conv2, alice)).toBe(true);
+    expect(directory.batches).toHaveLength(2);
+  });
+
+  it('a timed refresh does nothing when its answer is gone: forgotten, replaced or expired', async () => {
+    const timers = new ManualSchedule(clock);
+    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, refreshBatchMs: 0, now: clock, schedule: timers.schedule });
+    expect(await membership.isMember(conv, alice)).toBe(true);
+    membership.isMemberNow(conv, alice); // timed
+    membership.forget(conv, alice);
+    now += 1500;
+    timers.runDue();
+    await flush();
+    expect(directory.batches).toEqual([[conv]]); // forgotten: not asked again until someone asks
+    expect(await membership.isMember(conv, alice)).toBe(true);
+    membership.isMemberNow(conv, alice); // timed again
+    now += 2000;
+    timers.runDue(); // late: the answer has expired
+    await flush();
+    expect(directory.batches).toEqual([[conv], [conv]]);
   });
 
   it('does not refresh an answer unused since it was stored: asked about less than once a TTL, a conversation costs no extra lookups', async () => {
