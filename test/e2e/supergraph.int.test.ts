@@ -323,10 +323,12 @@ describe.each(STACK_MODES)('the supergraph end to end (%s)', (mode) => {
       // them finish, so the counters below see only the page's own calls.
       if (mode === 'embedded') await historyOnceRead(bob.client, batchConversation, senders.length);
       // The messages subgraph checks membership on every page from its cache (MEMBERSHIP_CACHE_TTL_MS, 2 s), and a
-      // lookup or background refresh of that cache reads the conversation in users too. So that only the page's own
-      // calls count: let the answer the sends cached expire, read the page once (a fresh lookup), then count the next
-      // read, well inside 0.75 of the TTL (no refresh due yet).
-      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      // lookup or background refresh of that cache reads the conversation in users too. An answer that was used is
+      // refreshed once at 0.75 of its TTL (1.5 s) and the refreshed one, unused, expires 2 s later. So that only the
+      // page's own calls count: wait until both are over (3.5 s after the last use, plus the refresh call's own time),
+      // read the page once (a fresh lookup, which its own reader does not count as a use), then count the next read
+      // (the answer's first use), well inside the 1.5 s before its refresh.
+      await new Promise((resolve) => setTimeout(resolve, 4_500));
       await run(bob.client, MessagePageDocument, { conversationId: batchConversation, first: 50 });
       const usersCalls = { store: 'users', operation: 'findUsersByIds' };
       const conversationCalls = { store: 'users', operation: 'findConversationsByIds' };
