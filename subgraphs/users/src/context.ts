@@ -1,6 +1,6 @@
 import type DataLoader from 'dataloader';
 import type { Identity } from '@chat4all/common';
-import type { Conversation, User } from './store/port';
+import type { Conversation, MemberOf, User } from './store/port';
 
 /** Per-request batching: every loader is created for one request, so answers never leak between callers. */
 export interface UsersLoaders {
@@ -8,6 +8,11 @@ export interface UsersLoaders {
   user: DataLoader<string, User | null>;
   /** Conversations by id: one `findConversationsByIds` per tick. */
   conversation: DataLoader<string, Conversation | null>;
+  /**
+   * A conversation as one of its members may see it (null when not a member): one `findConversationsForMembers` per
+   * tick. Keyed by the pair, so answers for different users never mix.
+   */
+  conversationForMember: DataLoader<MemberOf, Conversation | null, string>;
   /** Member ids by conversation id: one `memberIdsOf` per tick. */
   memberIds: DataLoader<string, string[]>;
   /** Conversation ids by user id: one `conversationIdsOf` per tick. */

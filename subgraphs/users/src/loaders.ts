@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { UsersLoaders } from './context';
 import type { UserLookup } from './store/cached-users';
-import type { UserRepository } from './store/port';
+import type { MemberOf, UserRepository } from './store/port';
 
 /**
  * Fresh loaders for one request. The repository's batch lookups already answer aligned with the keys; users come from
@@ -13,7 +13,11 @@ export function createLoaders(repository: UserRepository, users: UserLookup = re
   return {
     user: new DataLoader((ids) => users.findUsersByIds(ids), options),
     conversation: new DataLoader((ids) => repository.findConversationsByIds(ids), options),
+    conversationForMember: new DataLoader((pairs) => repository.findConversationsForMembers(pairs), { ...options, cacheKeyFn: memberOfKey }),
     memberIds: new DataLoader((ids) => repository.memberIdsOf(ids), options),
     conversationIds: new DataLoader((ids) => repository.conversationIdsOf(ids), options),
   };
 }
+
+/** Ids compare without regard to case, as the store does. */
+export const memberOfKey = ({ conversationId, userId }: MemberOf): string => `${conversationId.toLowerCase()} ${userId.toLowerCase()}`;

@@ -253,6 +253,22 @@ describe('conversations and membership', () => {
     expectError(await h.gql(CONVERSATION, { id: conversation.id }), 'UNAUTHENTICATED');
   });
 
+  it("answers a member's conversation title (what every history page asks) with one statement that reads no member list", async () => {
+    const [me, friend] = await Promise.all([newUser(), newUser()]);
+    const conversation = await createConversation(me, [friend.id], 'Title only');
+    const TITLE = 'query ($id: ID!) { conversation(id: $id) { id title } }';
+
+    const before = h.statements.length;
+    const mine = await h.gql(TITLE, { id: conversation.id }, as(friend));
+    expect(mine.data).toEqual({ conversation: { id: conversation.id, title: 'Title only' } });
+    const statements = h.statements.slice(before);
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatch(/from "conversation_members" m join "conversations"/);
+
+    await h.repository.removeMember(conversation.id, friend.id);
+    expectError(await h.gql(TITLE, { id: conversation.id }, as(friend)), 'NOT_FOUND');
+  });
+
   it('lets members add members, idempotently', async () => {
     const [me, friend] = await Promise.all([newUser(), newUser()]);
     const conversation = await createConversation(me, []);

@@ -35,8 +35,9 @@ export function mutationResolvers({ repository, jwt }: ResolverDeps): MutationRe
       if (error instanceof ConversationNotFoundError) throw notAMember();
       throw error;
     }
-    // The members read earlier in this request are stale now.
+    // The members read earlier in this request, and the caller's membership, are stale now.
     loaders.memberIds.clear(conversation.id);
+    loaders.conversationForMember.clear({ conversationId: conversation.id, userId: caller.userId });
     return conversation;
   };
 

@@ -8,16 +8,13 @@ export function requireIdentity(identity: Identity | null): Identity {
   return identity;
 }
 
-const sameId = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
-
 /**
  * The conversation when `userId` belongs to it, else null. A conversation that does not exist and one the user is
- * not in give the same answer, so callers can refuse both alike and nobody learns which ids exist.
+ * not in give the same answer, so callers can refuse both alike and nobody learns which ids exist. One statement per
+ * tick for all such checks, without reading the member list.
  */
-export async function conversationForMember(loaders: UsersLoaders, conversationId: string, userId: string): Promise<Conversation | null> {
-  const [conversation, members] = await Promise.all([loaders.conversation.load(conversationId), loaders.memberIds.load(conversationId)]);
-  if (!conversation || !members.some((member) => sameId(member, userId))) return null;
-  return conversation;
+export function conversationForMember(loaders: UsersLoaders, conversationId: string, userId: string): Promise<Conversation | null> {
+  return loaders.conversationForMember.load({ conversationId, userId });
 }
 
 /** The refusal for acting on a conversation the caller is not in, or that does not exist (the same answer for both). */

@@ -216,6 +216,34 @@ export function describeUserRepositoryContract(name: string, setup: () => Promis
         expect(await repo.memberIdsOf([])).toEqual([]);
       });
 
+      it("finds the conversations members may see with one statement, following adds and removals", async () => {
+        const [a, b, c] = await Promise.all([newUser(), newUser(), newUser()]);
+        const ab = await repo.createConversation({ title: 'ab', memberIds: [a!.id, b!.id] });
+        const cOnly = await repo.createConversation({ title: null, memberIds: [c!.id] });
+        await repo.addMember(cOnly.id, a!.id);
+        await repo.removeMember(ab.id, b!.id);
+
+        const before = harness.statementCount();
+        const found = await repo.findConversationsForMembers([
+          { conversationId: ab.id, userId: a!.id },
+          { conversationId: ab.id, userId: b!.id }, // removed
+          { conversationId: cOnly.id, userId: c!.id },
+          { conversationId: cOnly.id.toUpperCase(), userId: a!.id.toUpperCase() }, // added; ids in any case
+          { conversationId: ab.id, userId: c!.id }, // never a member
+          { conversationId: randomUUID(), userId: a!.id },
+          { conversationId: 'garbage', userId: a!.id },
+          { conversationId: ab.id, userId: 'garbage' },
+          { conversationId: ab.id, userId: a!.id }, // asked twice
+        ]);
+        expect(harness.statementCount() - before).toBe(1);
+        expect(found).toEqual([ab, null, cOnly, cOnly, null, null, null, null, ab]);
+
+        const none = harness.statementCount();
+        expect(await repo.findConversationsForMembers([])).toEqual([]);
+        expect(await repo.findConversationsForMembers([{ conversationId: 'garbage', userId: a!.id }])).toEqual([null]);
+        expect(harness.statementCount()).toBe(none);
+      });
+
       it("lists many users' conversation ids with one statement, following adds and removals", async () => {
         const [a, b, c] = await Promise.all([newUser(), newUser(), newUser()]);
         const ab = await repo.createConversation({ title: 'ab', memberIds: [a!.id, b!.id] });

@@ -22,7 +22,7 @@ import {
   UsernameTakenError,
   UserNotFoundError,
 } from './port';
-import type { Conversation, ConversationPage, ConversationTouch, NewConversation, NewUser, PageRequest, User, UserRepository } from './port';
+import type { Conversation, ConversationPage, ConversationTouch, MemberOf, NewConversation, NewUser, PageRequest, User, UserRepository } from './port';
 
 export interface OrmHooks {
   /** Where MikroORM's own messages go (debug level); silent when absent. */
@@ -128,6 +128,11 @@ interface ConversationSqlRow {
   title: string | null;
   created_at: Date | string;
   last_activity_at: Date | string;
+}
+
+/** A conversation from a plain statement's snake_case row. */
+function conversationFromSql(row: ConversationSqlRow): Conversation {
+  return { id: row.id, title: row.title, createdAt: toDate(row.created_at), lastActivityAt: toDate(row.last_activity_at) };
 }
 
 /** The UserRepository on any MikroORM SQL driver. */
@@ -271,8 +276,27 @@ export class MikroOrmUserRepository implements UserRepository {
   async findConversationsByIds(ids: readonly string[]): Promise<(Conversation | null)[]> {
     const wanted = [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
     const rows = wanted.length === 0 ? [] : await this.rows<ConversationSqlRow>(`${SELECT_CONVERSATIONS} (${placeholders(wanted.length)})`, wanted);
-    const byId = new Map(rows.map((row): [string, Conversation] => [row.id, { id: row.id, title: row.title, createdAt: toDate(row.created_at), lastActivityAt: toDate(row.last_activity_at) }]));
+    const byId = new Map(rows.map((row): [string, Conversation] => [row.id, conversationFromSql(row)]));
     return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
+  }
+
+  async findConversationsForMembers(pairs: readonly MemberOf[]): Promise<(Conversation | null)[]> {
+    const key = (conversationId: string, userId: string) => `${conversationId.toLowerCase()} ${userId.toLowerCase()}`;
+    const wanted = new Map<string, MemberOf>();
+    for (const pair of pairs) {
+      if (isUuid(pair.conversationId) && isUuid(pair.userId)) wanted.set(key(pair.conversationId, pair.userId), pair);
+    }
+    const params = [...wanted.values()].flatMap(({ conversationId, userId }) => [conversationId.toLowerCase(), userId.toLowerCase()]);
+    const rows =
+      wanted.size === 0
+        ? []
+        : await this.rows<ConversationSqlRow & { user_id: string }>(
+            // The member table's primary key answers each pair; the join drops pairs that are not members.
+            `select c."id", c."title", c."created_at", c."last_activity_at", m."user_id" from "conversation_members" m join "conversations" c on c."id" = m."conversation_id" where (m."conversation_id", m."user_id") in (${Array.from({ length: wanted.size }, () => '(?, ?)').join(', ')})`,
+            params,
+          );
+    const found = new Map(rows.map((row): [string, Conversation] => [key(row.id, row.user_id), conversationFromSql(row)]));
+    return pairs.map(({ conversationId, userId }) => found.get(key(conversationId, userId)) ?? null);
   }
 
   async memberIdsOf(conversationIds: readonly string[]): Promise<string[][]> {

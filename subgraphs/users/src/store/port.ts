@@ -32,6 +32,12 @@ export interface UserRepository {
    */
   findConversationsByIds(ids: readonly string[]): Promise<(Conversation | null)[]>;
   /**
+   * The conversations each member may see, in one round trip, aligned with `pairs`: entry i is the conversation
+   * `pairs[i].conversationId` when `pairs[i].userId` is one of its members, else null (unknown conversation, unknown
+   * user or not a member alike). What an access check needs, without reading the member list.
+   */
+  findConversationsForMembers(pairs: readonly MemberOf[]): Promise<(Conversation | null)[]>;
+  /**
    * `memberIds` for many conversations in one round trip, aligned with `conversationIds` (empty lists for
    * unknown conversations).
    */
@@ -59,6 +65,12 @@ export interface UserRepository {
   touchConversations(touches: readonly ConversationTouch[]): Promise<number>;
 
   close(): Promise<void>;
+}
+
+/** A user and a conversation they may belong to. */
+export interface MemberOf {
+  conversationId: string;
+  userId: string;
 }
 
 export interface ConversationTouch {
