@@ -13,14 +13,16 @@ export const HISTORY_QUERY = `query History($id: ID!) {
   }
 }`;
 
-/** What a gateway's query plan asks of the messages subgraph for HISTORY_QUERY: the newest page with key stubs. */
-export const SUBGRAPH_PAGE_QUERY = `query ($representations: [_Any!]!) {
-  _entities(representations: $representations) {
-    ... on Conversation {
-      messages(first: ${PAGE}) {
-        edges { cursor node { id content status createdAt sender { __typename id } attachment { __typename id } } }
-        pageInfo { hasNextPage endCursor }
-      }
+/**
+ * What a gateway's query plan asks of the messages subgraph for HISTORY_QUERY: the conversation (its title shared with
+ * the users subgraph) and the newest page, with key stubs for the senders and files other subgraphs resolve.
+ */
+export const SUBGRAPH_PAGE_QUERY = `query ($id: ID!) {
+  conversation(id: $id) {
+    id title
+    messages(first: ${PAGE}) {
+      edges { cursor node { id content status createdAt sender { __typename id } attachment { __typename id } } }
+      pageInfo { hasNextPage endCursor }
     }
   }
 }`;
@@ -30,5 +32,5 @@ export function historyBody(conversationId: string): string {
 }
 
 export function subgraphPageBody(conversationId: string): string {
-  return JSON.stringify({ query: SUBGRAPH_PAGE_QUERY, variables: { representations: [{ __typename: 'Conversation', id: conversationId }] } });
+  return JSON.stringify({ query: SUBGRAPH_PAGE_QUERY, variables: { id: conversationId } });
 }

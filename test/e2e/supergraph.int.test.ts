@@ -332,19 +332,23 @@ describe.each(STACK_MODES)('the supergraph end to end (%s)', (mode) => {
       await run(bob.client, MessagePageDocument, { conversationId: batchConversation, first: 50 });
       const usersCalls = { store: 'users', operation: 'findUsersByIds' };
       const conversationCalls = { store: 'users', operation: 'findConversationsByIds' };
+      const accessCalls = { store: 'users', operation: 'findConversationsForMembers' };
       const fileCalls = { store: 'file-records', operation: 'getMany' };
       const before = {
         users: await readCounter(stack!.origins.users, 'chat4all_store_calls_total', usersCalls),
         conversations: await readCounter(stack!.origins.users, 'chat4all_store_calls_total', conversationCalls),
+        access: await readCounter(stack!.origins.users, 'chat4all_store_calls_total', accessCalls),
         files: await readCounter(stack!.origins.files, 'chat4all_store_calls_total', fileCalls),
       };
       const { conversation } = await run(bob.client, MessagePageDocument, { conversationId: batchConversation, first: 50 });
       const after = {
         users: await readCounter(stack!.origins.users, 'chat4all_store_calls_total', usersCalls),
         conversations: await readCounter(stack!.origins.users, 'chat4all_store_calls_total', conversationCalls),
+        access: await readCounter(stack!.origins.users, 'chat4all_store_calls_total', accessCalls),
         files: await readCounter(stack!.origins.files, 'chat4all_store_calls_total', fileCalls),
       };
 
+      expect(conversation!.title).toBe('batching');
       const nodes = conversation!.messages.edges.map((e) => e.node);
       expect(nodes).toHaveLength(50);
       // Newest first: message 49 (bob's) leads.
@@ -357,9 +361,12 @@ describe.each(STACK_MODES)('the supergraph end to end (%s)', (mode) => {
       // is in subgraphs/users/test and subgraphs/files/test.
       expect(after.users - before.users).toBe(0);
       expect(after.files - before.files).toBe(0);
-      // The page asks nothing of the conversation but its messages, so the messages subgraph answered conversation(id)
-      // itself (the field is shared with the users subgraph) and the users subgraph did not read the conversation.
+      // The page asks nothing of the conversation but its title and messages, so the messages subgraph answered
+      // conversation(id) itself (the field and the title are shared with the users subgraph; the title came with its
+      // cached membership answer) and the users subgraph did not read the conversation.
       expect(after.conversations - before.conversations).toBe(0);
+      expect(after.access - before.access).toBe(0);
+      expect(before.access).toBeGreaterThan(0); // the counter exists (membership checks of earlier steps used it)
     });
   });
 

@@ -50,12 +50,12 @@ function markerFile(size: BenchSize): string {
   return path.join(path.resolve(REPO_ROOT, process.env.CHAT4ALL_LOCAL_DIR ?? '.local'), 'bench', `history-${size}.json`);
 }
 
-type PageData = { _entities: ({ messages: { edges: unknown[]; pageInfo: { hasNextPage: boolean } } } | null)[] };
+type PageData = { conversation: { messages: { edges: unknown[]; pageInfo: { hasNextPage: boolean } } } | null };
 
-async function newestPage(stack: BenchStack, seeded: Pick<Seeded, 'userId' | 'username'>, conversationId: string): Promise<PageData['_entities'][number]> {
+async function newestPage(stack: BenchStack, seeded: Pick<Seeded, 'userId' | 'username'>, conversationId: string): Promise<PageData['conversation']> {
   const headers = signIdentity({ userId: seeded.userId, username: seeded.username }, stack.secrets.IDENTITY_SIGNING_KEY);
-  const data = await graphql<PageData>(`${stack.origins.messages}/graphql`, SUBGRAPH_PAGE_QUERY, { representations: [{ __typename: 'Conversation', id: conversationId }] }, headers);
-  return data._entities[0] ?? null;
+  const data = await graphql<PageData>(`${stack.origins.messages}/graphql`, SUBGRAPH_PAGE_QUERY, { id: conversationId }, headers);
+  return data.conversation;
 }
 
 /** The marker's conversations, when they still answer as seeded (the keyspace or database may have been reset). */

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { TtlLru } from './lru';
-import type { ConversationDirectory } from './port';
+import type { ConversationDirectory, ConversationFacts } from './port';
 
 export interface MembershipOptions {
   /**
@@ -26,11 +26,17 @@ const unrefTimeout = (task: () => void, delayMs: number): void => void setTimeou
 /** Most conversations asked in one directory call. */
 const MAX_BATCH = 100;
 
-type Members = ReadonlySet<string> | null;
+/** A conversation's members (a set, for the check on every use) and title; null when there is no such conversation. */
+type Answer = { members: ReadonlySet<string>; title: string | null } | null;
+
+/** A conversation as one of its members sees it here. */
+export interface MemberView {
+  title: string | null;
+}
 
 /** A cached answer, when it was stored, and whether it has been used since. */
 interface Entry {
-  members: Members;
+  answer: Answer;
   storedAt: number;
   used: boolean;
 }
@@ -48,21 +54,21 @@ interface Entry {
 const REFRESH_AFTER_SHARE = 0.75;
 
 /**
- * Who may read and write a conversation, asked of the users subgraph and remembered briefly (bounded LRU with a short
- * TTL), so a burst of sends to one conversation costs one lookup. Concurrent lookups of one conversation share a call,
+ * Who may read and write a conversation (and its title, which comes with the same lookup), asked of the users subgraph
+ * and remembered briefly (bounded LRU with a short TTL), so a burst of sends to one conversation costs one lookup. Concurrent lookups of one conversation share a call,
  * and lookups of different conversations in the same tick go out as one `_entities` batch. An answer in use is asked
  * afresh in the background once 0.75 of its TTL has passed (refreshes falling due within `refreshBatchMs` of each other
  * share a call); no answer is ever used after its TTL.
  */
 export class Membership {
   private readonly cache: TtlLru<string, Entry>;
-  private readonly inflight = new Map<string, Promise<Members>>();
-  private readonly batch: DataLoader<string, readonly string[] | null>;
+  private readonly inflight = new Map<string, Promise<Answer>>();
+  private readonly batch: DataLoader<string, ConversationFacts | null>;
   /**
    * Background refreshes: a conversation in steady use falls due every 0.75 TTL, each at its own moment, so with tick
    * batching alone every refresh was a call of its own (at ~220 history pages/s over 200 conversations, ~110 calls/s).
    */
-  private readonly refreshBatch: DataLoader<string, readonly string[] | null>;
+  private readonly refreshBatch: DataLoader<string, ConversationFacts | null>;
   private readonly now: () => number;
   private readonly schedule: (task: () => void, delayMs: number) => void;
   private readonly refreshAfterMs: number;
@@ -73,7 +79,7 @@ export class Membership {
     this.cache = new TtlLru(options.maxEntries, options.ttlMs, this.now);
     this.refreshAfterMs = options.ttlMs * REFRESH_AFTER_SHARE;
     // Batching only: answers are cached above with a TTL, which DataLoader's own cache does not have.
-    const ask = (ids: readonly string[]) => directory.memberIds(ids);
+    const ask = (ids: readonly string[]) => directory.conversations(ids);
     this.batch = new DataLoader(ask, { cache: false, maxBatchSize: MAX_BATCH });
     const refreshBatchMs = options.refreshBatchMs ?? Math.min(50, Math.floor(options.ttlMs * 0.05));
     this.refreshBatch =
@@ -83,10 +89,17 @@ export class Membership {
   }
 
   /** The conversation's members, or null when it does not exist. */
-  async members(conversationId: string): Promise<Members> {
-    const cached = this.cached(conversationId);
-    if (cached !== undefined) return cached;
-    return this.inflight.get(conversationId) ?? this.lookUp(conversationId);
+  async members(conversationId: string): Promise<ReadonlySet<string> | null> {
+    return (await this.answer(conversationId))?.members ?? null;
+  }
+
+  /**
+   * The conversation as `userId` sees it when a member, else null (also when it does not exist, so callers cannot
+   * tell the two apart).
+   */
+  async conversationFor(conversationId: string, userId: string): Promise<MemberView | null> {
+    const answer = await this.answer(conversationId);
+    return answer?.members.has(userId) ? { title: answer.title } : null;
   }
 
   /**
@@ -96,7 +109,7 @@ export class Membership {
    * kept.
    */
   forget(conversationId: string, userId: string): void {
-    if (this.cache.get(conversationId)?.members?.has(userId)) {
+    if (this.cache.get(conversationId)?.answer?.members.has(userId)) {
       this.cache.delete(conversationId);
       this.inflight.delete(conversationId);
     }
@@ -109,7 +122,7 @@ export class Membership {
   isMemberNow(conversationId: string, userId: string): boolean | undefined {
     const cached = this.cached(conversationId);
     if (cached === undefined) return undefined;
-    return cached?.has(userId) ?? false;
+    return cached?.members.has(userId) ?? false;
   }
 
   /** False also when the conversation does not exist, so callers cannot tell the two apart. */
@@ -117,11 +130,17 @@ export class Membership {
     return (await this.members(conversationId))?.has(userId) ?? false;
   }
 
+  private answer(conversationId: string): Promise<Answer> {
+    const cached = this.cached(conversationId);
+    if (cached !== undefined) return Promise.resolve(cached);
+    return this.inflight.get(conversationId) ?? this.lookUp(conversationId);
+  }
+
   /**
    * The answer within its TTL, or undefined. Its first use times its background refresh; a use finding it due (the
    * timer late, or a refresh failed) asks afresh too.
    */
-  private cached(conversationId: string): Members | undefined {
+  private cached(conversationId: string): Answer | undefined {
     const entry = this.cache.get(conversationId);
     if (entry === undefined) return undefined;
     if (!entry.used) {
@@ -130,7 +149,7 @@ export class Membership {
     } else if (this.now() - entry.storedAt >= this.refreshAfterMs) {
       this.refresh(conversationId);
     }
-    return entry.members;
+    return entry.answer;
   }
 
   /** A timed refresh, unless the answer it was timed for is gone (forgotten, evicted, expired or already replaced). */
@@ -144,14 +163,14 @@ export class Membership {
     this.lookUp(conversationId, this.refreshBatch).catch(() => undefined);
   }
 
-  private lookUp(conversationId: string, loader = this.batch): Promise<Members> {
-    const pending: Promise<Members> = loader
+  private lookUp(conversationId: string, loader = this.batch): Promise<Answer> {
+    const pending: Promise<Answer> = loader
       .load(conversationId)
-      .then((ids) => {
-        const members = ids === null ? null : new Set(ids);
+      .then((facts) => {
+        const answer = facts === null ? null : { members: new Set(facts.memberIds), title: facts.title };
         // Only the lookup still registered is cached: `forget` may have dropped this one while it was under way.
-        if (this.inflight.get(conversationId) === pending) this.cache.set(conversationId, { members, storedAt: this.now(), used: false });
-        return members;
+        if (this.inflight.get(conversationId) === pending) this.cache.set(conversationId, { answer, storedAt: this.now(), used: false });
+        return answer;
       })
       .finally(() => {
         if (this.inflight.get(conversationId) === pending) this.inflight.delete(conversationId);

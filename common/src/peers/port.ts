@@ -3,8 +3,15 @@
  * with null where the conversation does not exist. Failures to reach a peer reject with `PeerUnavailableError`.
  */
 export interface ConversationDirectory {
-  /** Each conversation's member ids, or null when there is no such conversation. */
-  memberIds(conversationIds: readonly string[]): Promise<(readonly string[] | null)[]>;
+  /** Each conversation's members and title, or null when there is no such conversation. */
+  conversations(conversationIds: readonly string[]): Promise<(ConversationFacts | null)[]>;
+}
+
+/** What other services need to know of a conversation the users subgraph owns: who is in it, and its title. */
+export interface ConversationFacts {
+  memberIds: readonly string[];
+  /** Set when the conversation is created and never changed (no mutation renames a conversation). */
+  title: string | null;
 }
 
 /** The conversations users belong to, asked of the users subgraph (one `_entities` call for many users). */

@@ -1,20 +1,22 @@
 import { entityField, fetchEntities, type PeerOptions } from './entities';
-import type { ConversationDirectory, UserConversationDirectory } from './port';
+import type { ConversationDirectory, ConversationFacts, UserConversationDirectory } from './port';
 
+const isTitle = (value: unknown): value is string | null => value === null || typeof value === 'string';
 const isIdList = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
 
 /**
- * Conversation members (and users' conversations) from the users subgraph, through `_entities` with this service's
+ * Conversation members and titles (and users' conversations) from the users subgraph, through `_entities` with this service's
  * signed identity. `memberIds` and `conversationIds` are @inaccessible in the supergraph (clients cannot ask for
  * them) but subgraph fields like any other.
  */
 export class UsersSubgraphDirectory implements ConversationDirectory, UserConversationDirectory {
   constructor(private readonly peer: PeerOptions) {}
 
-  memberIds(conversationIds: readonly string[]): Promise<(readonly string[] | null)[]> {
-    return fetchEntities(this.peer, 'Conversation', conversationIds, 'memberIds', (entity) =>
-      entityField(this.peer.name, entity, 'memberIds', isIdList),
-    );
+  conversations(conversationIds: readonly string[]): Promise<(ConversationFacts | null)[]> {
+    return fetchEntities(this.peer, 'Conversation', conversationIds, 'memberIds title', (entity) => ({
+      memberIds: entityField(this.peer.name, entity, 'memberIds', isIdList),
+      title: entityField(this.peer.name, entity, 'title', isTitle),
+    }));
   }
 
   conversationIdsOf(userIds: readonly string[]): Promise<(readonly string[] | null)[]> {

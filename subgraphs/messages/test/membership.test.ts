@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Membership } from '../src/peers/membership';
-import { PeerUnavailableError, type ConversationDirectory } from '../src/peers/port';
+import { PeerUnavailableError, type ConversationDirectory, type ConversationFacts } from '../src/peers/port';
 
 /** A directory answering from a map, recording each batch it was asked (the users subgraph in these unit tests). */
 class RecordingDirectory implements ConversationDirectory {
@@ -8,13 +8,18 @@ class RecordingDirectory implements ConversationDirectory {
   readonly batches: string[][] = [];
   failNext = false;
 
-  async memberIds(ids: readonly string[]): Promise<(readonly string[] | null)[]> {
+  readonly titles = new Map<string, string>();
+
+  async conversations(ids: readonly string[]): Promise<(ConversationFacts | null)[]> {
     this.batches.push([...ids]);
     if (this.failNext) {
       this.failNext = false;
       throw new PeerUnavailableError('users', 'down for the test');
     }
-    return ids.map((id) => this.members.get(id) ?? null);
+    return ids.map((id) => {
+      const memberIds = this.members.get(id);
+      return memberIds ? { memberIds, title: this.titles.get(id) ?? null } : null;
+    });
   }
 }
 
@@ -22,8 +27,8 @@ class RecordingDirectory implements ConversationDirectory {
 function holdAnswers(directory: RecordingDirectory): () => void {
   let release: () => void = () => undefined;
   const held = new Promise<void>((resolve) => (release = resolve));
-  const answer = directory.memberIds.bind(directory);
-  directory.memberIds = async (ids) => {
+  const answer = directory.conversations.bind(directory);
+  directory.conversations = async (ids) => {
     const answered = await answer(ids);
     await held;
     return answered;
@@ -69,6 +74,19 @@ describe('Membership', () => {
     expect(await membership.isMember(conv, alice)).toBe(true);
     expect(await membership.isMember(conv, bob)).toBe(false);
     expect(await membership.isMember(randomUUID(), alice)).toBe(false);
+  });
+
+  it("gives a member the conversation's title from the same lookup, and non-members and unknown conversations null", async () => {
+    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, refreshBatchMs: 0, now: clock });
+    directory.titles.set(conv, 'Lunch');
+    const untitled = randomUUID();
+    directory.members.set(untitled, [bob]);
+    expect(await membership.conversationFor(conv, alice)).toEqual({ title: 'Lunch' });
+    expect(await membership.conversationFor(conv, bob)).toBeNull();
+    expect(await membership.isMember(conv, alice)).toBe(true);
+    expect(await membership.conversationFor(untitled, bob)).toEqual({ title: null });
+    expect(await membership.conversationFor(randomUUID(), alice)).toBeNull();
+    expect(directory.batches).toHaveLength(3); // the checks of one conversation share its cached answer
   });
 
   it('isMemberNow answers from the cache alone: undefined until a lookup, then the cached answer until the TTL', async () => {

@@ -17,7 +17,7 @@ const sdl = (subgraph: string) => readFileSync(path.join(__dirname, '../../', su
  * The users and files subgraphs' real SDL served by the real subgraph kit, with entity resolvers answering from maps:
  * the directories are checked against the contract they will meet, signatures included.
  */
-const conversations = new Map<string, { id: string; memberIds: unknown }>();
+const conversations = new Map<string, { id: string; memberIds: unknown; title?: string | null }>();
 const files = new Map<string, { id: string; ownerId: string }>();
 const seen: (Identity | null)[] = [];
 
@@ -74,35 +74,35 @@ const peer = (url: string, key = KEY, timeoutMs = 2000): PeerOptions => ({
 });
 
 describe('UsersSubgraphDirectory', () => {
-  it('answers member ids in request order with null for unknown conversations, as the messages service', async () => {
+  it('answers member ids and titles in request order with null for unknown conversations, as the messages service', async () => {
     const [a, b, missing] = [randomUUID(), randomUUID(), randomUUID()];
-    conversations.set(a, { id: a, memberIds: ['u1', 'u2'] });
-    conversations.set(b, { id: b, memberIds: [] });
+    conversations.set(a, { id: a, memberIds: ['u1', 'u2'], title: 'Lunch' });
+    conversations.set(b, { id: b, memberIds: [], title: null });
     seen.length = 0;
     const directory = new UsersSubgraphDirectory(peer(users.url));
-    expect(await directory.memberIds([b, missing, a])).toEqual([[], null, ['u1', 'u2']]);
+    expect(await directory.conversations([b, missing, a])).toEqual([{ memberIds: [], title: null }, null, { memberIds: ['u1', 'u2'], title: 'Lunch' }]);
     expect(seen.length).toBeGreaterThan(0);
     expect(seen.every((identity) => identity?.kind === 'service' && identity.service === 'messages')).toBe(true);
-    expect(await directory.memberIds([])).toEqual([]);
+    expect(await directory.conversations([])).toEqual([]);
   });
 
   it('fails as unavailable when its signature is refused', async () => {
     const directory = new UsersSubgraphDirectory(peer(users.url, 'some-other-key-0123456789abcdef0123'));
-    await expect(directory.memberIds([randomUUID()])).rejects.toThrow(PeerUnavailableError);
-    await expect(directory.memberIds([randomUUID()])).rejects.toThrow(/HTTP 401/);
+    await expect(directory.conversations([randomUUID()])).rejects.toThrow(PeerUnavailableError);
+    await expect(directory.conversations([randomUUID()])).rejects.toThrow(/HTTP 401/);
   });
 
   it('fails as unavailable when the peer answers in another shape', async () => {
     const id = randomUUID();
     conversations.set(id, { id, memberIds: 'not-a-list' });
     // The subgraph itself refuses to serialise a string as [ID!]!, so the answer carries errors.
-    await expect(new UsersSubgraphDirectory(peer(users.url)).memberIds([id])).rejects.toThrow(PeerUnavailableError);
+    await expect(new UsersSubgraphDirectory(peer(users.url)).conversations([id])).rejects.toThrow(PeerUnavailableError);
   });
 
   it('fails as unavailable when nothing listens or nothing answers in time', async () => {
-    await expect(new UsersSubgraphDirectory(peer('http://127.0.0.1:1/graphql')).memberIds([randomUUID()])).rejects.toThrow(PeerUnavailableError);
+    await expect(new UsersSubgraphDirectory(peer('http://127.0.0.1:1/graphql')).conversations([randomUUID()])).rejects.toThrow(PeerUnavailableError);
     const started = Date.now();
-    await expect(new UsersSubgraphDirectory(peer(silent.url, KEY, 300)).memberIds([randomUUID()])).rejects.toThrow(PeerUnavailableError);
+    await expect(new UsersSubgraphDirectory(peer(silent.url, KEY, 300)).conversations([randomUUID()])).rejects.toThrow(PeerUnavailableError);
     expect(Date.now() - started).toBeLessThan(2000);
   });
 });

@@ -41,8 +41,11 @@ const cassandraConfig = { ...loadConfig(z.object(cassandraEnv)), CASSANDRA_KEYSP
 
 class ConversationsDouble implements ConversationDirectory {
   readonly members = new Map<string, string[]>();
-  async memberIds(ids: readonly string[]) {
-    return ids.map((id) => this.members.get(id) ?? null);
+  async conversations(ids: readonly string[]) {
+    return ids.map((id) => {
+      const memberIds = this.members.get(id);
+      return memberIds ? { memberIds, title: `Title of ${id}` } : null;
+    });
   }
 }
 class FilesDouble implements FileDirectory {
@@ -482,8 +485,10 @@ describe('reading', () => {
   });
 
   it('conversation(id), shared with the users subgraph: the key for members, NOT_FOUND alike for non-members and unknown ids', async () => {
-    const query = 'query ($id: ID!) { conversation(id: $id) { id messages(first: 2) { edges { node { content } } } } }';
-    expect((await gql(query, { id: conv }, bob)).data).toEqual({ conversation: { id: conv, messages: { edges: [{ node: { content: 'm4' } }, { node: { content: 'm3' } }] } } });
+    const query = 'query ($id: ID!) { conversation(id: $id) { id title messages(first: 2) { edges { node { content } } } } }';
+    expect((await gql(query, { id: conv }, bob)).data).toEqual({
+      conversation: { id: conv, title: `Title of ${conv}`, messages: { edges: [{ node: { content: 'm4' } }, { node: { content: 'm3' } }] } },
+    });
     const probing = await gql(query, { id: conv }, outsider);
     const missing = await gql(query, { id: randomUUID() }, outsider);
     const garbled = await gql(query, { id: 'not-an-id' }, bob);
@@ -495,6 +500,16 @@ describe('reading', () => {
       expect(refused.data?.conversation ?? null).toBeNull();
     }
     expect(codes(await gql(query, { id: conv }, null))).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it("shares the conversation's title (from the membership lookup) with the users subgraph: for members, null for others", async () => {
+    const viaMessage = 'query ($id: ID!) { message(id: $id) { conversation { id title } } }';
+    expect((await gql(viaMessage, { id: sent[0]!.id }, alice)).data).toEqual({ message: { conversation: { id: conv, title: `Title of ${conv}` } } });
+    const entities = 'query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on Conversation { id title } } }';
+    const reps = [{ __typename: 'Conversation', id: conv }];
+    expect((await gql(entities, { reps }, bob)).data).toEqual({ _entities: [{ id: conv, title: `Title of ${conv}` }] });
+    expect((await gql(entities, { reps }, outsider)).data).toEqual({ _entities: [{ id: conv, title: null }] });
+    expect(codes(await gql(entities, { reps }, null))).toEqual(['UNAUTHENTICATED']);
   });
 
   it('resolves Message entities in order, null where missing or not visible to the caller', async () => {

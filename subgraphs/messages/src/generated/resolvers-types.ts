@@ -27,6 +27,7 @@ export type Conversation = {
   id: Scalars['ID']['output'];
   /** Messages, newest first. */
   messages: MessageConnection;
+  title?: Maybe<Scalars['String']['output']>;
 };
 
 
@@ -309,6 +310,7 @@ export type ConversationResolvers<ContextType = MessagesContext, ParentType exte
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Conversation']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   messages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, RequireFields<ConversationMessagesArgs, 'first'>>;
+  title?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {

@@ -3,7 +3,7 @@
  * order, with null where the entity does not exist. Failures to reach a peer reject with `PeerUnavailableError`.
  * The membership client lives in `@chat4all/common` (the gateway uses it too); re-exported here for this subgraph.
  */
-export { PeerUnavailableError, type ConversationDirectory } from '@chat4all/common';
+export { PeerUnavailableError, type ConversationDirectory, type ConversationFacts } from '@chat4all/common';
 
 export interface FileDirectory {
   /** Each file's uploader (owner) id, or null when there is no such file. */

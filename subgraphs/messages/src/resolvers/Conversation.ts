@@ -7,8 +7,19 @@ import { conversationRef } from './refs';
 
 export function conversationResolvers({ store, membership, log }: ResolverDeps): ConversationResolvers {
   return {
-    // The users subgraph owns conversations; this subgraph only adds `messages`, so any key resolves to its stub.
+    // The users subgraph owns conversations; this subgraph adds `messages` and shares `title`, so any key resolves to
+    // its stub, each field checking the caller.
     __resolveReference: ({ id }) => conversationRef(id),
+
+    /**
+     * From the membership lookup (the users subgraph answers title and members together; a title never changes), so
+     * no users fetch is needed for it. Null for a caller who is not a member, as the users subgraph answers.
+     */
+    title: async (conversation, _args, { identity }) => {
+      if (conversation.title !== undefined) return conversation.title;
+      const user = requireUser(identity);
+      return (await askPeer(log, () => membership.conversationFor(conversation.id, user.userId)))?.title ?? null;
+    },
 
     /** Members only (FORBIDDEN otherwise); newest first; `after` is a previous page's opaque endCursor. */
     messages: async (conversation, { first, after }, { identity, loaders }) => {

@@ -4,6 +4,8 @@
  */
 export interface ConversationRef {
   id: string;
+  /** Known when the membership check that produced this reference read it (`Query.conversation`). */
+  title?: string | null;
 }
 
 export interface UserRef {

@@ -32,6 +32,7 @@ export type Conversation = {
   /** Member ids, for other subgraphs' authorization checks; not part of the public API. */
   memberIds: Array<Scalars['ID']['output']>;
   members: Array<User>;
+  /** Set when the conversation is created; never changes. */
   title?: Maybe<Scalars['String']['output']>;
 };
 
