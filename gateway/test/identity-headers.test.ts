@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { verifyIdentity } from '@chat4all/common';
 import { applyIdentityHeaders, IDENTITY_HEADER_PREFIX } from '../src/subgraphs/data-source';
 
@@ -22,10 +23,15 @@ describe('identity headers on subgraph fetches', () => {
 
   it('reuses one signature per caller and second, and signs anew for another second, key or caller', () => {
     jest.useFakeTimers({ now: new Date('2026-12-03T12:00:00.100Z') });
+    const hmacs = jest.spyOn(crypto, 'createHmac');
     const caller = { userId: 'u1', username: 'alice' };
     const first = sign(caller);
     jest.setSystemTime(new Date('2026-12-03T12:00:00.900Z'));
     expect(Object.fromEntries(sign(caller))).toEqual(Object.fromEntries(first));
+    // The same caller in another request (its own object, from the token): the same headers, no signing.
+    expect(Object.fromEntries(sign({ ...caller }))).toEqual(Object.fromEntries(first));
+    expect(hmacs).toHaveBeenCalledTimes(1);
+    hmacs.mockRestore();
     // Another key must never get the cached signature.
     expect(() => verifyIdentity(sign(caller, `${KEY}-other`), KEY)).toThrow('identity signature is invalid');
     expect(verifyIdentity(sign({ userId: 'u2', username: 'bob' }), KEY)).toMatchObject({ userId: 'u2' });

@@ -13,17 +13,25 @@ export interface SubgraphDataSourceOptions {
 
 type Caller = NonNullable<GatewayContext['identity']>;
 
-// One operation's subgraph fetches share its caller object and are signed within the same second: the
-// headers (which carry only the caller and the second) are computed once per caller and second, not per fetch.
-const signedHeaders = new WeakMap<Caller, { second: number; key: string; headers: Record<string, string> }>();
+// Every fetch of every request signed within the same second for the same caller carries the same headers (they hold
+// only the caller and the second), so they are computed once per caller and second, not per fetch or per request
+// (each request has its own caller object, from the token). Only the current second's are kept.
+let signedSecond = -1;
+const signedThisSecond = new Map<string, Record<string, string>>();
 
 function signedHeadersOf(identity: Caller, identityKey: string): Record<string, string> {
   const now = Date.now();
   const second = Math.floor(now / 1000);
-  const known = signedHeaders.get(identity);
-  if (known && known.second === second && known.key === identityKey) return known.headers;
-  const headers = signIdentity(identity, identityKey, now);
-  signedHeaders.set(identity, { second, key: identityKey, headers });
+  if (second !== signedSecond) {
+    signedThisSecond.clear();
+    signedSecond = second;
+  }
+  const cacheKey = `${identityKey}\n${identity.userId}\n${identity.username}`;
+  let headers = signedThisSecond.get(cacheKey);
+  if (!headers) {
+    headers = signIdentity(identity, identityKey, now);
+    signedThisSecond.set(cacheKey, headers);
+  }
   return headers;
 }
 

@@ -49,7 +49,10 @@ export class UploadingDataSource extends SubgraphDataSource {
   }
 
   override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayResponse> {
-    if (findUploads(options.request.variables).size === 0) return super.process(options);
+    // Files come only in the client's own (multipart) request: when its variables hold none (walked cheaply: a client's
+    // variables are small, where a fetch's may hold a page's worth of representations), no fetch of it carries one.
+    const incoming = 'incomingRequestContext' in options ? options.incomingRequestContext.request.variables : undefined;
+    if (!incoming || findUploads(incoming).size === 0 || findUploads(options.request.variables).size === 0) return super.process(options);
     const { request, context } = options;
     if (!request.query) throw new Error('Missing query');
 
