@@ -39,6 +39,14 @@ export const configSchema = withSecrets(
     /** How long a `File.url` download link works. */
     FILE_URL_TTL_SECONDS: z.coerce.number().int().min(1).max(MAX_URL_TTL_SECONDS).default(900),
     /**
+     * How long a signed download link is handed out again (a file's `url` is then the same for that long, and signing,
+     * the largest cost of a page of attachments, is paid once). A link is signed for FILE_URL_TTL_SECONDS plus this, so
+     * each one handed out still works for FILE_URL_TTL_SECONDS. 0 signs every time.
+     */
+    FILE_URL_REUSE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+    /** Most signed links kept for reuse (one per file; a link is ~600 bytes). */
+    FILE_URL_CACHE_ENTRIES: z.coerce.number().int().min(0).default(10_000),
+    /**
      * Content types an upload may declare, comma-separated: exact types (`image/png`) or a whole family (`image/*`).
      * Declared types whose formats have a signature must also match the file's first bytes.
      */

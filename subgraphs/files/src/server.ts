@@ -11,6 +11,7 @@ import type { BlobStore, FileRecordStore } from './store/port';
 import { CachedFileRecordStore } from './store/cached-records';
 import { BlobFileRecordStore } from './store/records';
 import { routeSignedBlobs } from './store/signed-blobs';
+import { ReusedDownloadUrls } from './store/reused-urls';
 
 export const SERVICE_NAME = 'files';
 export const typeDefs = readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8');
@@ -30,7 +31,7 @@ export interface FilesDependencies {
 }
 
 export type FilesServerConfig = Pick<Config, 'IDENTITY_SIGNING_KEY' | 'MAX_UPLOAD_BYTES' | 'FILE_URL_TTL_SECONDS' | 'UPLOAD_ALLOWED_CONTENT_TYPES'> &
-  Partial<Pick<Config, 'FILE_RECORD_CACHE_ENTRIES'>>;
+  Partial<Pick<Config, 'FILE_RECORD_CACHE_ENTRIES' | 'FILE_URL_REUSE_SECONDS' | 'FILE_URL_CACHE_ENTRIES'>>;
 
 type FilesOwnContext = Omit<FilesContext, 'identity'>;
 
@@ -39,9 +40,10 @@ export function createFilesSubgraph(config: FilesServerConfig, deps: FilesDepend
   const stored = deps.records ?? new BlobFileRecordStore(deps.blobs);
   const cacheEntries = config.FILE_RECORD_CACHE_ENTRIES ?? 0;
   const records = cacheEntries > 0 ? new CachedFileRecordStore(stored, cacheEntries) : stored;
+  const urls = new ReusedDownloadUrls(deps.urls, { reuseSeconds: config.FILE_URL_REUSE_SECONDS ?? 0, maxEntries: config.FILE_URL_CACHE_ENTRIES ?? 0 });
   const resolvers = createResolvers({
     blobs: deps.blobs,
-    urls: deps.urls,
+    urls,
     records,
     log: deps.log,
     options: {

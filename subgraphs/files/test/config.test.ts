@@ -8,6 +8,8 @@ describe('files config', () => {
     expect(config.PORT).toBe(4003);
     expect(config.MAX_UPLOAD_BYTES).toBe(2 * 1024 ** 3);
     expect(config.FILE_URL_TTL_SECONDS).toBe(900);
+    expect(config.FILE_URL_REUSE_SECONDS).toBe(60);
+    expect(config.FILE_URL_CACHE_ENTRIES).toBe(10_000);
     expect(config.UPLOAD_ALLOWED_CONTENT_TYPES).toEqual(DEFAULT_ALLOWED_CONTENT_TYPES);
     expect(publicS3Endpoint(config)).toBe('http://127.0.0.1:9000');
   });
@@ -26,6 +28,9 @@ describe('files config', () => {
   it('keeps URL lifetimes within what SigV4 allows', () => {
     expect(() => loadServiceConfig({ FILE_URL_TTL_SECONDS: '0' })).toThrow(ConfigError);
     expect(() => loadServiceConfig({ FILE_URL_TTL_SECONDS: String(8 * 24 * 3600) })).toThrow(/FILE_URL_TTL_SECONDS/);
+    expect(loadServiceConfig({ FILE_URL_REUSE_SECONDS: '0' }).FILE_URL_REUSE_SECONDS).toBe(0);
+    expect(() => loadServiceConfig({ FILE_URL_REUSE_SECONDS: '-1' })).toThrow(/FILE_URL_REUSE_SECONDS/);
+    expect(() => loadServiceConfig({ FILE_URL_REUSE_SECONDS: '3601' })).toThrow(/FILE_URL_REUSE_SECONDS/);
   });
 
   it('needs the identity key and the S3 keys in production', () => {

@@ -191,10 +191,11 @@ describe('uploadFile', () => {
     expect(bytes.length).toBe(content.length);
     expect(sha256(bytes)).toBe(sha256(content));
 
-    // The presigned URL is signed on the configured endpoint, for FILE_URL_TTL_SECONDS (default 900).
+    // The presigned URL is signed on the configured endpoint, for FILE_URL_TTL_SECONDS (default 900) plus the time it
+    // is handed out again (FILE_URL_REUSE_SECONDS, default 60) and a second of margin.
     const url = new URL(file.url);
     expect(url.origin).toBe(new URL(s3.S3_ENDPOINT).origin);
-    expect(url.searchParams.get('X-Amz-Expires')).toBe('900');
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('961');
 
     // Content and metadata side by side under the id.
     const { objects } = await bucketContents();
@@ -287,6 +288,15 @@ describe('file(id)', () => {
     expect(result.errors).toBeUndefined();
     expect(result.data?.file).toMatchObject({ id: file.id, filename: 'mine.txt', size: 4, sha256: sha256(Buffer.from('mine')) });
     expect(await (await fetch(result.data!.file.url)).text()).toBe('mine');
+  });
+
+  it('hands out the same signed URL again within FILE_URL_REUSE_SECONDS, and it downloads', async () => {
+    const first = await gql<{ file: UploadedFile }>(FILE, { id: file.id }, owner);
+    // Signed anew, the URL would differ now: its X-Amz-Date has a resolution of one second.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const second = await gql<{ file: UploadedFile }>(FILE, { id: file.id }, owner);
+    expect(second.data!.file.url).toBe(first.data!.file.url);
+    expect(await (await fetch(second.data!.file.url)).text()).toBe('mine');
   });
 
   it('answers NOT_FOUND to anybody else, exactly as for a file that does not exist', async () => {
@@ -412,7 +422,7 @@ describe('the service', () => {
     const file = await uploaded(Buffer.from('public'), 'p.txt', 'text/plain', owner);
     const publicService = await startService(filesService(), {
       host: '127.0.0.1',
-      env: { ...serviceEnv, S3_PUBLIC_ENDPOINT: 'https://files.chat4all.example', FILE_URL_TTL_SECONDS: '60' },
+      env: { ...serviceEnv, S3_PUBLIC_ENDPOINT: 'https://files.chat4all.example', FILE_URL_TTL_SECONDS: '60', FILE_URL_REUSE_SECONDS: '0' },
     });
     try {
       const response = await fetch(`http://127.0.0.1:${publicService.port}/graphql`, {
