@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,42 @@ describeUserRepositoryContract('PGlite (MikroORM)', async () => {
   let statements = 0;
   const repository = await openPgliteUserRepository(freshFolder(), { onQuery: () => statements++ });
   return { repository, statementCount: () => statements };
+});
+
+describe('the MikroORM users store and async context', () => {
+  // On Node 20 the first run (or enterWith) of any AsyncLocalStorage turns promise hooks on for the whole process, for
+  // good: every promise of every later request pays for them. No repository call may start one.
+  it('enters no AsyncLocalStorage, writes, failed writes and reads alike', async () => {
+    const repository = await openPgliteUserRepository(freshFolder());
+    // Counted by hand: a jest spy would keep (and print) the arguments, whole entity managers.
+    const { run, enterWith } = AsyncLocalStorage.prototype;
+    const entered: string[] = [];
+    AsyncLocalStorage.prototype.run = function (this: AsyncLocalStorage<unknown>, ...args: Parameters<typeof run>) {
+      entered.push('run');
+      return run.apply(this, args);
+    } as typeof run;
+    AsyncLocalStorage.prototype.enterWith = function (this: AsyncLocalStorage<unknown>, store: unknown) {
+      entered.push('enterWith');
+      enterWith.call(this, store);
+    };
+    try {
+      const ada = await repository.createUser({ username: 'ada', displayName: 'Ada', passwordHash: 'h1' });
+      const bob = await repository.createUser({ username: 'bob', displayName: 'Bob', passwordHash: 'h2' });
+      const conversation = await repository.createConversation({ title: 'hooks', memberIds: [ada.id] });
+      await expect(repository.createConversation({ title: 'x', memberIds: [ada.id, '00000000-0000-4000-8000-000000000000'] })).rejects.toThrow(/no user/);
+      await repository.addMember(conversation.id, bob.id);
+      await repository.removeMember(conversation.id, bob.id);
+      await repository.touchConversations([{ conversationId: conversation.id, at: new Date(Date.now() + 60_000) }]);
+      await repository.findConversationsForMembers([{ conversationId: conversation.id, userId: ada.id }]);
+      await repository.listConversationsForUser(ada.id, { first: 5 });
+      expect(await repository.memberIds(conversation.id)).toEqual([ada.id]);
+      expect(entered).toEqual([]);
+    } finally {
+      AsyncLocalStorage.prototype.run = run;
+      AsyncLocalStorage.prototype.enterWith = enterWith;
+      await repository.close();
+    }
+  });
 });
 
 describe('PGlite users store on disk', () => {
