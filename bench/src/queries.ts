@@ -2,7 +2,7 @@
 
 export const PAGE = 50;
 
-/** A client's history page across the three subgraphs: users → messages → users + files. */
+/** A client's history page across the three subgraphs: messages (the conversation, its title, the page), then users + files. */
 export const HISTORY_QUERY = `query History($id: ID!) {
   conversation(id: $id) {
     id title

@@ -11,8 +11,8 @@ import { signIdentity } from '@chat4all/common';
 import { cpuMsPer, enginePids, postgresPids, startCpuWindow, type CpuWindow } from '../cpu';
 
 /**
- * Issue 7, item 2: one federated query (a history page of 50 messages with senders and attachments: users →
- * messages → users + files) through (a) our gateway, (b) plain @apollo/gateway, (c) Hive Gateway, all on the same
+ * Issue 7, item 2: one federated query (a history page of 50 messages with senders and attachments: messages, then
+ * users + files) through (a) our gateway, (b) plain @apollo/gateway, (c) Hive Gateway, all on the same
  * supergraph and subgraph processes, and (d) the messages subgraph alone answering the fetch a gateway sends it (the
  * ceiling). Every request asks for another conversation, so no gateway can answer from a merged in-flight request.
  */
