@@ -55,10 +55,10 @@ const REFRESH_AFTER_SHARE = 0.75;
 
 /**
  * Who may read and write a conversation (and its title, which comes with the same lookup), asked of the users subgraph
- * and remembered briefly (bounded LRU with a short TTL), so a burst of sends to one conversation costs one lookup. Concurrent lookups of one conversation share a call,
- * and lookups of different conversations in the same tick go out as one `_entities` batch. An answer in use is asked
- * afresh in the background once 0.75 of its TTL has passed (refreshes falling due within `refreshBatchMs` of each other
- * share a call); no answer is ever used after its TTL.
+ * and remembered briefly (bounded LRU with a short TTL), so a burst of sends to one conversation costs one lookup.
+ * Concurrent lookups of one conversation share a call, and lookups of different conversations in the same tick go out
+ * as one `_entities` batch. An answer in use is asked afresh in the background once 0.75 of its TTL has passed
+ * (refreshes falling due within `refreshBatchMs` of each other share a call); no answer is ever used after its TTL.
  */
 export class Membership {
   private readonly cache: TtlLru<string, Entry>;

@@ -5,9 +5,9 @@ const isTitle = (value: unknown): value is string | null => value === null || ty
 const isIdList = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
 
 /**
- * Conversation members and titles (and users' conversations) from the users subgraph, through `_entities` with this service's
- * signed identity. `memberIds` and `conversationIds` are @inaccessible in the supergraph (clients cannot ask for
- * them) but subgraph fields like any other.
+ * Conversation members and titles (and users' conversations) from the users subgraph, through `_entities` with this
+ * service's signed identity. `memberIds` and `conversationIds` are @inaccessible in the supergraph (clients cannot ask
+ * for them) but subgraph fields like any other.
  */
 export class UsersSubgraphDirectory implements ConversationDirectory, UserConversationDirectory {
   constructor(private readonly peer: PeerOptions) {}
