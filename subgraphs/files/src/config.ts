@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import { env, identityEnv, loadConfig, s3Env, secret, serviceEnv, withSecrets, type Env } from '@chat4all/common';
 import { DEFAULT_ALLOWED_CONTENT_TYPES, isContentTypePattern } from './upload/content-type';
+import { MAX_PRESIGN_TTL_SECONDS } from './store/port';
 
 const GiB = 1024 * 1024 * 1024;
-/** SigV4 presigned URLs may live at most seven days. */
-const MAX_URL_TTL_SECONDS = 7 * 24 * 3600;
 
 /** The files subgraph: uploads streamed to MinIO/S3 (or, in the embedded profile, to the data folder). */
 export const configSchema = withSecrets(
@@ -37,7 +36,7 @@ export const configSchema = withSecrets(
      */
     FILE_RECORD_CACHE_ENTRIES: z.coerce.number().int().min(0).default(10_000),
     /** How long a `File.url` download link works. */
-    FILE_URL_TTL_SECONDS: z.coerce.number().int().min(1).max(MAX_URL_TTL_SECONDS).default(900),
+    FILE_URL_TTL_SECONDS: z.coerce.number().int().min(1).max(MAX_PRESIGN_TTL_SECONDS).default(900),
     /**
      * How long a signed download link is handed out again (a file's `url` is then the same for that long, and signing,
      * the largest cost of a page of attachments, is paid once). A link is signed for FILE_URL_TTL_SECONDS plus this, so

@@ -6,13 +6,12 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PutMeter } from './meter';
-import { BlobNotFoundError } from './port';
+import { BlobNotFoundError, MAX_PRESIGN_TTL_SECONDS } from './port';
 import type { BlobStat, BlobStore, PutOptions, PutResult } from './port';
 import { blobUrlPath, checkUrlSecret, signBlobUrl, type UrlSecret } from './signed-blobs';
 
-/** Same limits as S3: keys of at most 1024 UTF-8 bytes, presigned URLs of at most seven days. */
+/** Same limits as S3: keys of at most 1024 UTF-8 bytes, presigned URLs of at most seven days (MAX_PRESIGN_TTL_SECONDS). */
 const MAX_KEY_BYTES = 1024;
-const MAX_PRESIGN_TTL_SECONDS = 7 * 24 * 3600;
 /** The header holds a key and a content type; anything larger is not a file this store wrote. */
 const MAX_HEADER_BYTES = 64 * 1024;
 const HEADER_LENGTH_BYTES = 4;

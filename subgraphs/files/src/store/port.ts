@@ -12,11 +12,14 @@ export interface BlobStore {
   get(key: string): Promise<Readable>;
   /** Size, type and time of the object; `BlobNotFoundError` when there is none. */
   stat(key: string): Promise<BlobStat>;
-  /** A URL that a plain HTTP GET can download from until `ttlSeconds` have passed. */
+  /** A URL that a plain HTTP GET can download from until `ttlSeconds` (1 to MAX_PRESIGN_TTL_SECONDS) have passed. */
   presignGet(key: string, ttlSeconds: number): Promise<string>;
   /** Removes the object; removing a missing object is not an error. */
   delete(key: string): Promise<void>;
 }
+
+/** SigV4 presigned URLs may live at most seven days; every store keeps to the same bound. */
+export const MAX_PRESIGN_TTL_SECONDS = 7 * 24 * 3600;
 
 export interface PutOptions {
   contentType: string;

@@ -1,8 +1,5 @@
 import { TtlLru } from '@chat4all/common';
-import type { BlobStore } from './port';
-
-/** SigV4 presigned URLs may live at most seven days. */
-const MAX_URL_TTL_SECONDS = 7 * 24 * 3600;
+import { MAX_PRESIGN_TTL_SECONDS, type BlobStore } from './port';
 /**
  * Added to every signed lifetime: covers the time between signing and caching, and the signature's one-second
  * resolution, so a reused URL never has less than the asked lifetime left.
@@ -38,7 +35,7 @@ export class ReusedDownloadUrls implements Pick<BlobStore, 'presignGet'> {
   async presignGet(key: string, ttlSeconds: number): Promise<string> {
     const signedFor = ttlSeconds + this.options.reuseSeconds + MARGIN_SECONDS;
     // A lifetime that leaves no room for reuse within the seven days S3 allows is signed as asked, every time.
-    if (!this.urls || signedFor > MAX_URL_TTL_SECONDS) return this.signer.presignGet(key, ttlSeconds);
+    if (!this.urls || signedFor > MAX_PRESIGN_TTL_SECONDS) return this.signer.presignGet(key, ttlSeconds);
     const cacheKey = `${ttlSeconds}\n${key}`;
     const known = this.urls.get(cacheKey);
     if (known !== undefined) return known;

@@ -2,13 +2,11 @@ import type { Readable } from 'node:stream';
 import { Client, S3Error } from 'minio';
 import type { S3Config } from '@chat4all/common';
 import { PutMeter } from './meter';
-import { BlobNotFoundError } from './port';
+import { BlobNotFoundError, MAX_PRESIGN_TTL_SECONDS } from './port';
 import type { BlobStat, BlobStore, PutOptions, PutResult } from './port';
 
 /** S3's smallest allowed part (except the last one). */
 const MIN_PART_SIZE = 5 * 1024 * 1024;
-/** SigV4 presigned URLs may live at most seven days. */
-const MAX_PRESIGN_TTL_SECONDS = 7 * 24 * 3600;
 
 export interface S3BlobStoreOptions {
   /**
