@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { UsersLoaders } from './context';
 import type { UserLookup } from './store/cached-users';
-import type { MemberOf, UserRepository } from './store/port';
+import { memberOfKey, type UserRepository } from './store/port';
 
 /**
  * Fresh loaders for one request. The repository's batch lookups already answer aligned with the keys; users come from
@@ -18,6 +18,3 @@ export function createLoaders(repository: UserRepository, users: UserLookup = re
     conversationIds: new DataLoader((ids) => repository.conversationIdsOf(ids), options),
   };
 }
-
-/** Ids compare without regard to case, as the store does. */
-export const memberOfKey = ({ conversationId, userId }: MemberOf): string => `${conversationId.toLowerCase()} ${userId.toLowerCase()}`;

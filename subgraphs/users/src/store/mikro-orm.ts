@@ -19,6 +19,7 @@ import {
   ConversationNotFoundError,
   MAX_PAGE_SIZE,
   normalizeUsername,
+  memberOfKey,
   UsernameTakenError,
   UserNotFoundError,
 } from './port';
@@ -286,10 +287,9 @@ export class MikroOrmUserRepository implements UserRepository {
   }
 
   async findConversationsForMembers(pairs: readonly MemberOf[]): Promise<(Conversation | null)[]> {
-    const key = (conversationId: string, userId: string) => `${conversationId.toLowerCase()} ${userId.toLowerCase()}`;
     const wanted = new Map<string, MemberOf>();
     for (const pair of pairs) {
-      if (isUuid(pair.conversationId) && isUuid(pair.userId)) wanted.set(key(pair.conversationId, pair.userId), pair);
+      if (isUuid(pair.conversationId) && isUuid(pair.userId)) wanted.set(memberOfKey(pair), pair);
     }
     const params = [...wanted.values()].flatMap(({ conversationId, userId }) => [conversationId.toLowerCase(), userId.toLowerCase()]);
     const rows =
@@ -300,8 +300,8 @@ export class MikroOrmUserRepository implements UserRepository {
             `select c."id", c."title", c."created_at", c."last_activity_at", m."user_id" from "conversation_members" m join "conversations" c on c."id" = m."conversation_id" where (m."conversation_id", m."user_id") in (${Array.from({ length: wanted.size }, () => '(?, ?)').join(', ')})`,
             params,
           );
-    const found = new Map(rows.map((row): [string, Conversation] => [key(row.id, row.user_id), conversationFromSql(row)]));
-    return pairs.map(({ conversationId, userId }) => found.get(key(conversationId, userId)) ?? null);
+    const found = new Map(rows.map((row): [string, Conversation] => [memberOfKey({ conversationId: row.id, userId: row.user_id }), conversationFromSql(row)]));
+    return pairs.map((pair) => found.get(memberOfKey(pair)) ?? null);
   }
 
   async memberIdsOf(conversationIds: readonly string[]): Promise<string[][]> {

@@ -73,6 +73,9 @@ export interface MemberOf {
   userId: string;
 }
 
+/** One pair's identity: ids compare without regard to case. */
+export const memberOfKey = ({ conversationId, userId }: MemberOf): string => `${conversationId.toLowerCase()} ${userId.toLowerCase()}`;
+
 export interface ConversationTouch {
   conversationId: string;
   at: Date;
