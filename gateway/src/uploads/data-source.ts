@@ -51,13 +51,12 @@ export class UploadingDataSource extends SubgraphDataSource {
   override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayResponse> {
     // Files come only in the client's own (multipart) request: when its variables hold none (walked cheaply: a client's
     // variables are small, where a fetch's may hold a page's worth of representations), no fetch of it carries one.
-    const incoming = 'incomingRequestContext' in options ? options.incomingRequestContext.request.variables : undefined;
-    if (!incoming || findUploads(incoming).size === 0 || findUploads(options.request.variables).size === 0) return super.process(options);
+    const requestUploads = 'incomingRequestContext' in options ? findUploads(options.incomingRequestContext.request.variables) : undefined;
+    if (!requestUploads || requestUploads.size === 0 || findUploads(options.request.variables).size === 0) return super.process(options);
     const { request, context } = options;
     if (!request.query) throw new Error('Missing query');
 
     const { variables, paths } = extractUploads(request.variables);
-    const requestUploads = 'incomingRequestContext' in options ? findUploads(options.incomingRequestContext.request.variables) : new Set(paths.keys());
     const multipart = outgoingMultipart({ query: request.query, operationName: request.operationName, variables }, paths, requestUploads);
 
     const headers = new Headers();
