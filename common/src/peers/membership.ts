@@ -88,11 +88,6 @@ export class Membership {
         : this.batch;
   }
 
-  /** The conversation's members, or null when it does not exist. */
-  async members(conversationId: string): Promise<ReadonlySet<string> | null> {
-    return (await this.answer(conversationId))?.members ?? null;
-  }
-
   /**
    * The conversation as `userId` sees it when a member, else null (also when it does not exist, so callers cannot
    * tell the two apart).
@@ -127,9 +122,10 @@ export class Membership {
 
   /** False also when the conversation does not exist, so callers cannot tell the two apart. */
   async isMember(conversationId: string, userId: string): Promise<boolean> {
-    return (await this.members(conversationId))?.has(userId) ?? false;
+    return (await this.answer(conversationId))?.members.has(userId) ?? false;
   }
 
+  /** The conversation's members and title (null when it does not exist), cached or asked. */
   private answer(conversationId: string): Promise<Answer> {
     const cached = this.cached(conversationId);
     if (cached !== undefined) return Promise.resolve(cached);

@@ -24,9 +24,8 @@ export function queryResolvers({ membership, log }: ResolverDeps): QueryResolver
     /**
      * `Query.conversation` is shared with the users subgraph, which owns conversations: the planner sends it here
      * when every field asked of the conversation is one this subgraph has (its `messages`, the shared `title`), saving
-     * the users fetch. The
-     * same rule and answer as there (members only; NOT_FOUND for a non-member and a missing id alike), from the
-     * membership cache (answers at most MEMBERSHIP_CACHE_TTL_MS old, as for `messages` itself).
+     * the users fetch. The same rule and answer as there (members only; NOT_FOUND for a non-member and a missing id
+     * alike), from the membership cache (answers at most MEMBERSHIP_CACHE_TTL_MS old, as for `messages` itself).
      */
     conversation: async (_parent, { id }, { identity }) => {
       const user = requireUser(identity);
