@@ -21,6 +21,8 @@ RUN npm ci --no-audit --no-fund
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production
+# common/src/service/node-flags.ts says why (test/node-flags.test.ts keeps the two equal); compose may override it.
+ENV NODE_OPTIONS="--max-semi-space-size=32"
 WORKDIR /app
 # Same path as in the deps stage: the workspace links in node_modules/@chat4all are relative.
 # The whole /app comes along so that any workspace-local node_modules do too.

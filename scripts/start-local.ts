@@ -2,6 +2,7 @@
 // Ctrl-C (or SIGTERM) forwards SIGTERM to each service, which drains and exits on its own.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { serviceNodeOptions } from '@chat4all/common';
 import { step } from './run';
 import { services } from './services';
 
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
     // One node process per service (no tsx wrapper process), so SIGTERM reaches its graceful shutdown directly.
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, service.entry)], {
       cwd: root,
-      env: { ...process.env, PORT: String(service.port) },
+      env: { ...process.env, NODE_OPTIONS: serviceNodeOptions(process.env.NODE_OPTIONS), PORT: String(service.port) },
       stdio: 'inherit',
     });
     child.once('exit', (code, signal) => {

@@ -5,3 +5,4 @@ export * from './shutdown';
 export * from './metrics';
 export * from './store-calls';
 export * from './runner';
+export * from './node-flags';

@@ -4,7 +4,7 @@ import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Env } from '@chat4all/common';
+import { serviceNodeOptions, type Env } from '@chat4all/common';
 import type { StopSignal } from '../../../common/test/support/processes';
 import { repositoryRoot } from '../../support/codegen';
 import { workerPortBase } from '../../support/ports';
@@ -99,7 +99,7 @@ function launch(name: ServiceName, env: Env): Running {
   const log = createWriteStream(logFile, { flags: 'w' });
   const child = spawn(process.execPath, [...cpuProfileArgs(name), '--import', 'tsx', entries[name]], {
     cwd: repositoryRoot,
-    env: { ...process.env, ...env, PORT: String(E2E_PORTS[name]) },
+    env: { ...process.env, ...env, NODE_OPTIONS: serviceNodeOptions(process.env.NODE_OPTIONS), PORT: String(E2E_PORTS[name]) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   live.add(child);

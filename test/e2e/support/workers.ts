@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Env } from '@chat4all/common';
+import { serviceNodeOptions, type Env } from '@chat4all/common';
 import { repositoryRoot } from '../../support/codegen';
 import { E2E_PORTS, LOG_DIR, cpuProfileArgs } from './stack';
 
@@ -42,7 +42,7 @@ function launch(name: WorkerName, env: Env): Running {
   const log = createWriteStream(logFile, { flags: 'w' });
   const child = spawn(process.execPath, [...cpuProfileArgs(name), '--import', 'tsx', entries[name]], {
     cwd: repositoryRoot,
-    env: { ...process.env, ...env, PORT: String(WORKER_PORTS[name]) },
+    env: { ...process.env, ...env, NODE_OPTIONS: serviceNodeOptions(process.env.NODE_OPTIONS), PORT: String(WORKER_PORTS[name]) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   live.add(child);
