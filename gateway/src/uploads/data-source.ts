@@ -52,11 +52,13 @@ export class UploadingDataSource extends SubgraphDataSource {
     // Files come only in the client's own (multipart) request: when its variables hold none (walked cheaply: a client's
     // variables are small, where a fetch's may hold a page's worth of representations), no fetch of it carries one.
     const requestUploads = 'incomingRequestContext' in options ? findUploads(options.incomingRequestContext.request.variables) : undefined;
-    if (!requestUploads || requestUploads.size === 0 || findUploads(options.request.variables).size === 0) return super.process(options);
+    if (!requestUploads || requestUploads.size === 0) return super.process(options);
     const { request, context } = options;
+    // One walk of this fetch's variables both tells whether it carries a file and takes the files out.
+    const { variables, paths } = extractUploads(request.variables);
+    if (paths.size === 0) return super.process(options);
     if (!request.query) throw new Error('Missing query');
 
-    const { variables, paths } = extractUploads(request.variables);
     const multipart = outgoingMultipart({ query: request.query, operationName: request.operationName, variables }, paths, requestUploads);
 
     const headers = new Headers();
