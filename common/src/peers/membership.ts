@@ -17,7 +17,10 @@ export interface MembershipOptions {
    */
   refreshBatchMs?: number;
   now?: () => number;
-  /** Runs `task` after `delayMs` without keeping the process alive (default: an unref'd `setTimeout`). */
+  /**
+   * Runs `task` after `delayMs` without keeping the process alive (default: an unref'd `setTimeout`): timed refreshes
+   * and the `refreshBatchMs` wait both go through it, so tests drive them on their own clock.
+   */
   schedule?: (task: () => void, delayMs: number) => void;
 }
 
@@ -84,7 +87,7 @@ export class Membership {
     const refreshBatchMs = options.refreshBatchMs ?? Math.min(50, Math.floor(options.ttlMs * 0.05));
     this.refreshBatch =
       refreshBatchMs > 0
-        ? new DataLoader(ask, { cache: false, maxBatchSize: MAX_BATCH, batchScheduleFn: (send) => setTimeout(send, refreshBatchMs) })
+        ? new DataLoader(ask, { cache: false, maxBatchSize: MAX_BATCH, batchScheduleFn: (send) => this.schedule(send, refreshBatchMs) })
         : this.batch;
   }
 

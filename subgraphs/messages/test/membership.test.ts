@@ -138,23 +138,34 @@ describe('Membership', () => {
   });
 
   it('sends background refreshes falling due within refreshBatchMs in one call; a lookup that waits goes out at once', async () => {
-    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, refreshBatchMs: 40, now: clock });
+    const timers = new ManualSchedule(clock);
+    const membership = new Membership(directory, { ttlMs: 2000, maxEntries: 100, refreshBatchMs: 40, now: clock, schedule: timers.schedule });
     const conv2 = randomUUID();
     const conv3 = randomUUID();
     directory.members.set(conv2, [alice]);
     expect(await membership.isMember(conv, alice)).toBe(true);
+    now += 5;
     expect(await membership.isMember(conv2, alice)).toBe(true);
     now += 100;
     membership.isMemberNow(conv, alice); // both in use
     membership.isMemberNow(conv2, alice);
-    now += 1400;
-    expect(membership.isMemberNow(conv, bob)).toBe(false); // due: refresh of conv waits for company
+    now += 1395;
+    timers.runDue(); // conv due: its refresh waits 40 ms for company
     await flush();
-    expect(membership.isMemberNow(conv2, alice)).toBe(true); // due a tick later: joins it
+    now += 5;
+    timers.runDue(); // conv2 due 5 ms later: joins it
+    await flush();
     expect(await membership.isMember(conv3, alice)).toBe(false); // a miss is asked at once, not held with them
     expect(directory.batches).toEqual([[conv], [conv2], [conv3]]);
     directory.members.set(conv, [alice, bob]);
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    now += 34;
+    timers.runDue();
+    await flush();
+    expect(directory.batches).toHaveLength(3); // 39 ms after conv fell due: still waiting
+    expect(membership.isMemberNow(conv, bob)).toBe(false); // the answer at hand meanwhile
+    now += 1;
+    timers.runDue();
+    await flush();
     expect(directory.batches).toEqual([[conv], [conv2], [conv3], [conv, conv2]]);
     expect(membership.isMemberNow(conv, bob)).toBe(true); // the refreshed answer
   });
@@ -174,11 +185,15 @@ describe('Membership', () => {
     directory.members.set(conv, [alice, bob]);
     now += 1199;
     timers.runDue();
-    await new Promise((resolve) => setTimeout(resolve, 80));
-    expect(directory.batches).toEqual([[conv, conv2]]); // not due yet
+    await flush();
+    expect(timers.pending).toBe(2); // not due yet
     now += 1;
+    timers.runDue(); // both due: one refresh call, sent once refreshBatchMs has passed
+    await flush();
+    expect(timers.pending).toBe(1);
+    now += 40;
     timers.runDue();
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    await flush();
     expect(directory.batches).toEqual([[conv, conv2], [conv, conv2]]); // both, in one call, with no use at all
     // Past the first answers' TTL: the refreshed answers are there, nobody waits.
     now += 1000;
