@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { machineTicks, type MachineTicks } from './cpu';
+import { processRoundTripUs } from './round-trip';
 
 export interface Machine {
   cpus: number;
@@ -13,6 +14,11 @@ export interface Machine {
    * from /proc/stat): on a shared VM a run with high steal measured the neighbours too. Absent where not readable.
    */
   stealPercent?: number;
+  /**
+   * A loopback TCP round trip between two Node processes at the start, µs (`round-trip.ts`): what waking another
+   * process costs here, which the pipeline pays at every hop. Absent where the probe could not run.
+   */
+  processRoundTripUs?: number;
 }
 
 /** The machine's CPU ticks now, or undefined where /proc/stat is not readable. */
@@ -40,5 +46,6 @@ export function describeMachine(): Machine {
     loadAverage1m: Math.round((os.loadavg()[0] ?? 0) * 100) / 100,
     os: `${os.type()} ${os.release()}`,
     node: process.version,
+    processRoundTripUs: processRoundTripUs(),
   };
 }

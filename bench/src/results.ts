@@ -113,7 +113,7 @@ export function writeSummary(dir: string): void {
   for (const r of results) {
     const m = r.machine;
     out.push(`## ${r.benchmark} (${r.size}, ${r.startedAt}, ${r.durationSeconds} s)`, '');
-    out.push(`Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, load average ${m.loadAverage1m} at start${m.stealPercent === undefined ? '' : `, hypervisor steal ${m.stealPercent}% of the CPU time during the run`}.`, '');
+    out.push(`Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, load average ${m.loadAverage1m} at start${m.processRoundTripUs === undefined ? '' : `, a TCP round trip between two processes ${m.processRoundTripUs} µs`}${m.stealPercent === undefined ? '' : `, hypervisor steal ${m.stealPercent}% of the CPU time during the run`}.`, '');
     out.push(...markdownTable(r.table), '');
     if (Object.keys(r.ratios).length > 0) {
       out.push('Ratios (same run): ' + Object.entries(r.ratios).map(([k, v]) => `${k} = ${v}`).join('; ') + '.', '');
