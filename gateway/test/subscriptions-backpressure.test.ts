@@ -78,6 +78,11 @@ describe('socket backpressure', () => {
     await served.close();
   });
 
+  // Each test's sockets close with it, so the next one counts only its own listeners on the fan-out.
+  afterEach(async () => {
+    for (let i = 0; i < 500 && fanOut.listenerCount > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  });
+
   /** A graphql-transport-ws client by hand, so the test can stop reading its TCP socket. */
   async function connect() {
     const ws = new WebSocket(url, 'graphql-transport-ws');
@@ -104,7 +109,8 @@ describe('socket backpressure', () => {
     const slow = await connect();
     const fast = await connect();
     for (const c of [slow, fast]) c.ws.send(JSON.stringify({ type: 'subscribe', id: '1', payload: { query: SUBSCRIPTION } }));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Both registered before the first event: one missed by the fast client would leave it short of `published`.
+    await fast.until(() => fanOut.listenerCount === 2);
     slow.tcp.pause();
     // Until the kernel's socket buffers (a few MB on loopback) are full and the server's sends stall.
     let published = 0;
@@ -127,14 +133,15 @@ describe('socket backpressure', () => {
     const client = await connect();
     client.ws.send(JSON.stringify({ type: 'subscribe', id: 'done-early', payload: { query: SUBSCRIPTION } }));
     client.ws.send(JSON.stringify({ type: 'subscribe', id: 'kept', payload: { query: SUBSCRIPTION } }));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await client.until(() => fanOut.listenerCount === 2);
     let open = () => undefined as void;
     gate = new Promise<void>((resolve) => (open = resolve));
     const before = resolving;
     fanOut.publish(event(10_000));
     await client.until(() => resolving > before); // the event's resolution is under way
     client.ws.send(JSON.stringify({ type: 'complete', id: 'done-early' }));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The server has handled the complete once the subscription stopped listening (it is marked completed first).
+    await client.until(() => fanOut.listenerCount === 1);
     open();
     gate = Promise.resolve();
     // The other subscription of the socket gets the event; the completed one gets nothing.

@@ -168,7 +168,7 @@ describe('subscription events resolved on the planner output (graphql-ws, in-pro
   // Each test's subscribers leave with it, so the next test counts only its own.
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.dispose()));
-    for (let i = 0; i < 100 && fanOut.listenerCount > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 500 && fanOut.listenerCount > 0; i++) await new Promise((r) => setTimeout(r, 10));
   });
 
   afterAll(async () => {
@@ -185,7 +185,10 @@ describe('subscription events resolved on the planner output (graphql-ws, in-pro
     memberNow = undefined;
   });
 
-  /** Subscribes as `userId` and resolves once the subscription is registered on the server. */
+  /**
+   * Subscribes as `userId` and resolves once the subscription is registered on the server (a selection's first plan
+   * can take over a second on a busy machine; an event published before that is not this subscriber's).
+   */
   async function subscribe(userId: string, query: string, variables: Record<string, unknown> = { c: 'c1' }): Promise<FormattedExecutionResult<Record<string, unknown>, unknown>[]> {
     const client = createClient({ url, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${userId}` }, retryAttempts: 0, lazy: false });
     clients.push(client);
@@ -193,7 +196,7 @@ describe('subscription events resolved on the planner output (graphql-ws, in-pro
     const results: FormattedExecutionResult<Record<string, unknown>, unknown>[] = [];
     const before = fanOut.listenerCount;
     client.subscribe({ query, variables }, { next: (r) => results.push(r), error: (e) => results.push({ errors: [{ message: String(e) }] }), complete: () => undefined });
-    for (let i = 0; i < 100 && fanOut.listenerCount === before; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 500 && fanOut.listenerCount === before; i++) await new Promise((r) => setTimeout(r, 10));
     return results;
   }
 
@@ -238,6 +241,8 @@ describe('subscription events resolved on the planner output (graphql-ws, in-pro
 
   it('resolves an event once for N subscribers holding the same selection (whoever they are)', async () => {
     const lists = await Promise.all(['u1', 'u2', 'u3', 'u4', 'u5'].map((user) => subscribe(user, FEDERATED)));
+    // Subscribed side by side, each `subscribe` may have seen another's listener arrive: wait for all five.
+    for (let i = 0; i < 500 && fanOut.listenerCount < 5; i++) await new Promise((r) => setTimeout(r, 10));
     subgraphs.take();
     resolutions.length = 0;
     fanOut.publish(event('m4'));
@@ -310,7 +315,6 @@ describe('subscription events resolved on the planner output (graphql-ws, in-pro
 
   it('a message the subscriber cannot read is not sent to it (no error), asked for once, and its membership is asked afresh', async () => {
     const results = await subscribe('u1', 'subscription ($c: ID!) { messageStatusChanged(conversationId: $c) { cursor message { content } } }');
-    const started = Date.now();
     fanOut.publish(event('missing-1'));
     fanOut.publish(event('m11'));
     await received([results], 1);
@@ -318,9 +322,9 @@ describe('subscription events resolved on the planner output (graphql-ws, in-pro
     expect(results[0]).toMatchObject({ data: { messageStatusChanged: { message: { content: 'content of m11' } } } });
     expect(results[0]!.errors).toBeUndefined();
     expect(forgotten).toEqual([['c1', 'u1']]);
-    // Every event is published after its message is stored: one fetch per event, no waiting for a late row.
+    // Every event is published after its message is stored: one fetch per event, no waiting for a late row (a wait for
+    // one re-asks messages, so the count shows it; a wall-clock bound here fails on a busy machine instead).
     expect(subgraphs.take().messages).toBe(2);
-    expect(Date.now() - started).toBeLessThan(1_000);
     expect(resolutions).toEqual(['error', 'ok']);
   });
 

@@ -113,6 +113,13 @@ describe('graphql-ws server (in process)', () => {
   const listening = async (count: number) => {
     for (let i = 0; i < 500 && fanOut.listenerCount < count; i++) await settle(10);
   };
+  /**
+   * Until `condition` holds (at most about 5 s; the assertion after it judges). A socket's steps (connect, subscribe,
+   * an event out, a close) each take a turn of the event loop, which a fixed wait can overtake on a busy machine.
+   */
+  const until = async (condition: () => boolean) => {
+    for (let i = 0; i < 500 && !condition(); i++) await settle(10);
+  };
 
   it('delivers events of a conversation the subscriber belongs to, with the status the event carries; none of others', async () => {
     const before = fanOut.listenerCount;
@@ -121,7 +128,8 @@ describe('graphql-ws server (in process)', () => {
     await listening(before + 2);
     fanOut.publish(event('c-member', 1));
     fanOut.publish(event('c-other', 2));
-    await settle(200);
+    await until(() => member.data.length > 0 || member.errors.length > 0);
+    await settle(200); // room for an event of the other conversation to show
     expect(member.errors).toEqual([]);
     expect(member.data).toEqual([{ messageStatusChanged: { previousStatus: 'SENT', cursor: event('c-member', 1).cursor, message: { id: 'm1', status: 'DELIVERED' } } }]);
     expect(stranger.data).toEqual([]);
@@ -150,23 +158,25 @@ describe('graphql-ws server (in process)', () => {
     for (let n = 100; n < 120; n++) fanOut.publish(event('c-other', n));
     fanOut.publish(event('c-listed-only', 120)); // listed, but not a member when delivered: membership stays exact
     fanOut.publish(event('c-member', 121));
-    await settle(200);
+    await until(() => mine.data.length > 0 || mine.errors.length > 0 || closed);
+    await settle(200); // room for an event of the other conversations, or a close, to show
     expect(closed).toBe(false);
     expect(mine.errors).toEqual([]);
     expect(mine.data).toEqual([{ myEvents: { cursor: event('c-member', 121).cursor, message: { id: 'm121', status: 'DELIVERED', conversation: { id: 'c-member' } } } }]);
     expect(memberLists.watchedUsers).toBe(1);
     await mine.client.dispose();
-    await settle(200);
+    await until(() => memberLists.watchedUsers === 0);
     expect(memberLists.watchedUsers).toBe(0);
   });
 
   it('forgets a subscriber once its client goes away (no listener left behind)', async () => {
     const before = fanOut.listenerCount;
     const gone = subscribe('c-member');
-    await settle(200);
+    await listening(before + 1);
+    await settle(200); // room for a second listener, which would be a bug, to show
     expect(fanOut.listenerCount).toBe(before + 1);
     await gone.client.dispose();
-    await settle(200);
+    await until(() => fanOut.listenerCount <= before);
     expect(fanOut.listenerCount).toBe(before);
   });
 

@@ -327,26 +327,42 @@ describe.each(STACK_MODES)('the supergraph end to end (%s)', (mode) => {
       // refreshed once at 0.75 of its TTL (1.5 s) and the refreshed one, unused, expires 2 s later. So that only the
       // page's own calls count: wait until both are over (3.5 s after the last use, plus the refresh call's own time),
       // read the page once (a fresh lookup, which its own reader does not count as a use), then count the next read
-      // (the answer's first use), well inside the 1.5 s before its refresh.
-      await new Promise((resolve) => setTimeout(resolve, 4_500));
-      await run(bob.client, MessagePageDocument, { conversationId: batchConversation, first: 50 });
+      // (the answer's first use), inside the 1.5 s before its refresh.
       const usersCalls = { store: 'users', operation: 'findUsersByIds' };
       const conversationCalls = { store: 'users', operation: 'findConversationsByIds' };
       const accessCalls = { store: 'users', operation: 'findConversationsForMembers' };
       const fileCalls = { store: 'file-records', operation: 'getMany' };
-      const before = {
-        users: await readCounter(stack!.origins.users, 'chat4all_store_calls_total', usersCalls),
-        conversations: await readCounter(stack!.origins.users, 'chat4all_store_calls_total', conversationCalls),
-        access: await readCounter(stack!.origins.users, 'chat4all_store_calls_total', accessCalls),
-        files: await readCounter(stack!.origins.files, 'chat4all_store_calls_total', fileCalls),
+      // The four reads side by side: they are part of the window that must end before the refresh is due.
+      const counters = async () => {
+        const [users, conversations, access, files] = await Promise.all([
+          readCounter(stack!.origins.users, 'chat4all_store_calls_total', usersCalls),
+          readCounter(stack!.origins.users, 'chat4all_store_calls_total', conversationCalls),
+          readCounter(stack!.origins.users, 'chat4all_store_calls_total', accessCalls),
+          readCounter(stack!.origins.files, 'chat4all_store_calls_total', fileCalls),
+        ]);
+        return { users, conversations, access, files };
       };
-      const { conversation } = await run(bob.client, MessagePageDocument, { conversationId: batchConversation, first: 50 });
-      const after = {
-        users: await readCounter(stack!.origins.users, 'chat4all_store_calls_total', usersCalls),
-        conversations: await readCounter(stack!.origins.users, 'chat4all_store_calls_total', conversationCalls),
-        access: await readCounter(stack!.origins.users, 'chat4all_store_calls_total', accessCalls),
-        files: await readCounter(stack!.origins.files, 'chat4all_store_calls_total', fileCalls),
+      // The fresh answer is stored after the first read starts, so its refresh (0.75 of the 2 s TTL) cannot reach the
+      // users subgraph before 1.5 s after that start.
+      const REFRESH_DUE_MS = 1_500;
+      const measurePage = async () => {
+        await new Promise((resolve) => setTimeout(resolve, 4_500));
+        const startedAt = Date.now();
+        await run(bob.client, MessagePageDocument, { conversationId: batchConversation, first: 50 });
+        const before = await counters();
+        const { conversation } = await run(bob.client, MessagePageDocument, { conversationId: batchConversation, first: 50 });
+        const after = await counters();
+        return { before, after, conversation, beforeRefreshDue: Date.now() - startedAt < REFRESH_DUE_MS };
       };
+      const membershipCalls = (m: Awaited<ReturnType<typeof measurePage>>) =>
+        m.after.conversations - m.before.conversations + (m.after.access - m.before.access);
+      // On a busy machine the two page reads and the counter reads may outlast those 1.5 s, and the refresh's own call
+      // may then fall between `before` and `after`. Only such a round (late, with membership calls counted) is measured
+      // again, twice at most; a round that ended in time is judged as it is, whatever it counted. The users and
+      // file-record counts do not depend on this timing (those caches never expire).
+      let measured = await measurePage();
+      for (let round = 2; round <= 3 && !measured.beforeRefreshDue && membershipCalls(measured) > 0; round++) measured = await measurePage();
+      const { before, after, conversation } = measured;
 
       expect(conversation!.title).toBe('batching');
       const nodes = conversation!.messages.edges.map((e) => e.node);

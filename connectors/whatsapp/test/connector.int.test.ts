@@ -19,8 +19,10 @@ function byConversation(statuses: readonly ObservedStatus[], status: ObservedSta
 describe('WhatsApp connector and simulator as separate processes on real Kafka', () => {
   let scenario: ConnectorScenario;
   beforeAll(async () => {
-    // Enough latency that a burst is still in flight when the connector is killed.
-    scenario = await ConnectorScenario.start(whatsappProcesses, { simulatorEnv: { SIM_LATENCY_MIN_MS: '30', SIM_LATENCY_MAX_MS: '60' } });
+    // Enough latency that a burst is still in flight when the connector is killed: a conversation's sends go one after
+    // another, so the kill test's 15 take at least 1.5 s of wall-clock waiting, which a stalled test process (whose own
+    // consumer tells it the burst has begun) cannot make up by starving the connector.
+    scenario = await ConnectorScenario.start(whatsappProcesses, { simulatorEnv: { SIM_LATENCY_MIN_MS: '100', SIM_LATENCY_MAX_MS: '150' } });
   });
   afterAll(async () => {
     await scenario?.close();

@@ -135,7 +135,10 @@ beforeAll(async () => {
       MAX_CONTENT_LENGTH: String(MAX_CONTENT_LENGTH),
       // Membership changes below must be seen at once.
       MEMBERSHIP_CACHE_TTL_MS: '0',
-      SEND_CLAIM_LEASE_MS: '3000',
+      // The service's default. The concurrent-retries test needs the winner's claim and mark (LWTs the waiting retries
+      // contend with) and its Kafka produce to finish within the lease, or a retry takes the claim over and produces the
+      // message a second time; no test here waits for a lease to run out.
+      SEND_CLAIM_LEASE_MS: '15000',
     },
   });
   url = `http://127.0.0.1:${service.port}`;

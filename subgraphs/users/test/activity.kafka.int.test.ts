@@ -135,7 +135,8 @@ describe('users-activity consumer', () => {
     // that touches the other conversation: once the marker is applied, the two before it have been handled too.
     await publishAccepted(older.id, latest);
     await publishAccepted(older.id, new Date(latest.getTime() - 60_000));
-    const marker = new Date(Date.now() + 2_000);
+    // Before `latest` (so `older` stays on top whatever time the waits took) and after `newer`'s creation.
+    const marker = new Date(latest.getTime() - 1_000);
     await publishAccepted(newer.id, marker, older.id);
     await waitForActivity(newer.id, marker);
 
