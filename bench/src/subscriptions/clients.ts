@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../../../common/test/support/processes';
-import { cpuProfileArgs } from '../../../test/e2e/support/stack';
+import { cpuProfileArgs } from '../../../test/e2e/support/launch';
 import type { Command, DeliveryReport, Reply, SubscribersSpec } from './protocol';
 
 /** The parent's handle on a subscriber process (subscribers.ts): start it, reset and read its counts, close it. */

@@ -1,15 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { serviceNodeOptions, type Env } from '@chat4all/common';
+import type { Env } from '@chat4all/common';
 import type { StopSignal } from '../../../common/test/support/processes';
-import { repositoryRoot } from '../../support/codegen';
 import { workerPortBase } from '../../support/ports';
 import { freshSecrets, startEmbeddedPlatform } from './embedded';
 import { prepareEngines } from './engines';
+import { launch, LOG_DIR, type Running as LaunchedProcess } from './launch';
 
 /** Ports away from the defaults (4000–4003), so a development stack can keep running beside the tests; one block per jest worker. */
 const base = workerPortBase();
@@ -31,7 +30,6 @@ const entries: Record<ServiceName, string> = {
   gateway: 'gateway/src/main.ts',
 };
 
-export const LOG_DIR = path.join(path.resolve(repositoryRoot, process.env.CHAT4ALL_LOCAL_DIR ?? '.local'), 'logs/e2e');
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 20_000;
 
@@ -51,12 +49,7 @@ export interface E2eStack {
   stop(signal?: StopSignal): Promise<Record<ServiceName, number | null>>;
 }
 
-interface Running {
-  name: ServiceName;
-  child: ChildProcess;
-  exited: Promise<number | null>;
-  logFile: string;
-}
+type Running = LaunchedProcess<ServiceName>;
 
 function url(port: number): string {
   return `http://127.0.0.1:${port}`;
@@ -76,44 +69,6 @@ async function refuseBusyPort(name: ServiceName, port: number): Promise<void> {
     () => false,
   );
   if (answered) throw new Error(`e2e: port ${port} (for ${name}) already answers; a stack from an earlier run may still be up`);
-}
-
-// Should the test process end without stopping the stack (a crash, a killed jest worker), no service outlives it.
-const live = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-});
-
-/**
- * E2E_CPU_PROF_DIR: each process started for the e2e stack or a benchmark writes V8 CPU profiles (one per thread) into
- * <dir>/<name> when it stops (for profiling a benchmark's stack).
- */
-export function cpuProfileArgs(name: string): string[] {
-  const dir = process.env.E2E_CPU_PROF_DIR;
-  return dir ? ['--cpu-prof', '--cpu-prof-dir', path.join(dir, name)] : [];
-}
-
-/** One service as `npm start` runs it: its own node process on `main.ts`, output appended to .local/logs/e2e/<name>.log. */
-function launch(name: ServiceName, env: Env): Running {
-  const logFile = path.join(LOG_DIR, `${name}.log`);
-  const log = createWriteStream(logFile, { flags: 'w' });
-  const child = spawn(process.execPath, [...cpuProfileArgs(name), '--import', 'tsx', entries[name]], {
-    cwd: repositoryRoot,
-    env: { ...process.env, ...env, NODE_OPTIONS: serviceNodeOptions(process.env.NODE_OPTIONS), PORT: String(E2E_PORTS[name]) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  live.add(child);
-  child.stdout?.pipe(log, { end: false });
-  child.stderr?.pipe(log, { end: false });
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => {
-      live.delete(child);
-      // Let the pipes flush their last lines before the file closes.
-      setImmediate(() => log.end());
-      resolve(code);
-    });
-  });
-  return { name, child, exited, logFile };
 }
 
 async function waitReady(service: Running): Promise<void> {
@@ -222,7 +177,7 @@ async function startEnginesStack(): Promise<E2eStack> {
   };
 
   // The gateway serves the committed supergraph, so it needs no subgraph to start: all four start side by side.
-  const services = (['users', 'messages', 'files', 'gateway'] as const).map((name) => launch(name, shared));
+  const services = (['users', 'messages', 'files', 'gateway'] as const).map((name) => launch(name, entries[name], E2E_PORTS[name], shared));
   const stop = async (signal: StopSignal = 'SIGTERM') => {
     const gateway = services.filter((s) => s.name === 'gateway');
     const subgraphs = services.filter((s) => s.name !== 'gateway');

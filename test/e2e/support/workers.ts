@@ -1,10 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { serviceNodeOptions, type Env } from '@chat4all/common';
-import { repositoryRoot } from '../../support/codegen';
-import { E2E_PORTS, LOG_DIR, cpuProfileArgs } from './stack';
+import type { Env } from '@chat4all/common';
+import { launch, type Running as LaunchedProcess } from './launch';
+import { E2E_PORTS } from './stack';
 
 /** Ports of the lifecycle processes the subscription tests add to the e2e stack (10 above its gateway's). */
 const base = E2E_PORTS.gateway + 10;
@@ -24,38 +22,11 @@ export interface Workers {
   stop(): Promise<void>;
 }
 
-interface Running {
-  name: WorkerName;
-  child: ChildProcess;
-  exited: Promise<number | null>;
-  logFile: string;
-}
+type Running = LaunchedProcess<WorkerName>;
 
-const live = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-});
-
-function launch(name: WorkerName, env: Env): Running {
-  mkdirSync(LOG_DIR, { recursive: true });
-  const logFile = path.join(LOG_DIR, `${name}.log`);
-  const log = createWriteStream(logFile, { flags: 'w' });
-  const child = spawn(process.execPath, [...cpuProfileArgs(name), '--import', 'tsx', entries[name]], {
-    cwd: repositoryRoot,
-    env: { ...process.env, ...env, NODE_OPTIONS: serviceNodeOptions(process.env.NODE_OPTIONS), PORT: String(WORKER_PORTS[name]) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  live.add(child);
-  child.stdout?.pipe(log, { end: false });
-  child.stderr?.pipe(log, { end: false });
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
-      live.delete(child);
-      setImmediate(() => log.end());
-      resolve(code);
-    }),
-  );
-  return { name, child, exited, logFile };
+/** One worker as `npm start` runs it (see `launch`). */
+function launchWorker(name: WorkerName, env: Env): Running {
+  return launch(name, entries[name], WORKER_PORTS[name], env);
 }
 
 async function waitAnswering(service: Running, route: string): Promise<void> {
@@ -101,10 +72,10 @@ export async function startWorkers(engines: Env): Promise<Workers> {
     // As the services in stack.ts: the benchmarks set it to production.
     ...(process.env.E2E_NODE_ENV && { NODE_ENV: process.env.E2E_NODE_ENV }),
   };
-  const simulator = launch('whatsappSimulator', { ...common, ...platform, SIM_LATENCY_MIN_MS: '5', SIM_LATENCY_MAX_MS: '20' });
+  const simulator = launchWorker('whatsappSimulator', { ...common, ...platform, SIM_LATENCY_MIN_MS: '5', SIM_LATENCY_MAX_MS: '20' });
   // Short retries, so a backlog record left by earlier runs (e.g. a file the files subgraph no longer has) fails fast.
-  const whatsapp = launch('whatsapp', { ...common, ...platform, KAFKA_CLIENT_ID: 'e2e-whatsapp', WORKER_RETRY_INITIAL_MS: '20', WORKER_RETRY_MAX_MS: '200' });
-  const router = launch('router', { ...common, KAFKA_CLIENT_ID: 'e2e-router' });
+  const whatsapp = launchWorker('whatsapp', { ...common, ...platform, KAFKA_CLIENT_ID: 'e2e-whatsapp', WORKER_RETRY_INITIAL_MS: '20', WORKER_RETRY_MAX_MS: '200' });
+  const router = launchWorker('router', { ...common, KAFKA_CLIENT_ID: 'e2e-router' });
   const all = [router, whatsapp, simulator];
   const stop = async () => {
     for (const service of all) await terminate(service);
@@ -123,7 +94,7 @@ export async function startWorkers(engines: Env): Promise<Workers> {
  * it: its own Kafka feed, its own subscribers. Resolves once it is ready (its feed has joined its group).
  */
 export async function startSecondGateway(env: Env): Promise<{ graphqlUrl: string; stop(): Promise<void> }> {
-  const gateway = launch('secondGateway', { CHAT4ALL_PROFILE: 'local', HOST: '127.0.0.1', LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'info', ...env });
+  const gateway = launchWorker('secondGateway', { CHAT4ALL_PROFILE: 'local', HOST: '127.0.0.1', LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'info', ...env });
   const stop = () => terminate(gateway);
   try {
     await waitAnswering(gateway, '/readyz');
