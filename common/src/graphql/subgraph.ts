@@ -9,12 +9,14 @@ import {
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parse, type DocumentNode, type GraphQLFormattedError } from 'graphql';
+import type { Registry } from 'prom-client';
 import { AuthError } from '../auth/errors';
 import { verifyIdentity, type Identity } from '../auth/identity';
 import { createLogger, type Logger } from '../logging';
 import type { RequestHandler } from '../service';
 import { ErrorCode, unauthenticated } from './errors';
 import { createGraphQLHttpHandler } from './http-handler';
+import { operationMetricsPlugin } from './operation-metrics';
 import type { UploadOptions } from './uploads';
 
 /** Every subgraph context carries the verified caller (null = anonymous). */
@@ -38,6 +40,8 @@ export interface SubgraphOptions<C extends object> {
   introspection?: boolean;
   path?: string;
   log?: Logger;
+  /** The service's registry: operations resolved are counted there (`chat4all_graphql_operations_total`). */
+  metrics?: Registry;
 }
 
 export interface SubgraphHandler<C extends object> {
@@ -91,7 +95,12 @@ export function createSubgraphHandler<C extends object = object>(options: Subgra
     formatError: errorFormatter(debug, log),
     // No inline traces (ftv1; nothing here reports to Apollo Studio) and no cache hints (no type carries one, and the
     // gateway's answers are per user): both plugins wrap every field's resolver, ~5% of a page's CPU.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled()],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+      ...(options.metrics ? [operationMetricsPlugin<SubgraphContext<C>>(options.metrics)] : []),
+    ],
     logger: {
       debug: (message: unknown) => log.debug(String(message)),
       info: (message: unknown) => log.info(String(message)),

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import DataLoader from 'dataloader';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { countStoreCalls, createSubgraphHandler, type Logger, type RequestHandler, type ServiceDefinition, type SubgraphContext, type SubgraphHandler } from '@chat4all/common';
+import { countStoreCalls, createSubgraphHandler, type Logger, type RequestHandler, type ServiceDefinition, type SubgraphContext, type SubgraphHandler, type MetricsRegistry } from '@chat4all/common';
 import { configSchema, type Config } from './config';
 import type { FilesContext } from './context';
 import { createResolvers } from './resolvers';
@@ -28,6 +28,8 @@ export interface FilesDependencies {
   /** Defaults to metadata objects in `blobs`. */
   records?: FileRecordStore;
   log: Logger;
+  /** Where operations resolved are counted (/metrics). */
+  metrics?: MetricsRegistry;
 }
 
 export type FilesServerConfig = Pick<Config, 'IDENTITY_SIGNING_KEY' | 'MAX_UPLOAD_BYTES' | 'FILE_URL_TTL_SECONDS' | 'UPLOAD_ALLOWED_CONTENT_TYPES'> &
@@ -59,6 +61,7 @@ export function createFilesSubgraph(config: FilesServerConfig, deps: FilesDepend
     resolvers: resolvers as GraphQLResolverMap<SubgraphContext<FilesOwnContext>>,
     identityKey: config.IDENTITY_SIGNING_KEY,
     log: deps.log,
+    metrics: deps.metrics,
     // The file stays a stream; the guard counts its bytes against the same limit the store enforces.
     uploads: { maxFileSize: config.MAX_UPLOAD_BYTES, maxFiles: 1 },
     context: () => ({
@@ -90,7 +93,7 @@ export function filesService(overrides: FilesOverrides = {}): ServiceDefinition<
       if (storage) addReadinessCheck(storage.check.name, storage.check.run);
       // Metadata calls per method on /metrics (chat4all_store_calls_total{store="file-records"}): shows the loader batching.
       const records = countStoreCalls(overrides.records ?? new BlobFileRecordStore(blobs), metrics, 'file-records');
-      const subgraph = createFilesSubgraph(config, { blobs, urls, records, log });
+      const subgraph = createFilesSubgraph(config, { blobs, urls, records, log, metrics });
       onShutdown('graphql', () => subgraph.stop());
 
       const signedBlobs = overrides.signedBlobs ?? storage?.signedBlobs;

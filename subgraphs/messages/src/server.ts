@@ -12,6 +12,7 @@ import {
   type ServiceDefinition,
   type SubgraphContext,
   type SubgraphHandler,
+  type MetricsRegistry,
 } from '@chat4all/common';
 import type { SendClaimStore } from './claims/port';
 import { configSchema, type Config } from './config';
@@ -38,6 +39,8 @@ export interface MessagesDependencies {
   /** File owners (the files subgraph). */
   files: FileDirectory;
   log: Logger;
+  /** Where operations resolved are counted (/metrics). */
+  metrics?: MetricsRegistry;
 }
 
 export type MessagesServerConfig = Pick<
@@ -70,6 +73,7 @@ export function createMessagesSubgraph(config: MessagesServerConfig, deps: Messa
     resolvers: resolvers as GraphQLResolverMap<SubgraphContext<MessagesOwnContext>>,
     identityKey: config.IDENTITY_SIGNING_KEY,
     log: deps.log,
+    metrics: deps.metrics,
     context: () => ({ loaders: { message: new DataLoader((ids: readonly string[]) => deps.store.getMany(ids)) } }),
   });
 }
@@ -96,7 +100,7 @@ export function messagesService(overrides: MessagesOverrides = {}): ServiceDefin
   return {
     name: SERVICE_NAME,
     configSchema,
-    async start({ config, log, onShutdown, addReadinessCheck }) {
+    async start({ config, log, metrics, onShutdown, addReadinessCheck }) {
       // Refuse to start on an unmigrated store or missing topics rather than fail on the first request.
       let bus: EventBus;
       if (overrides.bus) {
@@ -113,7 +117,7 @@ export function messagesService(overrides: MessagesOverrides = {}): ServiceDefin
       const claims = overrides.claims ?? (await opened(openSendClaimStore(config, log), addReadinessCheck));
       onShutdown('send claims', () => claims.close());
 
-      const subgraph = createMessagesSubgraph(config, { ...peerDirectories(config), ...overrides, store, claims, bus, log });
+      const subgraph = createMessagesSubgraph(config, { ...peerDirectories(config), ...overrides, store, claims, bus, log, metrics });
       // Steps run in reverse: the HTTP server stops first (bootstrap), then GraphQL, the stores, the bus.
       onShutdown('graphql', () => subgraph.stop());
 

@@ -15,6 +15,7 @@ import {
   type ServiceDefinition,
   type SubgraphContext,
   type SubgraphHandler,
+  type MetricsRegistry,
 } from '@chat4all/common';
 import { configSchema, type Config } from './config';
 import type { UsersContext } from './context';
@@ -33,7 +34,7 @@ type OwnContext = Omit<UsersContext, 'identity'>;
 export type UsersSubgraphConfig = AuthConfig & IdentityConfig & Pick<Config, 'CHAT4ALL_PROFILE'> & Partial<Pick<Config, 'USER_RECORD_CACHE_ENTRIES'>>;
 
 /** The GraphQL endpoint alone (no consumer): resolvers over `repository`, identities verified with IDENTITY_SIGNING_KEY. */
-export function createUsersSubgraph(config: UsersSubgraphConfig, deps: { repository: UserRepository; log: Logger }): SubgraphHandler<OwnContext> {
+export function createUsersSubgraph(config: UsersSubgraphConfig, deps: { repository: UserRepository; log: Logger; metrics?: MetricsRegistry }): SubgraphHandler<OwnContext> {
   const resolvers = createResolvers({ repository: deps.repository, jwt: createJwtService(config), log: deps.log });
   const cacheEntries = config.USER_RECORD_CACHE_ENTRIES ?? 0;
   const users = cacheEntries > 0 ? cachedUsers(deps.repository, cacheEntries) : deps.repository;
@@ -47,6 +48,7 @@ export function createUsersSubgraph(config: UsersSubgraphConfig, deps: { reposit
     // New loaders per request: batching within one operation; across requests only users are kept (they never change).
     context: () => ({ loaders: createLoaders(deps.repository, users) }),
     log: deps.log.child({ component: 'graphql' }),
+    metrics: deps.metrics,
   });
 }
 
@@ -79,7 +81,7 @@ export async function startUsersService(
     context.onShutdown('activity consumer', () => subscription.stop());
   }
 
-  const subgraph = createUsersSubgraph(config, { repository, log });
+  const subgraph = createUsersSubgraph(config, { repository, log, metrics: context.metrics });
   // Registered after the consumer, so it stops first (shutdown runs in reverse): no new requests, then no new events.
   context.onShutdown('graphql', () => subgraph.stop());
   return { handler: subgraph.handler };
