@@ -165,10 +165,15 @@ describe('subscription events resolved on the planner output (graphql-ws, in-pro
     url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
   });
 
+  /** Until `condition` holds, looking every 10 ms for at most ~5 s (the assertions after it judge). */
+  const until = async (condition: () => boolean): Promise<void> => {
+    for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
+  };
+
   // Each test's subscribers leave with it, so the next test counts only its own.
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.dispose()));
-    for (let i = 0; i < 500 && fanOut.listenerCount > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await until(() => fanOut.listenerCount === 0);
   });
 
   afterAll(async () => {
@@ -196,12 +201,12 @@ describe('subscription events resolved on the planner output (graphql-ws, in-pro
     const results: FormattedExecutionResult<Record<string, unknown>, unknown>[] = [];
     const before = fanOut.listenerCount;
     client.subscribe({ query, variables }, { next: (r) => results.push(r), error: (e) => results.push({ errors: [{ message: String(e) }] }), complete: () => undefined });
-    for (let i = 0; i < 500 && fanOut.listenerCount === before; i++) await new Promise((r) => setTimeout(r, 10));
+    await until(() => fanOut.listenerCount !== before);
     return results;
   }
 
   async function received(lists: FormattedExecutionResult<Record<string, unknown>, unknown>[][], count: number): Promise<void> {
-    for (let i = 0; i < 500 && lists.some((l) => l.length < count); i++) await new Promise((r) => setTimeout(r, 10));
+    await until(() => lists.every((l) => l.length >= count));
     expect(lists.map((l) => l.length)).toEqual(lists.map(() => count));
   }
 
@@ -242,7 +247,7 @@ describe('subscription events resolved on the planner output (graphql-ws, in-pro
   it('resolves an event once for N subscribers holding the same selection (whoever they are)', async () => {
     const lists = await Promise.all(['u1', 'u2', 'u3', 'u4', 'u5'].map((user) => subscribe(user, FEDERATED)));
     // Subscribed side by side, each `subscribe` may have seen another's listener arrive: wait for all five.
-    for (let i = 0; i < 500 && fanOut.listenerCount < 5; i++) await new Promise((r) => setTimeout(r, 10));
+    await until(() => fanOut.listenerCount >= 5);
     subgraphs.take();
     resolutions.length = 0;
     fanOut.publish(event('m4'));
@@ -263,7 +268,7 @@ describe('subscription events resolved on the planner output (graphql-ws, in-pro
     try {
       for (const id of ['m20', 'm21', 'm22']) fanOut.publish(event(id));
       // While the first event's message is held, the next two are already asked for.
-      for (let i = 0; i < 500 && subgraphs.seen.messages.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+      await until(() => subgraphs.seen.messages.length >= 3);
       expect(subgraphs.seen.messages).toHaveLength(3);
       expect(results).toHaveLength(0);
     } finally {

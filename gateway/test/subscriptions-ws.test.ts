@@ -110,9 +110,6 @@ describe('graphql-ws server (in process)', () => {
 
   const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
   /** Until the server has registered `count` listeners (a subscription's first plan may take a while on a busy machine). */
-  const listening = async (count: number) => {
-    for (let i = 0; i < 500 && fanOut.listenerCount < count; i++) await settle(10);
-  };
   /**
    * Until `condition` holds (at most about 5 s; the assertion after it judges). A socket's steps (connect, subscribe,
    * an event out, a close) each take a turn of the event loop, which a fixed wait can overtake on a busy machine.
@@ -120,6 +117,7 @@ describe('graphql-ws server (in process)', () => {
   const until = async (condition: () => boolean) => {
     for (let i = 0; i < 500 && !condition(); i++) await settle(10);
   };
+  const listening = (count: number) => until(() => fanOut.listenerCount >= count);
 
   it('delivers events of a conversation the subscriber belongs to, with the status the event carries; none of others', async () => {
     const before = fanOut.listenerCount;

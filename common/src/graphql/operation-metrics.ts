@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Registry } from 'prom-client';
-import { sharedCounter } from '../service/metrics';
 import { Kind, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import { sharedCounter } from '../service/metrics';
 
 const METRIC = 'chat4all_graphql_operations_total';
 
