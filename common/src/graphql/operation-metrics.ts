@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import type { Registry } from 'prom-client';
 import { Kind, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import { sharedCounter } from '../service/metrics';
@@ -46,20 +46,18 @@ export function operationMetricsPlugin<C extends object>(metrics: Registry): Apo
   );
   // Apollo Server reuses one parsed document per distinct query text, so its root fields are worked out once.
   const fieldsOf = new WeakMap<OperationDefinitionNode, string[]>();
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ operation, document, request, schema }) {
-          if (operation === undefined) return; // Apollo refuses such a request itself (no operation by that name)
-          let fields = fieldsOf.get(operation);
-          if (fields === undefined) {
-            fields = [...rootFields(operation.selectionSet, document, new Set())].sort();
-            fieldsOf.set(operation, fields);
-          }
-          const label = fields.map((f) => (f === '_entities' ? `_entities(${entityTypes(request.variables, schema)})` : f)).join(',');
-          counter.inc({ type: operation.operation, fields: label });
-        },
-      };
+  // The listener keeps no per-request state, so every request shares this one rather than getting its own.
+  const listener: GraphQLRequestListener<C> = {
+    async didResolveOperation({ operation, document, request, schema }) {
+      if (operation === undefined) return; // Apollo refuses such a request itself (no operation by that name)
+      let fields = fieldsOf.get(operation);
+      if (fields === undefined) {
+        fields = [...rootFields(operation.selectionSet, document, new Set())].sort();
+        fieldsOf.set(operation, fields);
+      }
+      const label = fields.map((f) => (f === '_entities' ? `_entities(${entityTypes(request.variables, schema)})` : f)).join(',');
+      counter.inc({ type: operation.operation, fields: label });
     },
   };
+  return { requestDidStart: async () => listener };
 }
