@@ -131,6 +131,7 @@ describe('topics', () => {
         'messages.outbound.whatsapp',
         'messages.outbound.instagram',
         'messages.status',
+        'conversations.members',
         ...Object.values(CONSUMER_GROUPS).map((g) => `dlq.${g}`),
       ].sort(),
     );

@@ -49,10 +49,11 @@ export const configSchema = withSecrets(
     /** Events one subscription may have waiting; a subscriber that falls further behind is closed with 4429. */
     SUBSCRIPTION_BUFFER: env.int(1_000, 1),
     /**
-     * How long a conversation's member list is reused when authorizing subscription events: a member added or removed
-     * gets (or stops getting) events at most this long after the change. 0 asks the users subgraph for every event.
+     * How long a conversation's member list is reused when authorizing subscription events (and how often myEvents
+     * subscribers' lists are fetched afresh). A change announced on `conversations.members` applies at once; this bounds
+     * how late one whose announcement never arrived (the bus down) does. 0 asks the users subgraph for every event.
      */
-    SUBSCRIPTION_MEMBERSHIP_TTL_MS: env.int(5_000, 0),
+    SUBSCRIPTION_MEMBERSHIP_TTL_MS: env.int(30_000, 0),
     /** Distinct subscription operations whose parsed documents and query plans are kept (least recently used parsed and planned again). */
     SUBSCRIPTION_PLAN_CACHE: env.int(1_000, 1),
     /** Bytes a subscriber's socket may hold unsent (its client does not read); beyond it the socket closes with 4429. */

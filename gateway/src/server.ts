@@ -4,6 +4,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
 import {
   createJwtService,
+  followMembershipChanges,
   openEventBus,
   ErrorCode,
   Membership,
@@ -11,6 +12,7 @@ import {
   UsersSubgraphDirectory,
   type EventBus,
   type Logger,
+  type Reader,
   type RequestHandler,
   type ServiceDefinition,
   type UpgradeListener,
@@ -226,8 +228,26 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
     timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
   });
   const membership = new Membership(directory, { ttlMs: config.SUBSCRIPTION_MEMBERSHIP_TTL_MS, maxEntries: 10_000 });
-  // myEvents subscribers' conversations, refreshed on the same TTL: the same bound for a membership change.
+  // myEvents subscribers' conversations, refreshed on the same TTL: the same bound for a change never announced.
   const memberLists = new MemberLists(directory, { refreshMs: config.SUBSCRIPTION_MEMBERSHIP_TTL_MS, log: subscriptionLog });
+  // Announced changes apply at once, to both; listening before any subscriber is served.
+  let membershipChanges: Reader;
+  try {
+    membershipChanges = await followMembershipChanges(
+      bus,
+      (notice) => {
+        membership.invalidate(notice.conversationId);
+        memberLists.apply(notice);
+      },
+      subscriptionLog,
+    );
+  } catch (error) {
+    await feed.stop();
+    await server.stop();
+    await agent.close();
+    await bus.close();
+    throw error;
+  }
   const subscriptions = createSubscriptionServer({
     jwt,
     path: '/graphql',
@@ -268,6 +288,7 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
     async stop() {
       // Subscribers and the feed first, then Apollo (which stops the gateway), then the idle pooled connections.
       await subscriptions.close();
+      await membershipChanges.stop();
       await feed.stop();
       await bus.close();
       await server.stop();

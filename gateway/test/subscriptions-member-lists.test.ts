@@ -90,6 +90,39 @@ describe('MemberLists', () => {
     filter.release();
   });
 
+  it('applies an announced change to a watched list at once; an unwatched user is not tracked', async () => {
+    const users = directory(new Map([['u1', ['c-a']]]));
+    const lists = new MemberLists(users, { refreshMs: 60_000, log });
+    const filter = await lists.watch('u1');
+    lists.apply({ conversationId: 'C-B', userId: 'u1', change: 'ADDED' });
+    lists.apply({ conversationId: 'c-a', userId: 'u1', change: 'REMOVED' });
+    lists.apply({ conversationId: 'c-x', userId: 'u2', change: 'ADDED' });
+    expect([filter.mayBelong('c-b'), filter.mayBelong('c-a')]).toEqual([true, false]);
+    expect(lists.watchedUsers).toBe(1);
+    expect(users.calls).toEqual([['u1']]); // no fetch needed
+    filter.release();
+  });
+
+  it('a change heard while a fetch is under way survives that fetch\'s answer, which may predate it', async () => {
+    const answers: ((lists: string[][]) => void)[] = [];
+    const lists = new MemberLists({ conversationIdsOf: () => new Promise((resolve) => answers.push(resolve)) }, { refreshMs: 60_000, log });
+    const watching = lists.watch('u1');
+    await settle(0);
+    lists.apply({ conversationId: 'c-new', userId: 'u1', change: 'ADDED' }); // the first list was read before this
+    lists.apply({ conversationId: 'c-left', userId: 'u1', change: 'REMOVED' });
+    answers[0]!([['c-left', 'c-kept']]);
+    const filter = await watching;
+    expect(['c-new', 'c-left', 'c-kept'].map((id) => filter.mayBelong(id))).toEqual([true, false, true]);
+
+    // Once no fetch is under way, a later answer stands as given: the changes were in it.
+    const refreshing = lists.refresh();
+    await settle(0);
+    answers[1]!([['c-kept', 'c-left']]); // re-added since
+    await refreshing;
+    expect(['c-new', 'c-left', 'c-kept'].map((id) => filter.mayBelong(id))).toEqual([false, true, true]);
+    filter.release();
+  });
+
   it('with refreshMs 0 (membership caching off) filters nothing and asks nothing', async () => {
     const users = directory(new Map());
     const filter = await new MemberLists(users, { refreshMs: 0, log }).watch('u1');

@@ -45,7 +45,9 @@ export function canAdvanceStatus(current: MessageStatus | null, next: MessageSta
 /** Lower-case UUIDv7 (`newUuidV7`): the text sorts in creation-time order, which the message store's paging relies on. */
 export const MessageId = z.string().refine(isUuidV7, 'a time-ordered message id (lower-case UUIDv7) expected');
 
-const Id = z.string().min(1).max(200);
+/** Longest id (conversation, user, file, client message id) an event carries. */
+export const EVENT_ID_MAX = 200;
+const Id = z.string().min(1).max(EVENT_ID_MAX);
 /** UTC with a `Z`, as `Date.prototype.toISOString()` writes it, so timestamps compare as text too. */
 const Timestamp = z.iso.datetime();
 
@@ -88,6 +90,23 @@ export const MessageStatusChanged = z.object({
   source: z.string().min(1).max(100),
 });
 export type MessageStatusChanged = z.infer<typeof MessageStatusChanged>;
+
+export const MembershipChange = z.enum(['ADDED', 'REMOVED']);
+export type MembershipChange = z.infer<typeof MembershipChange>;
+
+/**
+ * Published on `conversations.members` by the users subgraph once a member was added to or removed from a
+ * conversation (also when the call changed nothing, so a retried call announces again). Caches of who belongs where
+ * (the messages subgraph's, the gateway's) drop their answer for the conversation when it arrives.
+ */
+export const ConversationMembersChanged = z.object({
+  version: Version,
+  conversationId: Id,
+  userId: Id,
+  change: MembershipChange,
+  at: Timestamp,
+});
+export type ConversationMembersChanged = z.infer<typeof ConversationMembersChanged>;
 
 /** An event that failed validation before it was published: a bug in the publisher, never sent. */
 export class InvalidEventError extends Error {

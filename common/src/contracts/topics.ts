@@ -9,6 +9,8 @@ export const TOPICS = {
   messagesAccepted: 'messages.accepted',
   /** MessageStatusChanged: DELIVERED from the router, READ / FAILED from the connectors. */
   messagesStatus: 'messages.status',
+  /** ConversationMembersChanged: the users subgraph added or removed a member; membership caches listen. */
+  conversationMembers: 'conversations.members',
 } as const;
 
 /** MessageOutbound, one topic per channel so each connector reads only its own traffic. */
@@ -50,5 +52,6 @@ export const PLATFORM_TOPICS: readonly string[] = [
   TOPICS.messagesAccepted,
   ...Object.values(OUTBOUND_TOPICS),
   TOPICS.messagesStatus,
+  TOPICS.conversationMembers,
   ...Object.values(CONSUMER_GROUPS).map(deadLetterTopic),
 ];

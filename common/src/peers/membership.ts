@@ -4,8 +4,9 @@ import type { ConversationDirectory, ConversationFacts } from './port';
 
 export interface MembershipOptions {
   /**
-   * How long an answer is reused. This is the bound on how late a membership change takes effect here: a member
-   * added (or removed) may be refused (or still allowed) for up to this long. 0 disables caching.
+   * How long an answer is reused. An announced change drops the answer at once (`invalidate`); the TTL bounds how late a
+   * change takes effect when its announcement is lost (the bus down): a member added (or removed) may be refused (or
+   * still allowed) for up to this long. 0 disables caching.
    */
   ttlMs: number;
   /** Most conversations remembered at once; the least recently used is forgotten first. */
@@ -111,6 +112,16 @@ export class Membership {
       this.cache.delete(conversationId);
       this.inflight.delete(conversationId);
     }
+  }
+
+  /**
+   * Drops all that is known of the conversation (a change to its members was announced): the next use asks the
+   * directory, and a lookup already under way answers its own callers but is not cached, as it may have been answered
+   * before the change.
+   */
+  invalidate(conversationId: string): void {
+    this.cache.delete(conversationId);
+    this.inflight.delete(conversationId);
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { Logger, UserConversationDirectory } from '@chat4all/common';
+import type { Logger, MembershipChangeNotice, UserConversationDirectory } from '@chat4all/common';
 
 /** What a `myEvents` subscription's listener asks as each event arrives: synchronously, as a listener must not wait. */
 export interface ConversationFilter {
@@ -11,7 +11,8 @@ export interface ConversationFilter {
 export interface MemberListsOptions {
   /**
    * How often each watched list is fetched afresh: `SUBSCRIPTION_MEMBERSHIP_TTL_MS`, so a conversation the user is
-   * added to passes the filter within the same bound as the membership cache. 0 (no caching) turns the filter off.
+   * added to passes the filter within the same bound as the membership cache when its announcement (`apply`) never
+   * arrived. 0 (no caching) turns the filter off.
    */
   refreshMs: number;
   /** Users asked per users-subgraph call when the lists are refreshed. */
@@ -21,12 +22,19 @@ export interface MemberListsOptions {
 
 interface Watched {
   /** Lower-cased conversation ids. */
-  ids: ReadonlySet<string>;
+  ids: Set<string>;
   holders: number;
   /** Fetches issued and the latest one applied: an older answer arriving late never replaces a newer one. */
   requested: number;
   applied: number;
   first: Promise<void> | undefined;
+  /** Fetches under way. */
+  fetching: number;
+  /**
+   * Changes heard while a fetch was under way (numbered by `MemberLists.heard`): its answer may predate them, so they
+   * are applied again on top of it. Adding and removing are idempotent, so one the answer already shows changes nothing.
+   */
+  changes: { heard: number; conversationId: string; added: boolean }[];
 }
 
 const PASS_ALL: ConversationFilter = { mayBelong: () => true, release: () => undefined };
@@ -36,12 +44,15 @@ const PASS_ALL: ConversationFilter = { mayBelong: () => true, release: () => und
  * (`User.conversationIds`), so such a subscription's bounded queue holds only events of conversations it may belong
  * to and traffic elsewhere cannot fill it. A filter, not the authorization: each event is still checked exactly at
  * delivery (source.ts). One list per user, shared by that user's subscriptions, refreshed every `refreshMs` while any
- * holds it (all users in batches of `maxUsersPerCall`); the first subscription of a user waits for its first list.
+ * holds it (all users in batches of `maxUsersPerCall`), and changed at once by announced membership changes (`apply`);
+ * the first subscription of a user waits for its first list.
  */
 export class MemberLists {
   private readonly users = new Map<string, Watched>();
   private timer: NodeJS.Timeout | undefined;
   private refreshing = false;
+  /** Changes heard so far: numbers them, so a fetch knows which came after it was issued. */
+  private heard = 0;
 
   constructor(
     private readonly directory: UserConversationDirectory,
@@ -58,7 +69,7 @@ export class MemberLists {
     if (this.options.refreshMs === 0) return PASS_ALL;
     let entry = this.users.get(userId);
     if (!entry) {
-      entry = { ids: new Set(), holders: 0, requested: 0, applied: 0, first: undefined };
+      entry = { ids: new Set(), holders: 0, requested: 0, applied: 0, first: undefined, fetching: 0, changes: [] };
       this.users.set(userId, entry);
       this.timer ??= setInterval(() => void this.refresh(), this.options.refreshMs).unref();
     }
@@ -92,6 +103,19 @@ export class MemberLists {
     return { mayBelong: (conversationId) => watched.ids.has(conversationId.toLowerCase()), release };
   }
 
+  /**
+   * An announced change (`conversations.members`) applied to the user's list at once, if it is watched: a conversation
+   * the user joins passes the filter without waiting for the next refresh, and one they left stops taking queue space.
+   */
+  apply(notice: MembershipChangeNotice): void {
+    const entry = this.users.get(notice.userId);
+    if (!entry) return;
+    const conversationId = notice.conversationId.toLowerCase();
+    const added = notice.change === 'ADDED';
+    applyChange(entry.ids, conversationId, added);
+    if (entry.fetching > 0) entry.changes.push({ heard: ++this.heard, conversationId, added });
+  }
+
   /** Fetches every watched list afresh; a refresh still running when the next one is due is not doubled. */
   async refresh(): Promise<void> {
     if (this.refreshing) return;
@@ -111,16 +135,31 @@ export class MemberLists {
   }
 
   private async fetch(userIds: readonly string[]): Promise<void> {
+    const issuedAt = this.heard;
     const asked = userIds.map((userId) => {
       const entry = this.users.get(userId);
+      if (entry) entry.fetching++;
       return entry && { entry, version: ++entry.requested };
     });
-    const lists = await this.directory.conversationIdsOf(userIds);
-    asked.forEach((one, i) => {
-      if (!one || one.version <= one.entry.applied) return;
-      // An unknown user (null) belongs to nothing.
-      one.entry.ids = new Set((lists[i] ?? []).map((id) => id.toLowerCase()));
-      one.entry.applied = one.version;
-    });
+    try {
+      const lists = await this.directory.conversationIdsOf(userIds);
+      asked.forEach((one, i) => {
+        if (!one || one.version <= one.entry.applied) return;
+        // An unknown user (null) belongs to nothing.
+        const ids = new Set((lists[i] ?? []).map((id) => id.toLowerCase()));
+        for (const change of one.entry.changes) if (change.heard > issuedAt) applyChange(ids, change.conversationId, change.added);
+        one.entry.ids = ids;
+        one.entry.applied = one.version;
+      });
+    } finally {
+      for (const one of asked) {
+        if (one && --one.entry.fetching === 0) one.entry.changes = [];
+      }
+    }
   }
+}
+
+function applyChange(ids: Set<string>, conversationId: string, added: boolean): void {
+  if (added) ids.add(conversationId);
+  else ids.delete(conversationId);
 }

@@ -15,10 +15,11 @@ export const configSchema = withSecrets(
     /** Most characters (Unicode code points) in a message's text. */
     MAX_CONTENT_LENGTH: env.int(4096, 1),
     /**
-     * How long a conversation's member list is reused before the users subgraph is asked again: the longest delay
-     * before a membership change (added or removed member) takes effect for sending and reading. 0 disables caching.
+     * How long a conversation's member list is reused before the users subgraph is asked again. A change announced on
+     * `conversations.members` drops the list at once; this bounds how late a change whose announcement never arrived
+     * (the bus down) takes effect for sending and reading. 0 disables caching.
      */
-    MEMBERSHIP_CACHE_TTL_MS: env.int(2000, 0),
+    MEMBERSHIP_CACHE_TTL_MS: env.int(30_000, 0),
     /** Most conversations whose members are remembered at once (least recently used forgotten first). */
     MEMBERSHIP_CACHE_MAX_ENTRIES: env.int(10_000, 1),
     SUBGRAPH_USERS_URL: env.url('http://127.0.0.1:4001/graphql'),

@@ -8,7 +8,7 @@ export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, InvalidCursorError, InvalidPageSizeEr
 export type { SendClaimStore, SendClaim, ClaimOutcome } from './claims/port';
 export { CassandraSendClaimStore } from './claims/cassandra';
 export { acceptedEvent, messageFromAccepted, publishAccepted } from './events/accepted';
-export { createMessagesSubgraph, messagesService, peerDirectories, type MessagesDependencies } from './server';
+export { createMembership, createMessagesSubgraph, messagesService, peerDirectories, type MessagesDependencies } from './server';
 export { configSchema, loadServiceConfig, type Config } from './config';
 export { EmbeddedMessageStore } from './store/embedded';
 export { EMBEDDED_DB_FILE, migrateEmbedded, openEmbeddedDb, verifyEmbedded, type EmbeddedConfig } from './store/embedded-db';

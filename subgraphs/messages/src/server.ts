@@ -4,6 +4,7 @@ import DataLoader from 'dataloader';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import {
   createSubgraphHandler,
+  followMembershipChanges,
   openEventBus,
   requireSchema,
   signIdentity,
@@ -41,6 +42,8 @@ export interface MessagesDependencies {
   log: Logger;
   /** Where operations resolved are counted (/metrics). */
   metrics?: MetricsRegistry;
+  /** The membership cache over `conversations` (`createMembership`), shared with whoever drops its answers on a change. */
+  membership: Membership;
 }
 
 export type MessagesServerConfig = Pick<
@@ -50,12 +53,17 @@ export type MessagesServerConfig = Pick<
 
 type MessagesOwnContext = Omit<MessagesContext, 'identity'>;
 
+/** Who belongs to which conversation, asked of the users subgraph and cached as configured. */
+export function createMembership(
+  config: Pick<Config, 'MEMBERSHIP_CACHE_TTL_MS' | 'MEMBERSHIP_CACHE_MAX_ENTRIES'>,
+  conversations: ConversationDirectory,
+): Membership {
+  return new Membership(conversations, { ttlMs: config.MEMBERSHIP_CACHE_TTL_MS, maxEntries: config.MEMBERSHIP_CACHE_MAX_ENTRIES });
+}
+
 /** The messages subgraph's GraphQL handler (mount it on the service bootstrap, or on any node http server). */
 export function createMessagesSubgraph(config: MessagesServerConfig, deps: MessagesDependencies): SubgraphHandler<MessagesOwnContext> {
-  const membership = new Membership(deps.conversations, {
-    ttlMs: config.MEMBERSHIP_CACHE_TTL_MS,
-    maxEntries: config.MEMBERSHIP_CACHE_MAX_ENTRIES,
-  });
+  const { membership } = deps;
   const sender = new MessageSender({
     store: deps.store,
     claims: deps.claims,
@@ -90,11 +98,12 @@ export function peerDirectories(
 }
 
 /** Dependencies a test may supply instead of the real ones (which are then not created). */
-export type MessagesOverrides = Partial<Omit<MessagesDependencies, 'log'>>;
+export type MessagesOverrides = Partial<Omit<MessagesDependencies, 'log' | 'membership'>>;
 
 /**
  * The whole service for the bootstrap (`runServiceMain` in main.ts, `startService` in tests): opens the bus and the
- * stores the profile picks (refusing unmigrated ones), serves GraphQL, reports readiness, and stops in order.
+ * stores the profile picks (refusing unmigrated ones), follows membership changes, serves GraphQL, reports readiness,
+ * and stops in order.
  */
 export function messagesService(overrides: MessagesOverrides = {}): ServiceDefinition<typeof configSchema> {
   return {
@@ -117,7 +126,12 @@ export function messagesService(overrides: MessagesOverrides = {}): ServiceDefin
       const claims = overrides.claims ?? (await opened(openSendClaimStore(config, log), addReadinessCheck));
       onShutdown('send claims', () => claims.close());
 
-      const subgraph = createMessagesSubgraph(config, { ...peerDirectories(config), ...overrides, store, claims, bus, log, metrics });
+      const peers = { ...peerDirectories(config), ...overrides };
+      const membership = createMembership(config, peers.conversations);
+      // Listening before the first request is served: every change announced after an answer is cached drops it.
+      const changes = await followMembershipChanges(bus, ({ conversationId }) => membership.invalidate(conversationId), log);
+      onShutdown('membership changes', () => changes.stop());
+      const subgraph = createMessagesSubgraph(config, { ...peers, store, claims, bus, log, metrics, membership });
       // Steps run in reverse: the HTTP server stops first (bootstrap), then GraphQL, the stores, the bus.
       onShutdown('graphql', () => subgraph.stop());
 

@@ -295,6 +295,27 @@ describe('Membership', () => {
     expect(directory.batches).toEqual([[conv], [conv], [conv]]);
   });
 
+  it('invalidate (a change announced) drops the answer whatever it says, and a lookup under way is not cached', async () => {
+    const membership = new Membership(directory, { ttlMs: 60_000, maxEntries: 100, refreshBatchMs: 0, now: clock });
+    expect(await membership.isMember(conv, alice)).toBe(true);
+    expect(await membership.isMember(conv, bob)).toBe(false);
+    directory.members.set(conv, [alice, bob]); // bob added: the cached answer would refuse him for a minute
+    membership.invalidate(conv);
+    expect(membership.isMemberNow(conv, bob)).toBeUndefined();
+    expect(await membership.isMember(conv, bob)).toBe(true);
+
+    const release = holdAnswers(directory);
+    membership.invalidate(conv);
+    const asked = membership.isMember(conv, alice); // answered "alice is a member" before the change below
+    await flush();
+    directory.members.set(conv, [bob]); // alice removed meanwhile
+    membership.invalidate(conv);
+    release();
+    expect(await asked).toBe(true); // its own caller gets the answer it asked for
+    expect(await membership.isMember(conv, alice)).toBe(false); // but it was not kept
+    expect(directory.batches).toEqual([[conv], [conv], [conv], [conv]]);
+  });
+
   it('shares one call between concurrent lookups and batches different conversations', async () => {
     const other = randomUUID();
     directory.members.set(other, [bob]);

@@ -16,6 +16,7 @@ import {
   type SubgraphContext,
   type SubgraphHandler,
   type MetricsRegistry,
+  TOPICS,
 } from '@chat4all/common';
 import { configSchema, type Config } from './config';
 import type { UsersContext } from './context';
@@ -34,8 +35,11 @@ type OwnContext = Omit<UsersContext, 'identity'>;
 export type UsersSubgraphConfig = AuthConfig & IdentityConfig & Pick<Config, 'CHAT4ALL_PROFILE'> & Partial<Pick<Config, 'USER_RECORD_CACHE_ENTRIES'>>;
 
 /** The GraphQL endpoint alone (no consumer): resolvers over `repository`, identities verified with IDENTITY_SIGNING_KEY. */
-export function createUsersSubgraph(config: UsersSubgraphConfig, deps: { repository: UserRepository; log: Logger; metrics?: MetricsRegistry }): SubgraphHandler<OwnContext> {
-  const resolvers = createResolvers({ repository: deps.repository, jwt: createJwtService(config), log: deps.log });
+export function createUsersSubgraph(
+  config: UsersSubgraphConfig,
+  deps: { repository: UserRepository; log: Logger; metrics?: MetricsRegistry; announcements?: Pick<EventBus, 'publish'> },
+): SubgraphHandler<OwnContext> {
+  const resolvers = createResolvers({ repository: deps.repository, jwt: createJwtService(config), log: deps.log, announcements: deps.announcements });
   const cacheEntries = config.USER_RECORD_CACHE_ENTRIES ?? 0;
   const users = cacheEntries > 0 ? cachedUsers(deps.repository, cacheEntries) : deps.repository;
   return createSubgraphHandler<OwnContext>({
@@ -56,8 +60,13 @@ export interface UsersDependencies {
   repository: UserRepository;
   /** Readiness of the database behind `repository`: names of what is wrong, empty when it answers. */
   checkDatabase: () => Promise<string[]>;
-  /** Carries the activity consumer; without one (e.g. a test of the API alone) no consumer runs. */
+  /**
+   * Carries the activity consumer and the membership announcements; without one (e.g. a test of the API alone) no
+   * consumer runs and nothing is announced.
+   */
   bus?: EventBus;
+  /** Where membership changes are announced instead of `bus` (a test records them, or makes publishing fail). */
+  announcements?: Pick<EventBus, 'publish'>;
   /** The consumer's options beyond the defaults (a test uses a group of its own and quick retries). */
   activity?: Pick<ActivityConsumerOptions, 'groupId' | 'retry' | 'concurrency'>;
 }
@@ -81,7 +90,8 @@ export async function startUsersService(
     context.onShutdown('activity consumer', () => subscription.stop());
   }
 
-  const subgraph = createUsersSubgraph(config, { repository, log, metrics: context.metrics });
+  const announcements = deps.announcements ?? deps.bus;
+  const subgraph = createUsersSubgraph(config, { repository, log, metrics: context.metrics, announcements });
   // Registered after the consumer, so it stops first (shutdown runs in reverse): no new requests, then no new events.
   context.onShutdown('graphql', () => subgraph.stop());
   return { handler: subgraph.handler };
@@ -102,7 +112,7 @@ export function usersService(): ServiceDefinition<typeof configSchema> {
       context.onShutdown('database', () => store.repository.close());
       const bus = await openEventBus(config, log);
       context.onShutdown('event bus', () => bus.close());
-      await requireSchema('event bus', () => bus.missingTopics(activityTopics.consumes));
+      await requireSchema('event bus', () => bus.missingTopics([...activityTopics.consumes, TOPICS.conversationMembers]));
       const missingDeadLetter = await bus.missingTopics([activityTopics.deadLetter]);
       if (missingDeadLetter.length > 0) {
         log.warn({ missing: missingDeadLetter }, 'no dead-letter topic: an undecodable activity event would stall its partition');

@@ -1,5 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { IDENTITY_HEADER, IDENTITY_SIGNATURE_HEADER, createJwtService, signIdentity, type IdentityClaims } from '@chat4all/common';
+import {
+  ConversationMembersChanged,
+  IDENTITY_HEADER,
+  IDENTITY_SIGNATURE_HEADER,
+  TOPICS,
+  createJwtService,
+  decodeEvent,
+  signIdentity,
+  type EventBus,
+  type IdentityClaims,
+} from '@chat4all/common';
 import type { User } from '../src/store/port';
 import { startUsersHarness, type GraphQLResult, type UsersHarness } from './support/service';
 
@@ -8,8 +18,23 @@ import { startUsersHarness, type GraphQLResult, type UsersHarness } from './supp
 
 let h: UsersHarness;
 
+/** Where the service announces membership changes: each record kept; `failNext` rejects the next publish (bus down). */
+const announced: { topic: string; key: string; event: ConversationMembersChanged }[] = [];
+let failNext = 0;
+const announcements: Pick<EventBus, 'publish'> = {
+  async publish(topic, records) {
+    if (failNext > 0) {
+      failNext--;
+      throw new Error('broker unavailable (test)');
+    }
+    for (const r of records) announced.push({ topic, key: r.key, event: decodeEvent(ConversationMembersChanged, r.value) });
+  },
+};
+const announcedFor = (conversationId: string) =>
+  announced.filter((a) => a.event.conversationId === conversationId).map((a) => [a.topic, a.key, a.event.userId, a.event.change]);
+
 beforeAll(async () => {
-  h = await startUsersHarness();
+  h = await startUsersHarness({ announcements });
 }, 60_000);
 afterAll(async () => {
   await h?.close();
@@ -354,6 +379,48 @@ describe('removeConversationMember', () => {
       expect(result.errors).toBeUndefined();
       expect(ids(result.data!.removeConversationMember.members)).toEqual([me.id]);
     }
+  });
+});
+
+describe('membership announcements (conversations.members)', () => {
+  it('announces every add and remove, also one that changed nothing, after it is saved; a refused call announces nothing', async () => {
+    const [me, friend, outsider] = await Promise.all([newUser(), newUser(), newUser()]);
+    const conversation = await createConversation(me, []);
+    const before = Date.now();
+    for (const [query, caller] of [
+      [ADD, me],
+      [ADD, me],
+      [REMOVE, friend],
+    ] as const) {
+      expect((await h.gql(query, { conversationId: conversation.id, userId: friend.id }, as(caller))).errors).toBeUndefined();
+    }
+    expectError(await h.gql(ADD, { conversationId: conversation.id, userId: outsider.id }, as(outsider)), 'FORBIDDEN');
+    expect(announcedFor(conversation.id)).toEqual([
+      [TOPICS.conversationMembers, conversation.id, friend.id, 'ADDED'],
+      [TOPICS.conversationMembers, conversation.id, friend.id, 'ADDED'],
+      [TOPICS.conversationMembers, conversation.id, friend.id, 'REMOVED'],
+    ]);
+    const at = Date.parse(announced.find((a) => a.event.conversationId === conversation.id)!.event.at);
+    expect(at).toBeGreaterThanOrEqual(before - 1_000);
+  });
+
+  it('says so with INTERNAL_SERVER_ERROR when the bus does not take the announcement; the change stands, and a retry announces it', async () => {
+    const [me, friend] = await Promise.all([newUser(), newUser()]);
+    const conversation = await createConversation(me, [friend.id]);
+    failNext = 1;
+    const failed = expectError(await h.gql(REMOVE, { conversationId: conversation.id, userId: friend.id }, as(me)), 'INTERNAL_SERVER_ERROR');
+    expect(failed.message).toMatch(/saved.*retry/);
+    expect(await h.repository.isMember(conversation.id, friend.id)).toBe(false);
+    expect(announcedFor(conversation.id)).toEqual([]);
+    expect((await h.gql(REMOVE, { conversationId: conversation.id, userId: friend.id }, as(me))).errors).toBeUndefined();
+    expect(announcedFor(conversation.id)).toEqual([[TOPICS.conversationMembers, conversation.id, friend.id, 'REMOVED']]);
+  });
+
+  it('refuses a user id longer than any id with BAD_USER_INPUT', async () => {
+    const me = await newUser();
+    const conversation = await createConversation(me, []);
+    expectError(await h.gql(REMOVE, { conversationId: conversation.id, userId: 'x'.repeat(201) }, as(me)), 'BAD_USER_INPUT', 'userId');
+    expect(announcedFor(conversation.id)).toEqual([]);
   });
 });
 

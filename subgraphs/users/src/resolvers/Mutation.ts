@@ -1,5 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { badUserInput, hashPassword, notFound, requireUser, unauthenticated, verifyPassword, type Identity } from '@chat4all/common';
+import {
+  EVENT_ID_MAX,
+  ErrorCode,
+  announceMembershipChange,
+  badUserInput,
+  graphqlError,
+  hashPassword,
+  notFound,
+  requireUser,
+  unauthenticated,
+  verifyPassword,
+  type Identity,
+  type MembershipChange,
+} from '@chat4all/common';
 import type { UsersLoaders } from '../context';
 import type { MutationResolvers } from '../generated/resolvers-types';
 import { ConversationNotFoundError, UsernameTakenError, UserNotFoundError } from '../store/port';
@@ -10,7 +23,7 @@ import { CREATE_MEMBERS_MAX, USERNAME_MAX, checkDisplayName, checkPassword, chec
 
 const WRONG_CREDENTIALS = 'wrong username or password';
 
-export function mutationResolvers({ repository, jwt }: ResolverDeps): MutationResolvers {
+export function mutationResolvers({ repository, jwt, log, announcements }: ResolverDeps): MutationResolvers {
   // Verified against when the username is unknown, so that answer costs the same scrypt work as a wrong password
   // and response time does not reveal which usernames exist. Hashed once, on first use.
   let decoyHash: Promise<string> | undefined;
@@ -18,14 +31,36 @@ export function mutationResolvers({ repository, jwt }: ResolverDeps): MutationRe
 
   const authPayload = async (user: User) => ({ token: await jwt.issue(user.id, user.username), user });
 
-  /** The membership mutations' frame: the caller must be a member; `change` runs; the conversation answers. */
+  /**
+   * The change made known to the services that cache membership. Made after the change is saved, so whoever asks on
+   * hearing it reads the new members; also when the call changed nothing, so a retry announces again. A failure is the
+   * caller's to see: the change stands, but other services may apply it only after their cache's TTL.
+   */
+  const announce = async (conversationId: string, userId: string, change: MembershipChange): Promise<void> => {
+    if (!announcements) return;
+    try {
+      await announceMembershipChange(announcements, { conversationId, userId, change });
+    } catch (error) {
+      log.error({ err: error, conversationId, userId, change }, 'membership change saved but not announced');
+      throw graphqlError(
+        ErrorCode.INTERNAL_SERVER_ERROR,
+        'the membership change is saved, but the event bus did not confirm its announcement: other services apply it within their membership cache TTL; retry to announce it now',
+      );
+    }
+  };
+
+  /** The membership mutations' frame: the caller must be a member; `change` runs and is announced; the conversation answers. */
   const changeMembers = async (
     identity: Identity | null,
     loaders: UsersLoaders,
     conversationId: string,
+    userId: string,
+    kind: MembershipChange,
     change: (conversationId: string) => Promise<unknown>,
   ): Promise<Conversation> => {
     const caller = requireUser(identity);
+    // Every id is a UUID; one this long could not be announced (nor be anyone's).
+    if (userId.length > EVENT_ID_MAX) throw badUserInput(`a user id is at most ${EVENT_ID_MAX} characters`, 'userId');
     const conversation = await conversationForMember(loaders, conversationId, caller.userId);
     if (!conversation) throw notAMember();
     try {
@@ -38,6 +73,7 @@ export function mutationResolvers({ repository, jwt }: ResolverDeps): MutationRe
     // The members read earlier in this request, and the caller's membership, are stale now.
     loaders.memberIds.clear(conversation.id);
     loaders.conversationForMember.clear({ conversationId: conversation.id, userId: caller.userId });
+    await announce(conversation.id, userId, kind);
     return conversation;
   };
 
@@ -92,7 +128,7 @@ export function mutationResolvers({ repository, jwt }: ResolverDeps): MutationRe
      * which ids exist). Adding someone who is already a member succeeds and changes nothing.
      */
     addConversationMember: (_parent, { conversationId, userId }, { identity, loaders }) =>
-      changeMembers(identity, loaders, conversationId, async (id) => {
+      changeMembers(identity, loaders, conversationId, userId, 'ADDED', async (id) => {
         try {
           await repository.addMember(id, userId);
         } catch (error) {
@@ -104,9 +140,9 @@ export function mutationResolvers({ repository, jwt }: ResolverDeps): MutationRe
     /**
      * Members only, refused like addConversationMember. Any member may remove another member or leave (remove
      * themselves); removing someone who is not a member succeeds and changes nothing. Subscriptions and sends see the
-     * change within their membership caches' TTL (docs/subscriptions.md).
+     * change once its announcement reaches them (docs/subscriptions.md).
      */
     removeConversationMember: (_parent, { conversationId, userId }, { identity, loaders }) =>
-      changeMembers(identity, loaders, conversationId, (id) => repository.removeMember(id, userId)),
+      changeMembers(identity, loaders, conversationId, userId, 'REMOVED', (id) => repository.removeMember(id, userId)),
   };
 }

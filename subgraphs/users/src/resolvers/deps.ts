@@ -1,4 +1,4 @@
-import type { JwtService, Logger } from '@chat4all/common';
+import type { EventBus, JwtService, Logger } from '@chat4all/common';
 import type { UserRepository } from '../store/port';
 
 /** What the resolvers are built from (server.ts wires the real ones). */
@@ -7,4 +7,10 @@ export interface ResolverDeps {
   /** Issues the client's token on register and login. */
   jwt: JwtService;
   log: Logger;
+  /**
+   * Where membership changes are announced (`conversations.members`), so the other services' membership caches drop
+   * their answer at once. Without it (a test of the API alone) nothing is announced and those caches apply a change
+   * within their TTL.
+   */
+  announcements?: Pick<EventBus, 'publish'>;
 }

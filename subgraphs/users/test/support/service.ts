@@ -27,7 +27,7 @@ export interface UsersHarness {
  * The users service as `main.ts` builds it, on a test database and a free port, with fresh secrets, and a repository
  * that records its SQL. With `bus`, the activity consumer runs too.
  */
-export async function startUsersHarness(options: Pick<UsersDependencies, 'bus' | 'activity'> = {}): Promise<UsersHarness> {
+export async function startUsersHarness(options: Pick<UsersDependencies, 'bus' | 'activity' | 'announcements'> = {}): Promise<UsersHarness> {
   const database = await ensureDatabase('chat4all_test');
   const log = createLogger('users-test', process.env.TEST_LOG_LEVEL ?? 'silent');
   await migrateDatabase(database, log);
