@@ -11,6 +11,7 @@ import {
   deadLetterTopic,
   deleteTopics,
   encodeEvent,
+  followMembershipChanges,
   ensureTopics,
   kafkaEnv,
   loadConfig,
@@ -18,6 +19,7 @@ import {
   newUuidV7,
   type BusRecord,
   type EventBus,
+  type MembershipChangeNotice,
 } from '@chat4all/common';
 import type { Conversation, User } from '../src/store/port';
 import { activityHandler } from '../src/events/activity';
@@ -25,7 +27,7 @@ import { startUsersHarness, type UsersHarness } from './support/service';
 import { requireKafka } from '../../../common/test/support/kafka';
 
 // The activity consumer on real Kafka and PostgreSQL: an accepted message moves its conversation's lastActivityAt,
-// and the conversation rises to the top of `conversations`.
+// and the conversation rises to the top of `conversations`. And the other way: membership changes announced on Kafka.
 
 const kafka = loadConfig(z.object(kafkaEnv));
 const log = createLogger('users-activity-test', process.env.TEST_LOG_LEVEL ?? 'error');
@@ -168,5 +170,30 @@ describe('users-activity consumer', () => {
     const valid = { version: EVENT_VERSION, messageId: newUuidV7(later.getTime()), conversationId: older.id, senderId: me.id, content: 'x', createdAt: later.toISOString() };
     await handler(record(JSON.stringify(valid)));
     expect(await lastActivity(older.id)).toEqual(later);
+  });
+});
+
+describe('membership announcements on Kafka', () => {
+  const ADD = 'mutation ($c: ID!, $u: ID!) { addConversationMember(conversationId: $c, userId: $u) { id } }';
+  const REMOVE = 'mutation ($c: ID!, $u: ID!) { removeConversationMember(conversationId: $c, userId: $u) { id } }';
+
+  it('each add and remove reaches a follower of conversations.members (as the gateway and messages subgraph follow it), in order', async () => {
+    const [me, friend] = await Promise.all([newUser(), newUser()]);
+    const conversation = await h.repository.createConversation({ title: 'announced', memberIds: [me.id] });
+    const heard: MembershipChangeNotice[] = [];
+    const follower = await followMembershipChanges(bus, (notice) => heard.push(notice), log);
+    try {
+      const caller = { userId: me.id, username: me.username };
+      for (const query of [ADD, REMOVE]) expect((await h.gql(query, { c: conversation.id, u: friend.id }, caller)).errors).toBeUndefined();
+      const deadline = Date.now() + 15_000;
+      const ours = () => heard.filter((n) => n.conversationId === conversation.id);
+      while (ours().length < 2 && Date.now() < deadline) await sleep(50);
+      expect(ours()).toEqual([
+        { conversationId: conversation.id, userId: friend.id, change: 'ADDED' },
+        { conversationId: conversation.id, userId: friend.id, change: 'REMOVED' },
+      ]);
+    } finally {
+      await follower.stop();
+    }
   });
 });

@@ -408,8 +408,8 @@ describe('membership announcements (conversations.members)', () => {
     const [me, friend] = await Promise.all([newUser(), newUser()]);
     const conversation = await createConversation(me, [friend.id]);
     failNext = 1;
-    const failed = expectError(await h.gql(REMOVE, { conversationId: conversation.id, userId: friend.id }, as(me)), 'INTERNAL_SERVER_ERROR');
-    expect(failed.message).toMatch(/saved.*retry/);
+    // The kit masks internal errors' messages; the code is what a client acts on (retry).
+    expectError(await h.gql(REMOVE, { conversationId: conversation.id, userId: friend.id }, as(me)), 'INTERNAL_SERVER_ERROR');
     expect(await h.repository.isMember(conversation.id, friend.id)).toBe(false);
     expect(announcedFor(conversation.id)).toEqual([]);
     expect((await h.gql(REMOVE, { conversationId: conversation.id, userId: friend.id }, as(me))).errors).toBeUndefined();
