@@ -5,6 +5,7 @@ import { createEmbeddedBus, ensureEmbeddedTopics, type EmbeddedBus } from '../sr
 import { ConversationMembersChanged, decodeEvent } from '../src/contracts/events';
 import { TOPICS } from '../src/contracts/topics';
 import { createLogger } from '../src/logging';
+import { createMetricsRegistry } from '../src/service/metrics';
 import { announceMembershipChange, followMembershipChanges, type MembershipChangeNotice } from '../src/peers/membership-changes';
 
 const log = createLogger('membership-changes-test', process.env.TEST_LOG_LEVEL ?? 'silent');
@@ -29,10 +30,16 @@ async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void>
   }
 }
 
+/** A counter's values by its `result` label. */
+async function counted(metrics: ReturnType<typeof createMetricsRegistry>, name: string): Promise<Record<string, number>> {
+  const metric = await metrics.getSingleMetric(name)!.get();
+  return Object.fromEntries(metric.values.map((v) => [String(v.labels.result), v.value]));
+}
+
 describe('membership changes on the bus', () => {
   test('an announcement is a versioned ConversationMembersChanged keyed by its conversation', async () => {
     const at = new Date('2026-12-07T09:00:00.000Z');
-    await announceMembershipChange(bus, { conversationId: 'conv-1', userId: 'user-1', change: 'REMOVED' }, at);
+    await announceMembershipChange(bus, { conversationId: 'conv-1', userId: 'user-1', change: 'REMOVED' }, { now: at });
     const [partition] = (await bus.offsets(TOPICS.conversationMembers)).filter((p) => p.end !== '0');
     const records: { key: string; value: Buffer }[] = [];
     const reader = await bus.read({ topic: TOPICS.conversationMembers, from: { [partition!.partition]: '0' }, handler: async (r) => void records.push(r) });
@@ -48,10 +55,20 @@ describe('membership changes on the bus', () => {
     });
   });
 
+  test('announcements are counted by result: published, or failed when the bus does not take one (which the caller sees)', async () => {
+    const metrics = createMetricsRegistry('test');
+    const notice = { conversationId: 'conv-1', userId: 'user-1', change: 'ADDED' } as const;
+    await announceMembershipChange(bus, notice, { metrics });
+    const down = { publish: () => Promise.reject(new Error('broker unavailable (test)')) };
+    await expect(announceMembershipChange(down, notice, { metrics })).rejects.toThrow('broker unavailable');
+    expect(await counted(metrics, 'chat4all_membership_announcements_total')).toEqual({ published: 1, failed: 1 });
+  });
+
   test('a follower hears the changes announced after it started, in order per conversation, and skips a record it cannot decode', async () => {
     await announceMembershipChange(bus, { conversationId: 'conv-old', userId: 'user-1', change: 'ADDED' });
     const heard: MembershipChangeNotice[] = [];
-    const follower = await followMembershipChanges(bus, (notice) => heard.push(notice), log);
+    const metrics = createMetricsRegistry('test');
+    const follower = await followMembershipChanges(bus, (notice) => heard.push(notice), { log, metrics });
     try {
       await bus.publish(TOPICS.conversationMembers, [{ key: 'conv-1', value: 'not an event' }]);
       await announceMembershipChange(bus, { conversationId: 'conv-1', userId: 'user-1', change: 'ADDED' });
@@ -64,6 +81,7 @@ describe('membership changes on the bus', () => {
       ]);
       expect(heard).toContainEqual({ conversationId: 'conv-2', userId: 'user-2', change: 'ADDED' });
       expect(heard.some((n) => n.conversationId === 'conv-old')).toBe(false);
+      expect(await counted(metrics, 'chat4all_membership_changes_heard_total')).toEqual({ applied: 3, undecodable: 1 });
     } finally {
       await follower.stop();
     }

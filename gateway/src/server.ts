@@ -239,7 +239,7 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
         membership.invalidate(notice.conversationId);
         memberLists.apply(notice);
       },
-      subscriptionLog,
+      { log: subscriptionLog, metrics: registry },
     );
   } catch (error) {
     await feed.stop();

@@ -129,7 +129,7 @@ export function messagesService(overrides: MessagesOverrides = {}): ServiceDefin
       const peers = { ...peerDirectories(config), ...overrides };
       const membership = createMembership(config, peers.conversations);
       // Listening before the first request is served: every change announced after an answer is cached drops it.
-      const changes = await followMembershipChanges(bus, ({ conversationId }) => membership.invalidate(conversationId), log);
+      const changes = await followMembershipChanges(bus, ({ conversationId }) => membership.invalidate(conversationId), { log, metrics });
       onShutdown('membership changes', () => changes.stop());
       const subgraph = createMessagesSubgraph(config, { ...peers, store, claims, bus, log, metrics, membership });
       // Steps run in reverse: the HTTP server stops first (bootstrap), then GraphQL, the stores, the bus.

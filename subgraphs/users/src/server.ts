@@ -39,7 +39,7 @@ export function createUsersSubgraph(
   config: UsersSubgraphConfig,
   deps: { repository: UserRepository; log: Logger; metrics?: MetricsRegistry; announcements?: Pick<EventBus, 'publish'> },
 ): SubgraphHandler<OwnContext> {
-  const resolvers = createResolvers({ repository: deps.repository, jwt: createJwtService(config), log: deps.log, announcements: deps.announcements });
+  const resolvers = createResolvers({ repository: deps.repository, jwt: createJwtService(config), log: deps.log, announcements: deps.announcements, metrics: deps.metrics });
   const cacheEntries = config.USER_RECORD_CACHE_ENTRIES ?? 0;
   const users = cacheEntries > 0 ? cachedUsers(deps.repository, cacheEntries) : deps.repository;
   return createSubgraphHandler<OwnContext>({

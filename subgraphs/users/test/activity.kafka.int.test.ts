@@ -181,7 +181,7 @@ describe('membership announcements on Kafka', () => {
     const [me, friend] = await Promise.all([newUser(), newUser()]);
     const conversation = await h.repository.createConversation({ title: 'announced', memberIds: [me.id] });
     const heard: MembershipChangeNotice[] = [];
-    const follower = await followMembershipChanges(bus, (notice) => heard.push(notice), log);
+    const follower = await followMembershipChanges(bus, (notice) => heard.push(notice), { log });
     try {
       const caller = { userId: me.id, username: me.username };
       for (const query of [ADD, REMOVE]) expect((await h.gql(query, { c: conversation.id, u: friend.id }, caller)).errors).toBeUndefined();

@@ -414,6 +414,9 @@ describe('membership announcements (conversations.members)', () => {
     expect(announcedFor(conversation.id)).toEqual([]);
     expect((await h.gql(REMOVE, { conversationId: conversation.id, userId: friend.id }, as(me))).errors).toBeUndefined();
     expect(announcedFor(conversation.id)).toEqual([[TOPICS.conversationMembers, conversation.id, friend.id, 'REMOVED']]);
+    // Operators see the failure on /metrics.
+    const metrics = await (await fetch(h.url.replace(/\/graphql$/, '/metrics'))).text();
+    expect(metrics).toMatch(/^chat4all_membership_announcements_total\{result="failed"[^}]*\} 1$/m);
   });
 
   it('refuses a user id longer than any id with BAD_USER_INPUT', async () => {

@@ -23,7 +23,7 @@ import { CREATE_MEMBERS_MAX, USERNAME_MAX, checkDisplayName, checkPassword, chec
 
 const WRONG_CREDENTIALS = 'wrong username or password';
 
-export function mutationResolvers({ repository, jwt, log, announcements }: ResolverDeps): MutationResolvers {
+export function mutationResolvers({ repository, jwt, log, announcements, metrics }: ResolverDeps): MutationResolvers {
   // Verified against when the username is unknown, so that answer costs the same scrypt work as a wrong password
   // and response time does not reveal which usernames exist. Hashed once, on first use.
   let decoyHash: Promise<string> | undefined;
@@ -39,7 +39,7 @@ export function mutationResolvers({ repository, jwt, log, announcements }: Resol
   const announce = async (conversationId: string, userId: string, change: MembershipChange): Promise<void> => {
     if (!announcements) return;
     try {
-      await announceMembershipChange(announcements, { conversationId, userId, change });
+      await announceMembershipChange(announcements, { conversationId, userId, change }, { metrics });
     } catch (error) {
       log.error({ err: error, conversationId, userId, change }, 'membership change saved but not announced');
       throw graphqlError(

@@ -1,4 +1,4 @@
-import type { EventBus, JwtService, Logger } from '@chat4all/common';
+import type { EventBus, JwtService, Logger, MetricsRegistry } from '@chat4all/common';
 import type { UserRepository } from '../store/port';
 
 /** What the resolvers are built from (server.ts wires the real ones). */
@@ -13,4 +13,6 @@ export interface ResolverDeps {
    * within their TTL.
    */
   announcements?: Pick<EventBus, 'publish'>;
+  /** Where announcements are counted (/metrics). */
+  metrics?: MetricsRegistry;
 }
