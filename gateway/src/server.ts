@@ -205,10 +205,31 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const metrics = options.metrics ? subscriptionMetrics(options.metrics) : NO_METRICS;
   const registry = options.metrics;
   const fanOut = new FanOut();
-  let feed: Feed;
+  // Membership is asked of the users subgraph as the gateway itself (a signed service identity), cached briefly.
+  const directory = new UsersSubgraphDirectory({
+    name: 'users',
+    url: config.SUBGRAPH_USERS_URL,
+    authHeaders: () => signIdentity({ service: 'gateway' }, config.IDENTITY_SIGNING_KEY),
+    timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+  });
+  const membership = new Membership(directory, { ttlMs: config.SUBSCRIPTION_MEMBERSHIP_TTL_MS, maxEntries: 10_000 });
+  // myEvents subscribers' conversations, refreshed on the same TTL: the same bound for a change never announced.
+  const memberLists = new MemberLists(directory, { refreshMs: config.SUBSCRIPTION_MEMBERSHIP_TTL_MS, log: subscriptionLog });
+  // Both readers are at the live edge before any subscriber is served; announced membership changes apply at once.
+  let feed: Feed | undefined;
+  let membershipChanges: Reader;
   try {
     feed = await startFeed(bus, fanOut, subscriptionLog, { lookback: config.SUBSCRIPTION_REPLAY_LOOKBACK });
+    membershipChanges = await followMembershipChanges(
+      bus,
+      (notice) => {
+        membership.invalidate(notice.conversationId);
+        memberLists.apply(notice);
+      },
+      { log: subscriptionLog, metrics: registry },
+    );
   } catch (error) {
+    await feed?.stop();
     await server.stop();
     await agent.close();
     await bus.close();
@@ -220,34 +241,6 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
     subscriptionLog,
     (outcome) => metrics.replay(outcome),
   );
-  // Membership is asked of the users subgraph as the gateway itself (a signed service identity), cached briefly.
-  const directory = new UsersSubgraphDirectory({
-    name: 'users',
-    url: config.SUBGRAPH_USERS_URL,
-    authHeaders: () => signIdentity({ service: 'gateway' }, config.IDENTITY_SIGNING_KEY),
-    timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
-  });
-  const membership = new Membership(directory, { ttlMs: config.SUBSCRIPTION_MEMBERSHIP_TTL_MS, maxEntries: 10_000 });
-  // myEvents subscribers' conversations, refreshed on the same TTL: the same bound for a change never announced.
-  const memberLists = new MemberLists(directory, { refreshMs: config.SUBSCRIPTION_MEMBERSHIP_TTL_MS, log: subscriptionLog });
-  // Announced changes apply at once, to both; listening before any subscriber is served.
-  let membershipChanges: Reader;
-  try {
-    membershipChanges = await followMembershipChanges(
-      bus,
-      (notice) => {
-        membership.invalidate(notice.conversationId);
-        memberLists.apply(notice);
-      },
-      { log: subscriptionLog, metrics: registry },
-    );
-  } catch (error) {
-    await feed.stop();
-    await server.stop();
-    await agent.close();
-    await bus.close();
-    throw error;
-  }
   const subscriptions = createSubscriptionServer({
     jwt,
     path: '/graphql',
