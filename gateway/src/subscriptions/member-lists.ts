@@ -31,10 +31,11 @@ interface Watched {
   /** Fetches under way. */
   fetching: number;
   /**
-   * Changes heard while a fetch was under way (numbered by `MemberLists.heard`): its answer may predate them, so they
-   * are applied again on top of it. Adding and removing are idempotent, so one the answer already shows changes nothing.
+   * Changes heard while a fetch was under way, in order (emptied once none is): a fetch's answer may predate those heard
+   * after it was issued, so they are applied again on top of it. Adding and removing are idempotent, so one the answer
+   * already shows changes nothing.
    */
-  changes: { heard: number; conversationId: string; added: boolean }[];
+  changes: { conversationId: string; added: boolean }[];
 }
 
 const PASS_ALL: ConversationFilter = { mayBelong: () => true, release: () => undefined };
@@ -51,8 +52,6 @@ export class MemberLists {
   private readonly users = new Map<string, Watched>();
   private timer: NodeJS.Timeout | undefined;
   private refreshing = false;
-  /** Changes heard so far: numbers them, so a fetch knows which came after it was issued. */
-  private heard = 0;
 
   constructor(
     private readonly directory: UserConversationDirectory,
@@ -113,7 +112,7 @@ export class MemberLists {
     const conversationId = notice.conversationId.toLowerCase();
     const added = notice.change === 'ADDED';
     applyChange(entry.ids, conversationId, added);
-    if (entry.fetching > 0) entry.changes.push({ heard: ++this.heard, conversationId, added });
+    if (entry.fetching > 0) entry.changes.push({ conversationId, added });
   }
 
   /** Fetches every watched list afresh; a refresh still running when the next one is due is not doubled. */
@@ -135,11 +134,12 @@ export class MemberLists {
   }
 
   private async fetch(userIds: readonly string[]): Promise<void> {
-    const issuedAt = this.heard;
     const asked = userIds.map((userId) => {
       const entry = this.users.get(userId);
-      if (entry) entry.fetching++;
-      return entry && { entry, version: ++entry.requested };
+      if (!entry) return undefined;
+      entry.fetching++;
+      // `changes` is not emptied while this fetch is under way, so what is heard from now on lies past this index.
+      return { entry, version: ++entry.requested, heardFrom: entry.changes.length };
     });
     try {
       const lists = await this.directory.conversationIdsOf(userIds);
@@ -147,7 +147,7 @@ export class MemberLists {
         if (!one || one.version <= one.entry.applied) return;
         // An unknown user (null) belongs to nothing.
         const ids = new Set((lists[i] ?? []).map((id) => id.toLowerCase()));
-        for (const change of one.entry.changes) if (change.heard > issuedAt) applyChange(ids, change.conversationId, change.added);
+        for (const change of one.entry.changes.slice(one.heardFrom)) applyChange(ids, change.conversationId, change.added);
         one.entry.ids = ids;
         one.entry.applied = one.version;
       });
