@@ -9,6 +9,7 @@ import { kafkaEnv, loadConfig } from '../src/config';
 import { PLATFORM_TOPICS } from '../src/contracts/topics';
 import { createLogger } from '../src/logging';
 import { requireKafka } from './support/kafka';
+import { waitFor } from './support/processes';
 
 // kafkajs's consumer group class, an internal module without types: one test makes a join fail as a broker does.
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
@@ -184,10 +185,5 @@ describe('Kafka reader whose first join fails', () => {
   }, 60_000);
 });
 
-async function waitUntil(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const start = Date.now();
-  while (!(await predicate())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** The shared wait, looking every 20 ms (the commit test times what it waits for). */
+const waitUntil = (what: string, predicate: () => boolean | Promise<boolean>, timeoutMs: number) => waitFor(what, predicate, timeoutMs, undefined, 20);

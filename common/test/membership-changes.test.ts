@@ -7,6 +7,7 @@ import { TOPICS } from '../src/contracts/topics';
 import { createLogger } from '../src/logging';
 import { createMetricsRegistry } from '../src/service/metrics';
 import { announceMembershipChange, followMembershipChanges, type MembershipChangeNotice } from '../src/peers/membership-changes';
+import { waitFor } from './support/processes';
 
 const log = createLogger('membership-changes-test', process.env.TEST_LOG_LEVEL ?? 'silent');
 let dataDir: string;
@@ -22,14 +23,6 @@ afterEach(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** A counter's values by its `result` label. */
 async function counted(metrics: ReturnType<typeof createMetricsRegistry>, name: string): Promise<Record<string, number>> {
   const metric = await metrics.getSingleMetric(name)!.get();
@@ -43,7 +36,7 @@ describe('membership changes on the bus', () => {
     const [partition] = (await bus.offsets(TOPICS.conversationMembers)).filter((p) => p.end !== '0');
     const records: { key: string; value: Buffer }[] = [];
     const reader = await bus.read({ topic: TOPICS.conversationMembers, from: { [partition!.partition]: '0' }, handler: async (r) => void records.push(r) });
-    await until(() => records.length === 1);
+    await waitFor('the announcement read back', () => records.length === 1, 5_000, undefined, 10);
     await reader.stop();
     expect(records[0]!.key).toBe('conv-1');
     expect(decodeEvent(ConversationMembersChanged, records[0]!.value)).toEqual({
@@ -74,7 +67,7 @@ describe('membership changes on the bus', () => {
       await announceMembershipChange(bus, { conversationId: 'conv-1', userId: 'user-1', change: 'ADDED' });
       await announceMembershipChange(bus, { conversationId: 'conv-1', userId: 'user-1', change: 'REMOVED' });
       await announceMembershipChange(bus, { conversationId: 'conv-2', userId: 'user-2', change: 'ADDED' });
-      await until(() => heard.length === 3);
+      await waitFor('three changes heard', () => heard.length === 3, 5_000, () => JSON.stringify(heard), 10);
       expect(heard.filter((n) => n.conversationId === 'conv-1')).toEqual([
         { conversationId: 'conv-1', userId: 'user-1', change: 'ADDED' },
         { conversationId: 'conv-1', userId: 'user-1', change: 'REMOVED' },

@@ -25,6 +25,7 @@ import type { Conversation, User } from '../src/store/port';
 import { activityHandler } from '../src/events/activity';
 import { startUsersHarness, type UsersHarness } from './support/service';
 import { requireKafka } from '../../../common/test/support/kafka';
+import { waitFor } from '../../../common/test/support/processes';
 
 // The activity consumer on real Kafka and PostgreSQL: an accepted message moves its conversation's lastActivityAt,
 // and the conversation rises to the top of `conversations`. And the other way: membership changes announced on Kafka.
@@ -185,9 +186,8 @@ describe('membership announcements on Kafka', () => {
     try {
       const caller = { userId: me.id, username: me.username };
       for (const query of [ADD, REMOVE]) expect((await h.gql(query, { c: conversation.id, u: friend.id }, caller)).errors).toBeUndefined();
-      const deadline = Date.now() + 15_000;
       const ours = () => heard.filter((n) => n.conversationId === conversation.id);
-      while (ours().length < 2 && Date.now() < deadline) await sleep(50);
+      await waitFor('both changes heard', () => ours().length >= 2, 15_000, () => JSON.stringify(ours()), 50);
       expect(ours()).toEqual([
         { conversationId: conversation.id, userId: friend.id, change: 'ADDED' },
         { conversationId: conversation.id, userId: friend.id, change: 'REMOVED' },
