@@ -62,14 +62,16 @@ export function startPlainApollo(supergraphPath: string): Promise<ReferenceGatew
   return started(service, `http://127.0.0.1:${port}/`);
 }
 
-export function startHive(supergraphPath: string): Promise<ReferenceGateway> {
-  const port = REFERENCE_PORTS.hive;
+/** Hive Gateway's CLI on `port`, with the gateway benchmark's configuration unless told another (and its environment). */
+export function startHive(supergraphPath: string, options: { configPath?: string; env?: Record<string, string>; port?: number } = {}): Promise<ReferenceGateway> {
+  const port = options.port ?? REFERENCE_PORTS.hive;
   const cli = path.join(REPO_ROOT, 'node_modules/@graphql-hive/gateway/dist/bin.cjs');
+  const configPath = options.configPath ?? path.join(REPO_ROOT, 'bench/src/gateway/hive.config.ts');
   const service = new ServiceProcess(
     'hive-gateway',
     cli,
-    { NODE_ENV: 'production' },
-    ['supergraph', supergraphPath, '--config-path', path.join(REPO_ROOT, 'bench/src/gateway/hive.config.ts'), '--host', '127.0.0.1', '--port', String(port)],
+    { NODE_ENV: 'production', ...options.env },
+    ['supergraph', supergraphPath, '--config-path', configPath, '--host', '127.0.0.1', '--port', String(port)],
   );
   return started(service, `http://127.0.0.1:${port}/graphql`, `http://127.0.0.1:${port}/readiness`);
 }

@@ -16,8 +16,8 @@ import { eventAnswer } from './protocol';
 
 const SDL = `
   type Query { ok: Boolean }
-  type User { displayName: String! }
-  type Conversation { title: String }
+  type User { id: ID! displayName: String! }
+  type Conversation { id: ID! title: String }
   type Message { id: ID! status: String! createdAt: String! content: String sender: User! conversation: Conversation! }
   type MessageEvent { previousStatus: String cursor: String! message: Message! }
   type Subscription { messageStatusChanged(conversationId: ID!): MessageEvent! }
@@ -61,7 +61,8 @@ async function main(): Promise<void> {
     eachMessage: async ({ message }) => {
       if (!message.value) return;
       const event = decodeEvent(MessageAccepted, message.value);
-      const payload = eventAnswer({ messageId: event.messageId, createdAt: event.createdAt, content: event.content ?? null, cursor: message.offset });
+      const { messageId, createdAt, senderId, conversationId } = event;
+      const payload = eventAnswer({ messageId, createdAt, content: event.content ?? null, cursor: message.offset, keys: { senderId, conversationId } });
       for (const listener of listeners.get(event.conversationId) ?? []) listener(payload);
     },
   });

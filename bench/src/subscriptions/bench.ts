@@ -3,11 +3,13 @@ import { MemorySampler, settledRss } from '../memory';
 import { atLeast, atMost, ratio, round, startResult, type BenchResult } from '../results';
 import { createConversations, registerUsers, runTag } from '../seed';
 import { numbersFrom, sized, type BenchSize } from '../size';
-import { ServiceProcess } from '../../../common/test/support/processes';
+import path from 'node:path';
+import { REPO_ROOT, ServiceProcess } from '../../../common/test/support/processes';
 import { E2E_PORTS } from '../../../test/e2e/support/stack';
+import { startHive, stackSupergraph } from '../gateway/references';
 import { startBenchStack } from '../stack';
 import { Subscribers } from './clients';
-import type { DeliveryReport } from './protocol';
+import { CALLER_HEADER, type DeliveryReport } from './protocol';
 import { EventPublisher, FloorPublisher, type EventSource } from './publisher';
 
 /**
@@ -100,7 +102,25 @@ interface Server {
   name: string;
   wsUrl: string;
   pid: number;
+  /** Each subscriber socket's upgrade headers. */
+  headers?: Record<string, string>;
+  /** The sender's displayName its answers carry, when it resolves it from the users subgraph. */
+  displayName?: string;
 }
+
+/** A reference's measurement at one count, or why it could not be taken (Hive Gateway may give up under load). */
+type Attempt<T> = T | { subscribers: number; error: string };
+
+async function attempt<T>(count: number, measure: () => Promise<T>): Promise<Attempt<T>> {
+  try {
+    return await measure();
+  } catch (error) {
+    console.log(`bench: subscriptions: ${count} subscribers: ${error instanceof Error ? error.message : String(error)}`);
+    return { subscribers: count, error: error instanceof Error ? error.message.split('\n')[0]! : String(error) };
+  }
+}
+
+const failed = <T extends object>(result: Attempt<T> | undefined): result is { subscribers: number; error: string } => result !== undefined && 'error' in result;
 
 interface Run {
   publisher: EventSource;
@@ -111,7 +131,8 @@ interface Run {
 
 /** Connects `count` subscribers and proves each subscription live: one event everyone must get. */
 async function connectAll(server: Server, count: number, run: Run): Promise<{ subscribers: Subscribers; subscribed: number }> {
-  const subscribers = await Subscribers.start({ wsUrl: server.wsUrl, token: run.token, conversationId: run.conversationId, count, connectConcurrency: 100 }, 5 * 60_000);
+  const spec = { wsUrl: server.wsUrl, token: run.token, conversationId: run.conversationId, count, connectConcurrency: 100, ...(server.headers && { headers: server.headers }), ...(server.displayName !== undefined && { expectDisplayName: server.displayName }) };
+  const subscribers = await Subscribers.start(spec, 5 * 60_000);
   try {
     const { subscribed } = subscribers.ready;
     if (subscribed === 0) throw new Error(`${server.name}: no subscriber connected: ${subscribers.ready.firstError ?? 'closed'}`);
@@ -143,11 +164,14 @@ async function connectAll(server: Server, count: number, run: Run): Promise<{ su
  * subscribers connected (and each given one event) minus its settled VmRSS before the first subscriber ever came.
  * A baseline taken after a load phase held that phase's heap (V8 keeps what it grew), which made the figure negative.
  */
-async function rssPerSubscriber(server: Server, counts: readonly number[], run: Run): Promise<Map<number, number>> {
+async function rssPerSubscriber(server: Server, counts: readonly number[], run: Run, tolerant = false): Promise<Map<number, number>> {
   const baseline = await settledRss(server.pid);
   const perSubscriber = new Map<number, number>();
   for (const count of counts) {
-    const { subscribers, subscribed } = await connectAll(server, count, run);
+    // A reference that cannot connect this many is measured at the counts it can (its rows say why not).
+    const connected = tolerant ? await attempt(count, () => connectAll(server, count, run)) : await connectAll(server, count, run);
+    if (failed(connected)) continue;
+    const { subscribers, subscribed } = connected;
     try {
       perSubscriber.set(count, round(((await settledRss(server.pid)) - baseline) / subscribed, 0));
     } finally {
@@ -207,17 +231,35 @@ export async function runSubscriptionsBench(size: BenchSize): Promise<BenchResul
     const run: Run = { publisher, token: member!.token, conversationId: conversationId!, s };
     const gateway: WithRss[] = [];
     const reference: WithRss[] = [];
+    const hive: Attempt<CountResult & { rssBytesPerSubscriber?: number }>[] = [];
     const floor: CountResult[] = [];
-    const ours: Server = { name: 'gateway', wsUrl: stack.graphqlUrl.replace(/^http/, 'ws'), pid: gatewayPid };
+    // The member registered without a displayName, so theirs is their username.
+    const ours: Server = { name: 'gateway', wsUrl: stack.graphqlUrl.replace(/^http/, 'ws'), pid: gatewayPid, displayName: member!.username };
     try {
       const oursRss = await rssPerSubscriber(ours, s.counts, run);
       let bare: { server: Server; rss: Map<number, number> } | undefined;
+      let hiveRun: { server: Server; rss: Map<number, number> } | undefined;
       let floorRun: { server: Server; run: Run } | undefined;
       if (withReference) {
         const started = await startReference('bare-graphql-ws', 'bench/src/subscriptions/bare-server.ts', BARE_PORT, 'bare graphql-ws server ready');
         references.push(started);
         const server: Server = { name: 'bare graphql-ws', wsUrl: started.wsUrl, pid: started.pid };
         bare = { server, rss: await rssPerSubscriber(server, s.counts, run) };
+        // Hive Gateway takes the subscription to the messages subgraph's stand-in, the bare server (hive.config.ts).
+        const hiveGateway = await startHive(stackSupergraph(stack), {
+          configPath: path.join(REPO_ROOT, 'bench/src/subscriptions/hive.config.ts'),
+          env: { BENCH_SUBSCRIPTION_SOURCE: started.wsUrl, IDENTITY_SIGNING_KEY: stack.secrets.IDENTITY_SIGNING_KEY },
+        });
+        references.push(hiveGateway);
+        if (!hiveGateway.process.pid) throw new Error('no pid for Hive Gateway');
+        const hiveServer: Server = {
+          name: 'Hive Gateway',
+          wsUrl: hiveGateway.graphqlUrl.replace(/^http/, 'ws'),
+          pid: hiveGateway.process.pid,
+          headers: { [CALLER_HEADER]: JSON.stringify({ userId: member!.id, username: member!.username }) },
+          displayName: member!.username,
+        };
+        hiveRun = { server: hiveServer, rss: await rssPerSubscriber(hiveServer, s.counts, run, true) };
         const floorServer = await startReference('fan-out-floor', 'bench/src/subscriptions/floor-server.ts', FLOOR_PORT, 'fan-out floor server ready');
         references.push(floorServer);
         floorRun = {
@@ -228,6 +270,10 @@ export async function runSubscriptionsBench(size: BenchSize): Promise<BenchResul
       for (const count of s.counts) {
         gateway.push({ ...(await measureCount(ours, count, run)), rssBytesPerSubscriber: oursRss.get(count)! });
         if (bare) reference.push({ ...(await measureCount(bare.server, count, run)), rssBytesPerSubscriber: bare.rss.get(count)! });
+        if (hiveRun) {
+          const { server, rss } = hiveRun;
+          hive.push(await attempt(count, async () => ({ ...(await measureCount(server, count, run)), rssBytesPerSubscriber: rss.get(count) })));
+        }
         if (floorRun) floor.push(await measureCount(floorRun.server, count, floorRun.run));
       }
     } finally {
@@ -241,12 +287,19 @@ export async function runSubscriptionsBench(size: BenchSize): Promise<BenchResul
       const b = reference[i];
       if (b) ratios[`${g.subscribers} subscribers: gateway/bare deliveries/s under load`] = ratio(g.load.deliveriesPerSecond, b.load.deliveriesPerSecond);
       ratios[`${g.subscribers} subscribers: gateway delivered/expected under load`] = round(g.load.report.deliveries / Math.max(g.load.expected, 1), 3);
+      const h = hive[i];
+      if (h && !failed(h)) {
+        ratios[`${g.subscribers} subscribers: gateway/Hive deliveries/s under load`] = ratio(g.load.deliveriesPerSecond, h.load.deliveriesPerSecond);
+        ratios[`${g.subscribers} subscribers: Hive/gateway p99 at ${s.steadyRate}/s`] = ratio(h.steady.report.latencyMs.p99, g.steady.report.latencyMs.p99);
+      }
       const f = floor[i];
       if (f) {
         ratios[`${g.subscribers} subscribers: gateway/floor p99 at ${s.steadyRate}/s`] = ratio(g.steady.report.latencyMs.p99, f.steady.report.latencyMs.p99);
         ratios[`${g.subscribers} subscribers: gateway/floor deliveries/s under load`] = ratio(g.load.deliveriesPerSecond, f.load.deliveriesPerSecond);
       }
     });
+    const hiveRow = (r: Attempt<CountResult & { rssBytesPerSubscriber?: number }>) =>
+      failed(r) ? ['Hive Gateway (reference)', r.subscribers, `failed: ${r.error}`, '-', '-', '-', '-', '-', '-'] : row('Hive Gateway (reference)', r);
     const row = (name: string, r: CountResult & { rssBytesPerSubscriber?: number }) => [
       name,
       r.subscribed,
@@ -260,7 +313,7 @@ export async function runSubscriptionsBench(size: BenchSize): Promise<BenchResul
     ];
     return finish({
       parameters: { ...s, reference: withReference },
-      measurements: { gateway, bare: reference, floor },
+      measurements: { gateway, bare: reference, hive, floor },
       ratios,
       targets: [
         atLeast(`deliveries/s sustained at ${largest.subscribers} subscribers`, largest.load.deliveriesPerSecond, 20_000),
@@ -272,6 +325,7 @@ export async function runSubscriptionsBench(size: BenchSize): Promise<BenchResul
         rows: gateway.flatMap((g, i) => [
           row('our gateway', g),
           ...(reference[i] ? [row('bare graphql-ws (reference)', reference[i])] : []),
+          ...(hive[i] ? [hiveRow(hive[i])] : []),
           ...(floor[i] ? [row('fan-out floor (reference)', floor[i])] : []),
         ]),
       },
@@ -280,7 +334,7 @@ export async function runSubscriptionsBench(size: BenchSize): Promise<BenchResul
         'RSS per subscriber: measured first, before any load phase: the server\'s VmRSS with the subscribers connected and given a first event, minus its VmRSS before any subscriber came (each the least of 1.5 s of samples), divided by their number.',
         'Reference: a bare graphql-ws server with its own Kafka consumer, answering the same selection from the event alone (no federation, no membership check, no auth), measured at each count right after the gateway.',
         "Fan-out floor: a minimal graphql-transport-ws server (ws, the gateway's own frame writing, nothing else: no Kafka, no store, no resolution, no checks) that writes one event, serialized once with its createdAt set then, to every socket on each request of the benchmark, at the same rates and to the same subscriber process. Its latency is what one Node thread's socket writes and the subscribers' own process cost on this machine: the least any single-process server can show for a burst to that many sockets.",
-        'Hive Gateway: not measured. It would pass the subscription to the messages subgraph over graphql-ws, and that subgraph refuses Subscription operations sent to it directly (only the gateway serves them), so the same work cannot be set up for it.',
+        "Hive Gateway (reference), measured at each count right after the bare server: it passes each subscription to the subgraph owning the field over graphql-ws. Our messages subgraph serves no subscriptions (our gateway serves them from Kafka), so the bare server stands in for it (bench/src/subscriptions/hive.config.ts): Hive holds one upstream subscription per subscriber on it, gets each event's message fields and its sender's key from it, and fetches the sender's displayName from the users subgraph, per event and subscriber, before writing to the socket. It checks no membership and no token (the subscribers name their caller in the upgrade request; Hive's configuration signs that identity for the users subgraph). A count at which it did not connect or deliver says why in its row.",
       ],
     });
   } finally {

@@ -7,7 +7,17 @@ export interface SubscribersSpec {
   count: number;
   /** Sockets opened at once while connecting. */
   connectConcurrency: number;
+  /** Headers of each socket's upgrade request (Hive Gateway's caller, see hive.config.ts). */
+  headers?: Record<string, string>;
+  /**
+   * The sender's displayName a federated answer must carry (fetched from the users subgraph); an event without it
+   * counts as an error. Unset for the references that answer from the event alone.
+   */
+  expectDisplayName?: string;
 }
+
+/** The upgrade request's header naming the caller to Hive Gateway, as JSON `{ userId, username }` (hive.config.ts). */
+export const CALLER_HEADER = 'x-bench-caller';
 
 /** Parent → subscribers. */
 /**
@@ -51,14 +61,23 @@ export const SUBSCRIPTION = `subscription ($id: ID!) {
 
 /**
  * The answer to SUBSCRIPTION built from an event alone, as the reference servers give it (bare-server.ts, floor-server.ts):
- * the same fields and shape our gateway resolves across the subgraphs.
+ * the same fields and shape our gateway resolves across the subgraphs. With `keys`, the sender and conversation also
+ * carry their ids, which a gateway asks the subscription's subgraph for (Hive, to fetch the sender's other fields).
  */
-export function eventAnswer(event: { messageId: string; createdAt: string; content: string | null; cursor: string }): { messageStatusChanged: unknown } {
+export function eventAnswer(event: {
+  messageId: string;
+  createdAt: string;
+  content: string | null;
+  cursor: string;
+  keys?: { senderId: string; conversationId: string };
+}): { messageStatusChanged: unknown } {
+  const sender = { displayName: 'bench', ...(event.keys && { id: event.keys.senderId }) };
+  const conversation = { title: 'bench', ...(event.keys && { id: event.keys.conversationId }) };
   return {
     messageStatusChanged: {
       previousStatus: null,
       cursor: event.cursor,
-      message: { id: event.messageId, status: 'SENT', createdAt: event.createdAt, content: event.content, sender: { displayName: 'bench' }, conversation: { title: 'bench' } },
+      message: { id: event.messageId, status: 'SENT', createdAt: event.createdAt, content: event.content, sender, conversation },
     },
   };
 }

@@ -17,7 +17,7 @@ import { SUBSCRIPTION, type Command, type DeliveryReport, type Reply, type Subsc
  * benchmark measured its own subscribers. The protocol is the same; only its client-side cost is less.
  */
 
-type Event = { messageStatusChanged?: { message?: { createdAt?: string } } };
+type Event = { messageStatusChanged?: { message?: { createdAt?: string; sender?: { displayName?: string } } } };
 /** What the server sends, as far as a subscriber reads it. */
 type ServerMessage = { type?: string; id?: string; payload?: { data?: Event; errors?: unknown[] } };
 
@@ -50,8 +50,9 @@ async function main(): Promise<void> {
 
   const received = (index: number, event: Event | undefined) => {
     const now = Date.now();
-    const createdAt = event?.messageStatusChanged?.message?.createdAt;
-    if (!createdAt) {
+    const message = event?.messageStatusChanged?.message;
+    const createdAt = message?.createdAt;
+    if (!createdAt || (spec.expectDisplayName !== undefined && message?.sender?.displayName !== spec.expectDisplayName)) {
       errors++;
       return;
     }
@@ -77,7 +78,7 @@ async function main(): Promise<void> {
   // A subscriber counts as subscribed once its socket is acknowledged and the subscribe message is on its way.
   await forEachBounded(spec.count, spec.connectConcurrency, async () => {
     await new Promise<void>((resolve) => {
-      const socket = new WebSocket(spec.wsUrl, GRAPHQL_TRANSPORT_WS_PROTOCOL);
+      const socket = new WebSocket(spec.wsUrl, GRAPHQL_TRANSPORT_WS_PROTOCOL, spec.headers ? { headers: spec.headers } : {});
       const index = sockets.push(socket) - 1;
       socket.on('open', () => socket.send(init));
       socket.on('message', (data: WebSocket.RawData) => {
