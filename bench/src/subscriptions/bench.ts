@@ -1,9 +1,9 @@
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MemorySampler, settledRss } from '../memory';
 import { atLeast, atMost, ratio, round, startResult, type BenchResult } from '../results';
 import { createConversations, registerUsers, runTag } from '../seed';
 import { numbersFrom, sized, type BenchSize } from '../size';
-import path from 'node:path';
 import { REPO_ROOT, ServiceProcess } from '../../../common/test/support/processes';
 import { E2E_PORTS } from '../../../test/e2e/support/stack';
 import { startHive, stackSupergraph } from '../gateway/references';
@@ -17,8 +17,10 @@ import { EventPublisher, FloorPublisher, type EventSource } from './publisher';
  * the messages and users subgraphs, so every event needs a federated resolution before it fans out to N sockets.
  * Per N: the gateway's resident memory per subscriber; delivery latency (message creation → arrival) at a steady
  * 2,000 deliveries/s; and the delivery rate it sustains when events are due at 20,000 deliveries/s, with its peak
- * memory meanwhile. The subscribers run in a separate process. The reference, measured the same way in the same
- * run: a bare graphql-ws server fed by Kafka that answers from the event alone (bare-server.ts), the fan-out ceiling.
+ * memory meanwhile. The subscribers run in a separate process. The references, measured the same way in the same
+ * run: a bare graphql-ws server fed by Kafka that answers from the event alone (bare-server.ts); Hive Gateway taking
+ * each subscription to that server as the messages subgraph's stand-in and resolving the sender from the users
+ * subgraph (hive.config.ts); and the fan-out floor (floor-server.ts).
  */
 
 interface Settings {
@@ -30,9 +32,9 @@ interface Settings {
   /** The latency phase lasts long enough for at least this many events. */
   minEvents: number;
   /**
-   * How long a phase waits for more deliveries once none came (after the first): it ends at once when all arrived. Smoke's is long
-   * because it runs in CI beside other suites on 2 cores, where the engines can stall for seconds (one CI run's
-   * smoke counted 1,958 of 2,000 with a 5 s wait, cause not established); a full run measures a quiet machine.
+   * How long a phase waits for more deliveries once none came (after the first): it ends at once when all arrived.
+   * Smoke's is long because it runs in CI beside other suites on 2 cores, where the engines can stall for seconds (one
+   * CI run's smoke counted 1,958 of 2,000 with a 5 s wait, cause not established); a full run measures a quiet machine.
    */
   drainSeconds: number;
 }
@@ -137,7 +139,15 @@ interface Run {
 
 /** Connects `count` subscribers and proves each subscription live: one event everyone must get. */
 async function connectAll(server: Server, count: number, run: Run): Promise<{ subscribers: Subscribers; subscribed: number }> {
-  const spec = { wsUrl: server.wsUrl, token: run.token, conversationId: run.conversationId, count, connectConcurrency: 100, ...(server.headers && { headers: server.headers }), ...(server.displayName !== undefined && { expectDisplayName: server.displayName }) };
+  const spec = {
+    wsUrl: server.wsUrl,
+    token: run.token,
+    conversationId: run.conversationId,
+    count,
+    connectConcurrency: 100,
+    ...(server.headers && { headers: server.headers }),
+    ...(server.displayName !== undefined && { expectDisplayName: server.displayName }),
+  };
   const subscribers = await Subscribers.start(spec, 5 * 60_000);
   try {
     const { subscribed } = subscribers.ready;
@@ -305,6 +315,21 @@ export async function runSubscriptionsBench(size: BenchSize): Promise<BenchResul
         ratios[`${g.subscribers} subscribers: gateway/floor deliveries/s under load`] = ratio(g.load.deliveriesPerSecond, f.load.deliveriesPerSecond);
       }
     });
+    // Every phase that counted errors, with what the first was (the subscribers check each answer: see subscribers.ts).
+    const phaseErrors = [
+      ...gateway.map((r) => ['our gateway', r] as const),
+      ...reference.map((r) => ['bare graphql-ws', r] as const),
+      ...hive.flatMap((r) => (failed(r) ? [] : [['Hive Gateway', r] as const])),
+      ...floor.map((r) => ['fan-out floor', r] as const),
+    ].flatMap(([name, r]) =>
+      (['steady', 'load'] as const)
+        .filter((phaseName) => r[phaseName].report.errors > 0)
+        .map((phaseName) => {
+          const { errors, firstError } = r[phaseName].report;
+          const rate = phaseName === 'steady' ? s.steadyRate : s.loadRate;
+          return `${name}, ${r.subscribers} subscribers, ${rate}/s phase: ${errors} answers with errors or without the sender's displayName (not counted as deliveries); the first: ${firstError ?? 'not recorded'}`;
+        }),
+    );
     const hiveRow = (r: Attempt<CountResult & { rssBytesPerSubscriber?: number }>) =>
       failed(r) ? ['Hive Gateway (reference)', r.subscribers, `failed: ${r.error}`, '-', '-', '-', '-', '-', '-'] : row('Hive Gateway (reference)', r);
     const row = (name: string, r: CountResult & { rssBytesPerSubscriber?: number }) => [
@@ -338,10 +363,11 @@ export async function runSubscriptionsBench(size: BenchSize): Promise<BenchResul
       },
       notes: [
         `All subscribers on one conversation, one socket each, from a separate process; each event is a new message (its MessageAccepted published as the messages subgraph does, the message stored, then its SENT published on messages.status as the router does), so latency runs from the message's creation (including that insert) to its arrival. Phases: ${s.phaseSeconds} s (at least ${s.minEvents} events), then deliveries may arrive until, once the first came, none came for ${s.drainSeconds} s (at most ${MAX_DRAIN_SECONDS} s).`,
-        'RSS per subscriber: measured first, before any load phase: the server\'s VmRSS with the subscribers connected and given a first event, minus its VmRSS before any subscriber came (each the least of 1.5 s of samples), divided by their number.',
+        'RSS per subscriber: measured first, before any load phase: the server\'s VmRSS with the subscribers connected and given a first event, minus its VmRSS before any subscriber came (each the least of 1.5 s of samples), divided by their number. A negative figure means the server\'s VmRSS fell below that start-up level meanwhile (memory of its start returned to the system), by more than the subscribers took.',
         'Reference: a bare graphql-ws server with its own Kafka consumer, answering the same selection from the event alone (no federation, no membership check, no auth), measured at each count right after the gateway.',
         "Fan-out floor: a minimal graphql-transport-ws server (ws, the gateway's own frame writing, nothing else: no Kafka, no store, no resolution, no checks) that writes one event, serialized once with its createdAt set then, to every socket on each request of the benchmark, at the same rates and to the same subscriber process. Its latency is what one Node thread's socket writes and the subscribers' own process cost on this machine: the least any single-process server can show for a burst to that many sockets.",
         "Hive Gateway (reference), measured at each count right after the bare server: it passes each subscription to the subgraph owning the field over graphql-ws. Our messages subgraph serves no subscriptions (our gateway serves them from Kafka), so the bare server stands in for it (bench/src/subscriptions/hive.config.ts): Hive holds one upstream subscription per subscriber on it, gets each event's message fields and its sender's key from it, and fetches the sender's displayName from the users subgraph, per event and subscriber, before writing to the socket. It checks no membership and no token (the subscribers name their caller in the upgrade request; Hive's configuration signs that identity for the users subgraph). A count at which it did not connect or deliver says why in its row.",
+        ...phaseErrors,
       ],
     });
   } finally {

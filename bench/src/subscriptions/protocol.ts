@@ -44,6 +44,8 @@ export interface DeliveryReport {
   firstAt: number;
   lastAt: number;
   errors: number;
+  /** What the first of those errors was. */
+  firstError?: string;
   /** Sockets the server closed, by close code. */
   closed: Record<string, number>;
 }

@@ -38,6 +38,12 @@ async function main(): Promise<void> {
   let fromEarlier = 0;
   let countFrom = 0;
   let errors = 0;
+  // The first error since the last reset, in words: the report says what went wrong, not only how often.
+  let firstErrorSeen: string | undefined;
+  const countError = (what: string) => {
+    errors++;
+    firstErrorSeen ??= what.slice(0, 300);
+  };
   let firstAt = 0;
   let lastAt = 0;
   // Which subscribers got an event since the last reset: proves each subscription live, not just the total.
@@ -52,9 +58,9 @@ async function main(): Promise<void> {
     const now = Date.now();
     const message = event?.messageStatusChanged?.message;
     const createdAt = message?.createdAt;
-    if (!createdAt || (spec.expectDisplayName !== undefined && message?.sender?.displayName !== spec.expectDisplayName)) {
-      errors++;
-      return;
+    if (!createdAt) return countError('an event without its message createdAt');
+    if (spec.expectDisplayName !== undefined && message?.sender?.displayName !== spec.expectDisplayName) {
+      return countError(`an event whose sender displayName is ${JSON.stringify(message?.sender?.displayName)}`);
     }
     const created = Date.parse(createdAt);
     if (created < countFrom) {
@@ -86,12 +92,11 @@ async function main(): Promise<void> {
         try {
           message = JSON.parse(data.toString()) as ServerMessage;
         } catch {
-          errors++;
-          return;
+          return countError('a message that is not JSON');
         }
         switch (message.type) {
           case MessageType.Next:
-            if (message.payload?.errors?.length) errors++;
+            if (message.payload?.errors?.length) countError(`an event with errors: ${JSON.stringify(message.payload.errors)}`);
             else received(index, message.payload?.data);
             return;
           case MessageType.ConnectionAck:
@@ -104,7 +109,7 @@ async function main(): Promise<void> {
           case MessageType.Error:
           case MessageType.Complete:
             // The one subscription was refused or ended by the server: nothing more will come on it.
-            errors++;
+            countError(`the server sent ${message.type}: ${JSON.stringify(message.payload ?? null)}`);
             return;
         }
       });
@@ -133,6 +138,7 @@ async function main(): Promise<void> {
       reachedBy = new Uint8Array(spec.count);
       reached = 0;
       errors = 0;
+      firstErrorSeen = undefined;
       firstAt = 0;
       lastAt = 0;
       send({ type: 'reset' });
@@ -145,6 +151,7 @@ async function main(): Promise<void> {
         firstAt,
         lastAt,
         errors,
+        ...(firstErrorSeen !== undefined && { firstError: firstErrorSeen }),
         closed: { ...closed },
       };
       send({ type: 'report', ...report });
