@@ -129,6 +129,10 @@ describe.each(STACK_MODES)('subscriptions through the gateway (graphql-ws, fed b
       { query: operation.query ?? print(operation.document), variables: operation.variables },
       {
         next: (result: ExecutionResult<TData>) => {
+          // A client that cut the socket handles nothing after it. (graphql-ws still calls `next` for the messages
+          // that arrived in the same read as the one that triggered the cut: under load a whole burst can, and then
+          // nothing is left for a resume to replay.)
+          if (cut.errors !== undefined) return;
           if (result.errors) errors.push(...result.errors);
           if (result.data) {
             events.push(pick(result.data));
