@@ -11,7 +11,9 @@ import { eventAnswer } from './protocol';
  * The subscriptions reference: a bare graphql-ws server (graphql-ws + ws, no gateway, no federation, no auth) fed by
  * its own Kafka consumer on `messages.accepted`, answering the benchmark's subscription from the event alone. Each
  * subscriber's event is executed and serialised for its socket, as a plain subgraph's graphql-ws server does. What
- * it reaches is the fan-out ceiling of this machine for that payload. Run as its own process: PORT, KAFKA_BROKERS.
+ * it reaches is the fan-out ceiling of this machine for that payload. It is also Hive Gateway's stand-in for the messages
+ * subgraph's subscriptions (hive.config.ts), which is why its answers carry the sender's and conversation's ids. Run as
+ * its own process: PORT, KAFKA_BROKERS.
  */
 
 const SDL = `

@@ -65,6 +65,8 @@ const FLOOR_PORT = E2E_PORTS.gateway + 41;
 
 /** A server's result with its resident memory per subscriber (not measured for the fan-out floor). */
 type WithRss = CountResult & { rssBytesPerSubscriber: number };
+/** A result that may have it (Hive Gateway's, when it could not connect that many for the measurement). */
+type MaybeWithRss = CountResult & { rssBytesPerSubscriber?: number };
 
 /** Longest wait for one phase's deliveries, however slowly they still trickle in. */
 const MAX_DRAIN_SECONDS = 90;
@@ -247,7 +249,7 @@ export async function runSubscriptionsBench(size: BenchSize): Promise<BenchResul
     const run: Run = { publisher, token: member!.token, conversationId: conversationId!, s };
     const gateway: WithRss[] = [];
     const reference: WithRss[] = [];
-    const hive: Attempt<CountResult & { rssBytesPerSubscriber?: number }>[] = [];
+    const hive: Attempt<MaybeWithRss>[] = [];
     const floor: CountResult[] = [];
     // The member registered without a displayName, so theirs is their username.
     const ours: Server = { name: 'gateway', wsUrl: stack.graphqlUrl.replace(/^http/, 'ws'), pid: gatewayPid, displayName: member!.username };
@@ -330,9 +332,9 @@ export async function runSubscriptionsBench(size: BenchSize): Promise<BenchResul
           return `${name}, ${r.subscribers} subscribers, ${rate}/s phase: ${errors} answers with errors or without the sender's displayName (not counted as deliveries); the first: ${firstError ?? 'not recorded'}`;
         }),
     );
-    const hiveRow = (r: Attempt<CountResult & { rssBytesPerSubscriber?: number }>) =>
+    const hiveRow = (r: Attempt<MaybeWithRss>) =>
       failed(r) ? ['Hive Gateway (reference)', r.subscribers, `failed: ${r.error}`, '-', '-', '-', '-', '-', '-'] : row('Hive Gateway (reference)', r);
-    const row = (name: string, r: CountResult & { rssBytesPerSubscriber?: number }) => [
+    const row = (name: string, r: MaybeWithRss) => [
       name,
       r.subscribed,
       r.rssBytesPerSubscriber === undefined ? '-' : kb(r.rssBytesPerSubscriber),

@@ -1,4 +1,5 @@
-import { signIdentity } from '@chat4all/common';
+import { loadConfig, signIdentity } from '@chat4all/common';
+import { z } from 'zod';
 import { CALLER_HEADER } from './protocol';
 
 /**
@@ -25,24 +26,18 @@ interface HiveSubscriptionsConfig {
   };
 }
 
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-}
-
-const identityKey = required('IDENTITY_SIGNING_KEY');
+const env = loadConfig(z.object({ IDENTITY_SIGNING_KEY: z.string(), BENCH_SUBSCRIPTION_SOURCE: z.string() }));
 
 export const gatewayConfig: HiveSubscriptionsConfig = {
   transportEntries: {
-    messages: { options: { subscriptions: { kind: 'ws', location: required('BENCH_SUBSCRIPTION_SOURCE') } } },
+    messages: { options: { subscriptions: { kind: 'ws', location: env.BENCH_SUBSCRIPTION_SOURCE } } },
   },
   propagateHeaders: {
     fromClientToSubgraphs: ({ request }) => {
       const caller = request.headers.get(CALLER_HEADER);
       if (!caller) return {};
       const { userId, username } = JSON.parse(caller) as { userId: string; username: string };
-      return signIdentity({ userId, username }, identityKey);
+      return signIdentity({ userId, username }, env.IDENTITY_SIGNING_KEY);
     },
   },
 };
