@@ -38,7 +38,7 @@ interface Settings {
 
 const SETTINGS: Record<BenchSize, Settings> = {
   smoke: { rates: [10, 20], stepSeconds: 3, drainSeconds: 15, conversations: 6, maxInFlight: 200, rawKafka: 500, rawCassandra: 1000, quietTimeoutSeconds: 5, backlogSeconds: 30 },
-  full: { rates: [25, 50, 100, 250, 375, 500, 750, 1000, 1667, 2500], stepSeconds: 10, drainSeconds: 15, conversations: 60, maxInFlight: 5000, rawKafka: 10_000, rawCassandra: 30_000, quietTimeoutSeconds: 60, backlogSeconds: 600 },
+  full: { rates: [25, 50, 100, 150, 200, 250, 375, 500, 750, 1000, 1667, 2500], stepSeconds: 10, drainSeconds: 15, conversations: 60, maxInFlight: 5000, rawKafka: 10_000, rawCassandra: 30_000, quietTimeoutSeconds: 60, backlogSeconds: 600 },
 };
 
 /** A step keeps up when this share of its sends were answered and reached READ within the drain time. */

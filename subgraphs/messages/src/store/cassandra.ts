@@ -22,7 +22,7 @@ const CQL = {
   insertByClientId: `INSERT INTO messages_by_client_id (sender_id, client_message_id, message_id, conversation_id)
     VALUES (?, ?, ?, ?)`,
   selectById: 'SELECT conversation_id FROM messages_by_id WHERE id = ?',
-  selectByClientId: 'SELECT message_id FROM messages_by_client_id WHERE sender_id = ? AND client_message_id = ?',
+  selectByClientId: 'SELECT message_id, conversation_id FROM messages_by_client_id WHERE sender_id = ? AND client_message_id = ?',
   selectContent: `SELECT id, conversation_id, sender_id, content, file_id, channel, client_message_id, created_at
     FROM messages_by_conversation WHERE conversation_id = ? AND bucket = ? AND id = ?`,
   selectStatuses: `SELECT message_id, status, at, reason FROM message_status
@@ -46,6 +46,8 @@ const CQL = {
 const PREFETCHED_STATUS_ROWS_PER_MESSAGE = 2;
 
 const WRITTEN_BUCKETS = 100_000;
+/** Message id → conversation id pairs remembered (~150 bytes each). */
+const KNOWN_CONVERSATIONS = 100_000;
 
 export interface CassandraMessageStoreOptions {
   /** Consistency for every read and write; LOCAL_QUORUM by default (read-your-writes within a datacenter). */
@@ -62,6 +64,12 @@ export class CassandraMessageStore implements MessageStore {
    * once per conversation and day rather than with every message (bounded: a forgotten one is only written again).
    */
   private readonly writtenBuckets = new TtlLru<string, true>(WRITTEN_BUCKETS, Infinity);
+  /**
+   * Which conversation a message belongs to, for messages this process stored or looked up: a message never moves, so
+   * a lookup by id alone (a gateway's entity fetch, three times per message as its status moves) skips the
+   * `messages_by_id` read that would otherwise come before the row's. Bounded; a forgotten one is only read again.
+   */
+  private readonly conversationOf = new TtlLru<string, string>(KNOWN_CONVERSATIONS, Infinity);
 
   private constructor(private readonly client: Client) {}
 
@@ -93,14 +101,19 @@ export class CassandraMessageStore implements MessageStore {
     // answers null, as before the message was stored, until the writer's retry or the router's redelivery completes it.
     await this.client.batch(rows, { logged: false });
     this.writtenBuckets.set(bucketKey, true);
+    this.conversationOf.set(id, conversationId);
   }
 
   async get(id: string, conversationId?: string): Promise<Message | null> {
     if (!isMessageId(id)) return null;
     if (conversationId !== undefined) return this.getInConversation(id, conversationId);
+    const known = this.conversationOf.get(id);
+    if (known !== undefined) return this.getInConversation(id, known);
     const pointer = (await this.client.execute(CQL.selectById, [id])).first();
     if (!pointer) return null;
-    return this.getInConversation(id, pointer.get('conversation_id') as string);
+    const found = pointer.get('conversation_id') as string;
+    this.conversationOf.set(id, found);
+    return this.getInConversation(id, found);
   }
 
   async getMany(ids: readonly string[]): Promise<(Message | null)[]> {
@@ -176,7 +189,9 @@ export class CassandraMessageStore implements MessageStore {
 
   async findByClientMessageId(senderId: string, clientMessageId: string): Promise<Message | null> {
     const pointer = (await this.client.execute(CQL.selectByClientId, [senderId, clientMessageId])).first();
-    return pointer ? this.get(pointer.get('message_id') as string) : null;
+    if (!pointer) return null;
+    // The pointer names the conversation too, so the message's row is read directly.
+    return this.get(pointer.get('message_id') as string, pointer.get('conversation_id') as string);
   }
 
   async close(): Promise<void> {
