@@ -105,6 +105,25 @@ describe('gateway', () => {
     });
   });
 
+  describe('entity fetches', () => {
+    it('ask the subgraph for each distinct entity once and answer every place it holds, errors included', async () => {
+      const token = await subgraphs.jwt.issue('u-3', 'dave');
+      const before = subgraphs.userReferences.length;
+      const query = '{ uploaders(ids: ["a", "b", "a", "missing", "a", "missing"]) { id username } }';
+      const { status, body } = await post(gateway.url, { query }, { authorization: `Bearer ${token}` });
+      expect(status).toBe(200);
+      expect(subgraphs.userReferences.slice(before)).toEqual(['a', 'b', 'missing']);
+      const a = { id: 'a', username: 'user-a' };
+      expect(body.data?.uploaders).toEqual([a, { id: 'b', username: 'user-b' }, a, null, a, null]);
+      // The one failed reference is reported where each of its two places is, as when each place was asked for.
+      const errors = (body.errors ?? []) as { message: string; path?: unknown[]; extensions?: { code?: string } }[];
+      expect(errors.map((e) => [e.message, e.extensions?.code, e.path])).toEqual([
+        ['no such user', 'NOT_FOUND', ['uploaders', 3]],
+        ['no such user', 'NOT_FOUND', ['uploaders', 5]],
+      ]);
+    });
+  });
+
   describe('limits', () => {
     it('answers a normal query within every limit', async () => {
       const { status, body } = await post(gateway.url, { query: '{ users(first: 5) { id username } me: whoami { userId } }' });

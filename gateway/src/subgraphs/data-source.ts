@@ -1,6 +1,7 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { signIdentity } from '@chat4all/common';
 import type { GatewayContext } from '../context';
+import { distinctRepresentations, spreadEntities } from './entity-representations';
 import type { Fetcher } from './fetcher';
 
 export const IDENTITY_HEADER_PREFIX = 'x-chat4all-identity';
@@ -50,7 +51,12 @@ export function applyIdentityHeaders(
   for (const [name, value] of Object.entries(signedHeadersOf(identity, identityKey))) headers.set(name, value);
 }
 
-/** A subgraph over HTTP with the caller's identity signed into the headers and a keep-alive pool. */
+type SubgraphResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
+
+/**
+ * A subgraph over HTTP with the caller's identity signed into the headers and a keep-alive pool; an entity fetch
+ * sends each distinct representation once (see entity-representations.ts).
+ */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   protected readonly identityKey: string;
 
@@ -59,6 +65,16 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     this.identityKey = options.identityKey;
     // Declared as an optional property on the base class, so it is assigned rather than overridden as a method.
     this.willSendRequest = (processOptions) => this.signRequest(processOptions);
+  }
+
+  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<SubgraphResponse> {
+    const variables = options.request.variables;
+    // The gateway refuses client variables named `representations`, so this one is always its entity fetch's.
+    const representations: unknown = variables?.representations;
+    const distinct = Array.isArray(representations) ? distinctRepresentations(representations) : null;
+    if (!distinct) return super.process(options);
+    const request = { ...options.request, variables: { ...variables, representations: distinct.distinct } };
+    return spreadEntities(await super.process({ ...options, request }), distinct);
   }
 
   protected signRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
