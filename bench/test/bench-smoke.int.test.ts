@@ -92,8 +92,8 @@ test('history: the newest page of the big conversation and of the one-page refer
   expect(typeof measured.seeding.reused).toBe('boolean');
   // Each fixed-rate run is an open load at a share of the saturated RPS: every request it scheduled went out and was
   // answered or, due while the generator's queue was full, is counted as dropped (see failures()), and never faster
-  // than the schedule. (Whether the machine answered them at that rate is what the run
-  // measures, not what this checks: a 3 s saturated phase on a shared VM can overstate what the next phase gets.)
+  // than the schedule. (Whether the machine answered them at that rate is what the run measures, not what this
+  // checks: a 3 s saturated phase on a shared VM can overstate what the next phase gets.)
   expect(measured.bigAtRates.map((r) => r.share)).toEqual([0.1, 0.5]);
   const { durationSeconds } = result.parameters as { durationSeconds: number };
   for (const r of measured.bigAtRates) {

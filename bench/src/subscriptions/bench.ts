@@ -73,16 +73,16 @@ const MAX_DRAIN_SECONDS = 90;
 /** How long connectAll keeps probing until every subscriber has received an event. */
 const PROBE_SECONDS = 30;
 
-/**
- * Waits until `expected` deliveries arrived, nothing new came for `drainSeconds` since the first one did, or
- * MAX_DRAIN_SECONDS passed. (A server may take longer than `drainSeconds` to deliver its first event of a phase, when
- * it is still busy with earlier ones: Hive Gateway at 10,000 subscribers. That is its latency, not the end of it.)
- */
 /** A phase's latencies, or null when it delivered nothing (its percentiles then read 0, which is not a fast server). */
 function latencyOf(report: DeliveryReport): DeliveryReport['latencyMs'] | null {
   return report.deliveries > 0 ? report.latencyMs : null;
 }
 
+/**
+ * Waits until `expected` deliveries arrived, nothing new came for `drainSeconds` since the first one did, or
+ * MAX_DRAIN_SECONDS passed. (A server may take longer than `drainSeconds` to deliver its first event of a phase, when
+ * it is still busy with earlier ones: Hive Gateway at 10,000 subscribers. That is its latency, not the end of it.)
+ */
 async function drained(subscribers: Subscribers, expected: number, drainSeconds: number): Promise<DeliveryReport> {
   let last = 0;
   let idleSince = Date.now();

@@ -46,8 +46,11 @@ const CQL = {
 const PREFETCHED_STATUS_ROWS_PER_MESSAGE = 2;
 
 const WRITTEN_BUCKETS = 100_000;
-/** Message id → conversation id pairs remembered (~150 bytes each). */
-const KNOWN_CONVERSATIONS = 100_000;
+/**
+ * Message id → conversation id pairs remembered (~200 bytes each with the map's own, so ~4 MB): lookups by id come
+ * mostly within seconds of the store (the gateway resolving a message's status events), and that is minutes of sends.
+ */
+const KNOWN_CONVERSATIONS = 20_000;
 
 export interface CassandraMessageStoreOptions {
   /** Consistency for every read and write; LOCAL_QUORUM by default (read-your-writes within a datacenter). */
