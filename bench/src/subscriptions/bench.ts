@@ -310,11 +310,12 @@ export async function runSubscriptionsBench(size: BenchSize): Promise<BenchResul
       const b = reference[i];
       if (b) ratios[`${g.subscribers} subscribers: gateway/bare deliveries/s under load`] = ratio(g.load.deliveriesPerSecond, b.load.deliveriesPerSecond);
       ratios[`${g.subscribers} subscribers: gateway delivered/expected under load`] = round(g.load.report.deliveries / Math.max(g.load.expected, 1), 3);
-      const h = hive[i];
+      const h = hive[i] !== undefined && !failed(hive[i]) ? hive[i] : undefined;
       // A phase in which Hive delivered nothing has no rate or latency to compare (its row shows it).
-      if (h && !failed(h) && h.load.deliveriesPerSecond > 0 && h.steady.report.deliveries > 0) {
+      const hiveSteady = h ? latencyOf(h.steady.report) : null;
+      if (h && h.load.deliveriesPerSecond > 0 && hiveSteady) {
         ratios[`${g.subscribers} subscribers: gateway/Hive deliveries/s under load`] = ratio(g.load.deliveriesPerSecond, h.load.deliveriesPerSecond);
-        ratios[`${g.subscribers} subscribers: Hive/gateway p99 at ${s.steadyRate}/s`] = ratio(h.steady.report.latencyMs.p99, g.steady.report.latencyMs.p99);
+        ratios[`${g.subscribers} subscribers: Hive/gateway p99 at ${s.steadyRate}/s`] = ratio(hiveSteady.p99, g.steady.report.latencyMs.p99);
       }
       const f = floor[i];
       if (f) {
@@ -339,17 +340,20 @@ export async function runSubscriptionsBench(size: BenchSize): Promise<BenchResul
     );
     const hiveRow = (r: Attempt<MaybeWithRss>) =>
       failed(r) ? ['Hive Gateway (reference)', r.subscribers, `failed: ${r.error}`, '-', '-', '-', '-', '-', '-'] : row('Hive Gateway (reference)', r);
-    const row = (name: string, r: MaybeWithRss) => [
-      name,
-      r.subscribed,
-      r.rssBytesPerSubscriber === undefined ? '-' : kb(r.rssBytesPerSubscriber),
-      latencyOf(r.steady.report) ? `${r.steady.report.latencyMs.p50} / ${r.steady.report.latencyMs.p99}` : 'none delivered',
-      `${r.load.report.deliveries} / ${r.load.expected}`,
-      r.load.deliveriesPerSecond,
-      latencyOf(r.load.report)?.p99 ?? 'none delivered',
-      round(r.load.peakRssBytes / 2 ** 20, 1),
-      JSON.stringify(r.load.report.closed),
-    ];
+    const row = (name: string, r: MaybeWithRss) => {
+      const steady = latencyOf(r.steady.report);
+      return [
+        name,
+        r.subscribed,
+        r.rssBytesPerSubscriber === undefined ? '-' : kb(r.rssBytesPerSubscriber),
+        steady ? `${steady.p50} / ${steady.p99}` : 'none delivered',
+        `${r.load.report.deliveries} / ${r.load.expected}`,
+        r.load.deliveriesPerSecond,
+        latencyOf(r.load.report)?.p99 ?? 'none delivered',
+        round(r.load.peakRssBytes / 2 ** 20, 1),
+        JSON.stringify(r.load.report.closed),
+      ];
+    };
     return finish({
       parameters: { ...s, reference: withReference },
       measurements: { gateway, bare: reference, hive, floor },
