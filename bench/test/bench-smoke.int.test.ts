@@ -155,7 +155,7 @@ test('pipeline: constant-arrival steps reach READ with transition latencies, nex
   for (const key of ['kafkaSinglePerSecond', 'kafkaBatchedPerSecond', 'cassandraPerSecond']) expect(measured.raw[key]).toBeGreaterThan(0);
 }, 300_000);
 
-test('subscriptions: every subscriber of the gateway, the bare reference, Hive Gateway and the fan-out floor gets every event, with latency and memory', async () => {
+test('subscriptions: every subscriber of the gateway, the bare reference, Hive Gateway and the fan-out floor gets every event, with latency and memory; the gateway and the floor overloaded too', async () => {
   const result = await smoke('subscriptions');
   type Phase = {
     events: number;
@@ -163,14 +163,23 @@ test('subscriptions: every subscriber of the gateway, the bare reference, Hive G
     report: { deliveries: number; errors: number; fromEarlier: number; closed: Record<string, number>; latencyMs: { p50: number; p99: number } };
     deliveriesPerSecond: number;
   };
-  type Count = { subscribers: number; subscribed: number; steady: Phase; load: Phase & { peakRssBytes: number } };
+  type Count = {
+    subscribers: number;
+    subscribed: number;
+    steady: Phase;
+    load: Phase & { peakRssBytes: number };
+    overload?: Phase & { peakRssBytes: number; mostQueued: number | null };
+  };
   const measured = result.measurements as { gateway: Count[]; bare: Count[]; hive: Count[]; floor: Count[] };
   // Our gateway's and Hive's answers count only with the sender's displayName from the users subgraph in them.
   for (const [server, counts] of Object.entries({ gateway: measured.gateway, bare: measured.bare, hive: measured.hive, floor: measured.floor })) {
     expect(counts.map((c) => c.subscribers)).toEqual([20, 50]);
     for (const c of counts) {
       expect(c.subscribed).toBe(c.subscribers);
-      for (const [name, p] of Object.entries({ steady: c.steady, load: c.load })) {
+      // Our gateway and the floor get events due faster than they write them; the others are overloaded at load already.
+      const overloaded = server === 'gateway' || server === 'floor';
+      expect(c.overload !== undefined).toBe(overloaded);
+      for (const [name, p] of Object.entries({ steady: c.steady, load: c.load, ...(c.overload && { overload: c.overload }) })) {
         // Smoke rates are far below any limit: nothing may be lost or fail. Named, with what else the report says.
         const { deliveries, errors, fromEarlier, closed } = p.report;
         expect({ server, subscribers: c.subscribers, phase: name, deliveries, errors, fromEarlier, closed }).toEqual({
@@ -186,9 +195,21 @@ test('subscriptions: every subscriber of the gateway, the bare reference, Hive G
         expect(p.deliveriesPerSecond).toBeGreaterThan(0);
       }
       expect(c.load.peakRssBytes).toBeGreaterThan(0);
+      if (c.overload) {
+        expect(c.overload.peakRssBytes).toBeGreaterThan(0);
+        // Only our gateway counts what its subscription queues hold (its /metrics); it held at least nothing, at most all.
+        if (server === 'gateway') expect(c.overload.mostQueued).toBeGreaterThanOrEqual(0);
+        if (server === 'gateway') expect(c.overload.mostQueued).toBeLessThanOrEqual(c.overload.expected);
+        if (server === 'floor') expect(c.overload.mostQueued).toBeNull();
+      }
     }
   }
   expect(Object.keys(result.ratios)).toEqual(
-    expect.arrayContaining(['50 subscribers: gateway/bare deliveries/s under load', '50 subscribers: gateway/Hive deliveries/s under load', '50 subscribers: gateway/floor p99 at 200/s']),
+    expect.arrayContaining([
+      '50 subscribers: gateway/bare deliveries/s under load',
+      '50 subscribers: gateway/Hive deliveries/s under load',
+      '50 subscribers: gateway/floor p99 at 200/s',
+      '50 subscribers: gateway/floor deliveries/s overloaded',
+    ]),
   );
 }, 420_000);

@@ -49,6 +49,11 @@ export const configSchema = withSecrets(
     /** Events one subscription may have waiting; a subscriber that falls further behind is closed with 4429. */
     SUBSCRIPTION_BUFFER: env.int(1_000, 1),
     /**
+     * Feed events the gateway hands out ahead of its subscribers: while their queues hold this many per subscription on
+     * average, it reads no further from Kafka (at most 1 s per event), so a burst it cannot keep up with waits there.
+     */
+    SUBSCRIPTION_FANOUT_AHEAD: env.int(64, 1),
+    /**
      * How long a conversation's member list is reused when authorizing subscription events (and how often myEvents
      * subscribers' lists are fetched afresh). A change announced on `conversations.members` applies at once; this bounds
      * how late one whose announcement never arrived (the bus down) does. 0 asks the users subgraph for every event.

@@ -32,6 +32,7 @@ import { supergraphSource, subgraphUrls } from './supergraph/load';
 import { UploadingDataSource } from './uploads/data-source';
 import {
   createSubscriptionServer,
+  DEFAULT_PACING,
   EventResolver,
   FanOut,
   MemberLists,
@@ -204,7 +205,7 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   const bus = options.bus ?? (await openEventBus(config, log));
   const metrics = options.metrics ? subscriptionMetrics(options.metrics) : NO_METRICS;
   const registry = options.metrics;
-  const fanOut = new FanOut();
+  const fanOut = new FanOut({ ...DEFAULT_PACING, ahead: config.SUBSCRIPTION_FANOUT_AHEAD, waited: (ms) => metrics.feedWaited(ms) });
   // Membership is asked of the users subgraph as the gateway itself (a signed service identity), cached briefly.
   const directory = new UsersSubgraphDirectory({
     name: 'users',

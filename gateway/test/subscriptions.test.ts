@@ -1,6 +1,7 @@
 import { decodeCursor, encodeCursor, furthest } from '../src/subscriptions/cursor';
 import { FanOut, type LiveEvent } from '../src/subscriptions/fanout';
 import { BoundedQueue } from '../src/subscriptions/queue';
+import { SubscriberStream } from '../src/subscriptions/stream';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64url');
 
@@ -69,11 +70,94 @@ describe('BoundedQueue', () => {
     expect(await queue.next()).toEqual({ value: undefined, done: true });
   });
 
+  it('tells how many waiting items left it, taken or dropped at its end; an item handed straight to a reader never waited', async () => {
+    const left: number[] = [];
+    const queue = new BoundedQueue<number>(5, () => undefined, () => undefined, (count) => left.push(count));
+    const reading = queue.next();
+    queue.push(1); // straight to the reader
+    expect(await reading).toEqual({ value: 1, done: false });
+    queue.push(2);
+    queue.push(3);
+    queue.push(4);
+    await queue.next();
+    queue.end();
+    expect(left).toEqual([1, 2]);
+  });
+
   it('return() ends a reader that is waiting', async () => {
     const queue = new BoundedQueue<number>(2, () => undefined);
     const waiting = queue.next();
     await queue.return();
     expect(await waiting).toEqual({ value: undefined, done: true });
+  });
+});
+
+/** A feed event at `offset` of partition 0 (streams drop what they have passed, so each needs its own). */
+const fed = (offset: number): LiveEvent => ({ ...event('c', `m${offset}`), offset: BigInt(offset), position: [BigInt(offset)], cursor: encodeCursor([BigInt(offset)]) });
+const notTooSlow = () => {
+  throw new Error('no queue here may overflow');
+};
+
+describe('FanOut pacing', () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('hands out no further event while the queues hold `ahead` feed events per listener on average, and goes on once one is taken', async () => {
+    const waits: number[] = [];
+    const fanOut = new FanOut({ ahead: 2, maxPauseMs: 60_000, waited: (ms) => waits.push(ms) });
+    const streams = [0, 1].map(() => new SubscriberStream(100, { live: [-1n] }, notTooSlow, () => undefined, fanOut.backlog));
+    for (const stream of streams) fanOut.listen('c', (e) => stream.live(e));
+    await fanOut.publish(fed(0));
+    await fanOut.publish(fed(1));
+    expect(fanOut.waitingEvents).toBe(4); // nobody has read: 2 listeners × 2 events
+    let third = false;
+    const publishing = fanOut.publish(fed(2)).then(() => (third = true));
+    await sleep(30);
+    expect(third).toBe(false); // the feed's reader waits with it: the event stays in Kafka
+    expect(streams.map((s) => s.queue.size)).toEqual([2, 2]);
+    expect(waits).toEqual([]);
+    expect((await streams[1]!.queue.next()).value?.messageId).toBe('m0');
+    await publishing;
+    expect(streams.map((s) => s.queue.size)).toEqual([3, 2]);
+    expect(fanOut.waitingEvents).toBe(5);
+    expect(waits).toHaveLength(1);
+  });
+
+  it('waits at most maxPauseMs per event for queues that do not move (a subscription stuck on something else)', async () => {
+    const waits: number[] = [];
+    const fanOut = new FanOut({ ahead: 1, maxPauseMs: 40, waited: (ms) => waits.push(ms) });
+    const stuck = new SubscriberStream(100, { live: [-1n] }, notTooSlow, () => undefined, fanOut.backlog);
+    fanOut.listen('c', (e) => stuck.live(e));
+    await fanOut.publish(fed(0));
+    const started = performance.now();
+    await fanOut.publish(fed(1));
+    expect(performance.now() - started).toBeGreaterThanOrEqual(35);
+    expect(stuck.queue.size).toBe(2);
+    expect(waits).toHaveLength(1);
+  });
+
+  it('counts only feed events waiting: not replayed ones, not one handed straight to a reader, and none of an ended queue', async () => {
+    const fanOut = new FanOut({ ahead: 10, maxPauseMs: 60_000 });
+    const resumed = new SubscriberStream(100, { resumeAfter: [-1n] }, notTooSlow, () => undefined, fanOut.backlog);
+    for (const n of [0, 1, 2]) await resumed.replayed(fed(n));
+    resumed.live(fed(3)); // held while the replay runs
+    expect(resumed.queue.size).toBe(3);
+    expect(fanOut.waitingEvents).toBe(0);
+    resumed.goLive([3n]); // the replay read offsets 0..2: the held event follows them
+    expect(resumed.queue.size).toBe(4);
+    expect(fanOut.waitingEvents).toBe(1);
+    for (const n of [0, 1, 2]) expect((await resumed.queue.next()).value?.messageId).toBe(`m${n}`);
+    expect(fanOut.waitingEvents).toBe(1); // the replayed ones left first
+    expect((await resumed.queue.next()).value?.messageId).toBe('m3');
+    expect(fanOut.waitingEvents).toBe(0);
+    const reading = resumed.queue.next();
+    resumed.live(fed(4)); // straight to the waiting reader
+    expect((await reading).value?.messageId).toBe('m4');
+    expect(fanOut.waitingEvents).toBe(0);
+    resumed.live(fed(5));
+    resumed.live(fed(6));
+    expect(fanOut.waitingEvents).toBe(2);
+    resumed.queue.end();
+    expect(fanOut.waitingEvents).toBe(0);
   });
 });
 

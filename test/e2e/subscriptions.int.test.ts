@@ -21,7 +21,7 @@ import {
   type MyEventsSubscription,
 } from './generated/graphql';
 import { apolloClient, run } from './support/client';
-import { readCounter } from './support/metrics';
+import { readMetric } from './support/metrics';
 import { uploadFile } from './support/upload';
 import { E2E_KEYSPACE } from './support/engines';
 import { STACK_MODES, startStack, type E2eStack } from './support/stack';
@@ -225,10 +225,10 @@ describe.each(STACK_MODES)('subscriptions through the gateway (graphql-ws, fed b
     const watches = await Promise.all([alice, bea, cid].map((person) => watch(person, undefined, { conversation: sharedId, query })));
     const gateway = stack!.origins.gateway;
     const counters = async () => ({
-      resolutions: await readCounter(gateway, 'chat4all_subscription_resolutions_total', { outcome: 'ok' }),
-      messages: await readCounter(gateway, 'chat4all_subscription_subgraph_fetches_total', { subgraph: 'messages' }),
-      users: await readCounter(gateway, 'chat4all_subscription_subgraph_fetches_total', { subgraph: 'users' }),
-      files: await readCounter(gateway, 'chat4all_subscription_subgraph_fetches_total', { subgraph: 'files' }),
+      resolutions: await readMetric(gateway, 'chat4all_subscription_resolutions_total', { outcome: 'ok' }),
+      messages: await readMetric(gateway, 'chat4all_subscription_subgraph_fetches_total', { subgraph: 'messages' }),
+      users: await readMetric(gateway, 'chat4all_subscription_subgraph_fetches_total', { subgraph: 'users' }),
+      files: await readMetric(gateway, 'chat4all_subscription_subgraph_fetches_total', { subgraph: 'files' }),
     });
     const before = await counters();
     const { sendMessage } = await run(alice.client, SendMessageDocument, { conversationId: sharedId, content: unique('shared'), fileId: body.data!.uploadFile.id });
@@ -544,8 +544,8 @@ describe.each(STACK_MODES)('subscriptions through the gateway (graphql-ws, fed b
       const secondWs = second.graphqlUrl.replace(/^http/, 'ws');
       const secondOrigin = new URL(second.graphqlUrl).origin;
       const tooSlowCloses = async () =>
-        (await readCounter(secondOrigin, 'chat4all_subscription_too_slow_closes_total', { reason: 'socket_buffer' })) +
-        (await readCounter(secondOrigin, 'chat4all_subscription_too_slow_closes_total', { reason: 'queue' }));
+        (await readMetric(secondOrigin, 'chat4all_subscription_too_slow_closes_total', { reason: 'socket_buffer' })) +
+        (await readMetric(secondOrigin, 'chat4all_subscription_too_slow_closes_total', { reason: 'queue' }));
       const sockets: WebSocket[] = [];
       class PausableWebSocket extends WebSocket {
         constructor(...args: ConstructorParameters<typeof WebSocket>) {

@@ -22,7 +22,7 @@ import {
 } from './generated/graphql';
 import { apolloClient, refusal, run } from './support/client';
 import { documentedCommands } from './support/docs';
-import { readCounter } from './support/metrics';
+import { readMetric } from './support/metrics';
 import { STACK_MODES, startStack, type E2eStack } from './support/stack';
 import { uploadFile } from './support/upload';
 
@@ -372,10 +372,10 @@ describe.each(STACK_MODES)('the supergraph end to end (%s)', (mode) => {
       const fileCalls = { store: 'file-records', operation: 'getMany' };
       const counters = async () => {
         const [users, conversations, access, files] = await Promise.all([
-          readCounter(stack!.origins.users, 'chat4all_store_calls_total', usersCalls),
-          readCounter(stack!.origins.users, 'chat4all_store_calls_total', conversationCalls),
-          readCounter(stack!.origins.users, 'chat4all_store_calls_total', accessCalls),
-          readCounter(stack!.origins.files, 'chat4all_store_calls_total', fileCalls),
+          readMetric(stack!.origins.users, 'chat4all_store_calls_total', usersCalls),
+          readMetric(stack!.origins.users, 'chat4all_store_calls_total', conversationCalls),
+          readMetric(stack!.origins.users, 'chat4all_store_calls_total', accessCalls),
+          readMetric(stack!.origins.files, 'chat4all_store_calls_total', fileCalls),
         ]);
         return { users, conversations, access, files };
       };

@@ -1,7 +1,7 @@
 export { createSubscriptionServer, type SubscriptionServer } from './ws';
 export { startFeed, type Feed } from './feed';
 export { Replays, type ReplayLimits, type ReplayOutcome } from './resume';
-export { FanOut, type LiveEvent } from './fanout';
+export { DEFAULT_PACING, FanOut, type FanOutPacing, type LiveEvent } from './fanout';
 export { MemberLists, type ConversationFilter } from './member-lists';
 export { BoundedQueue } from './queue';
 export { encodeCursor, decodeCursor, type PositionVector } from './cursor';

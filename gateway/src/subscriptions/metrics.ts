@@ -8,6 +8,8 @@ export type TooSlowReason = 'queue' | 'socket_buffer';
 export interface SubscriptionMetrics {
   tooSlow(reason: TooSlowReason): void;
   replay(outcome: ReplayOutcome): void;
+  /** The feed waited this long for room in the subscribers' queues (fanout.ts). */
+  feedWaited(ms: number): void;
   /** Counts a subscription's queue in the depth gauges until the returned function is called. */
   track(queue: { readonly size: number }): () => void;
 }
@@ -46,6 +48,11 @@ export function subscriptionMetrics(registry: Registry): SubscriptionMetrics {
     labelNames: ['reason'],
     registers: [registry],
   });
+  const feedWaits = new Counter({
+    name: 'chat4all_subscription_feed_wait_seconds_total',
+    help: "Time the subscription feed waited for subscribers to take the events handed out before it (the gateway was behind; the backlog waited in Kafka)",
+    registers: [registry],
+  });
   const replays = new Counter({
     name: 'chat4all_subscription_replays_total',
     help: 'Subscriptions resumed with `after`, by outcome',
@@ -55,6 +62,7 @@ export function subscriptionMetrics(registry: Registry): SubscriptionMetrics {
   return {
     tooSlow: (reason) => tooSlow.inc({ reason }),
     replay: (outcome) => replays.inc({ outcome }),
+    feedWaited: (ms) => feedWaits.inc(ms / 1000),
     track(queue) {
       queues.add(queue);
       return () => queues.delete(queue);
@@ -63,7 +71,7 @@ export function subscriptionMetrics(registry: Registry): SubscriptionMetrics {
 }
 
 /** For tests and callers without a registry. */
-export const NO_METRICS: SubscriptionMetrics = { tooSlow: () => undefined, replay: () => undefined, track: () => () => undefined };
+export const NO_METRICS: SubscriptionMetrics = { tooSlow: () => undefined, replay: () => undefined, feedWaited: () => undefined, track: () => () => undefined };
 
 /** What resolving subscription events costs, on /metrics: subgraph requests and (event, selection) resolutions. */
 export function resolutionMetrics(metrics: Registry): ResolutionMetrics {

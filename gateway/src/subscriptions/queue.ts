@@ -17,6 +17,8 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T> {
     private readonly capacity: number,
     private readonly onOverflow: () => void,
     private readonly onEnd: () => void = () => undefined,
+    /** Told how many waiting items left the queue, taken by the reader or dropped at its end (handed straight to a waiting reader, an item never waits). */
+    private readonly onLeave: (count: number) => void = () => undefined,
   ) {}
 
   get size(): number {
@@ -53,7 +55,9 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T> {
   end(error?: unknown): void {
     if (this.ended) return;
     this.ended = true;
+    const dropped = this.items.length;
     this.items.length = 0;
+    if (dropped > 0) this.onLeave(dropped);
     const waiting = this.waiting;
     this.waiting = null;
     if (waiting && error !== undefined) waiting.reject(asError(error));
@@ -66,6 +70,7 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T> {
   next(): Promise<IteratorResult<T>> {
     const item = this.items.shift();
     if (item !== undefined) {
+      this.onLeave(1);
       this.roomWaiters.shift()?.();
       return Promise.resolve({ value: item, done: false });
     }

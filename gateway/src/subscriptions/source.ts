@@ -48,6 +48,7 @@ export function eventSubscriber(deps: SubscriptionDeps): GraphQLFieldResolver<un
         cancelReplay();
         lists?.release();
       },
+      deps.fanOut.backlog,
     );
     const untrack = deps.metrics.track(stream.queue);
     const { prefetch } = context;

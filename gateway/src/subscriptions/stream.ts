@@ -2,6 +2,13 @@ import { encodeCursor, furthest, type PositionVector } from './cursor';
 import type { LiveEvent } from './fanout';
 import { BoundedQueue } from './queue';
 
+/** Where a stream reports how many of the feed's events it holds waiting (+1 as one waits, −n as n leave). */
+export interface FeedBacklog {
+  add(delta: number): void;
+}
+
+const NO_BACKLOG: FeedBacklog = { add: () => undefined };
+
 /**
  * One subscription's events on their way to its socket, with its own position `covered` (what it has been given or
  * has passed over, per partition of `messages.status`); each event leaves with the cursor of the position after it.
@@ -11,19 +18,30 @@ import { BoundedQueue } from './queue';
  * (awaiting room in the queue, so at the subscriber's pace); once the replay has read everything below the end
  * offsets taken after the listener was attached, `goLive` hands the held events over, dropping every one at or below
  * `covered` (the replay had it): no gap and no duplicate at the seam.
+ *
+ * The feed's events waiting in the queue are reported to `backlog` (the fan-out paces the feed by them: fanout.ts);
+ * replayed ones are not, since a replay goes at its subscriber's pace anyway. Replayed events are all pushed before
+ * the first live one, so the ones leaving the queue are replayed ones while any of those still wait.
  */
 export class SubscriberStream {
   readonly queue: BoundedQueue<LiveEvent>;
   private covered: PositionVector;
   private held: LiveEvent[] | null;
+  /** Replayed events waiting in the queue (ahead of every live one). */
+  private replayedWaiting = 0;
 
   constructor(
     private readonly capacity: number,
     start: { live: PositionVector } | { resumeAfter: PositionVector },
     private readonly onOverflow: () => void,
     onEnd: () => void,
+    private readonly backlog: FeedBacklog = NO_BACKLOG,
   ) {
-    this.queue = new BoundedQueue<LiveEvent>(capacity, onOverflow, onEnd);
+    this.queue = new BoundedQueue<LiveEvent>(capacity, onOverflow, onEnd, (count) => {
+      const replayed = Math.min(count, this.replayedWaiting);
+      this.replayedWaiting -= replayed;
+      if (count > replayed) this.backlog.add(replayed - count);
+    });
     if ('live' in start) {
       this.covered = start.live;
       this.held = null;
@@ -43,7 +61,7 @@ export class SubscriberStream {
 
   /** An event from the feed: delivered, or held while the replay runs. */
   live(event: LiveEvent): void {
-    if (this.held === null) return this.offer(event);
+    if (this.held === null) return this.offer(event, true);
     if (this.queue.isEnded) return;
     if (this.held.length >= this.capacity) {
       // More live events arrived during the replay than one subscription may hold: as slow as an overflowing queue.
@@ -58,7 +76,7 @@ export class SubscriberStream {
   /** A replayed event: waits for room in the queue, so a replay goes at the subscriber's pace. */
   async replayed(event: LiveEvent): Promise<void> {
     await this.queue.room();
-    this.offer(event);
+    this.offer(event, false);
   }
 
   /** The replay has read every record below `end` (per partition): deliver the held live events after it. */
@@ -66,10 +84,10 @@ export class SubscriberStream {
     this.covered = furthest(this.covered, end.map((e) => e - 1n));
     const held = this.held ?? [];
     this.held = null;
-    for (const event of held) this.offer(event);
+    for (const event of held) this.offer(event, true);
   }
 
-  private offer(event: LiveEvent): void {
+  private offer(event: LiveEvent, fromFeed: boolean): void {
     if (this.queue.isEnded) return;
     if (event.offset <= (this.covered[event.partition] ?? -1n)) return; // already delivered (the replay had it)
     const covered = furthest(event.position, this.covered);
@@ -77,6 +95,12 @@ export class SubscriberStream {
     // Usually the subscription is nowhere ahead of the feed: the event goes as it is, with the feed's cursor, the same
     // object for every subscriber (resolve.ts shares its resolution on that object). Ahead somewhere (just after a
     // replay), a copy carries the subscription's own cursor.
+    const waiting = this.queue.size;
     this.queue.push(covered === event.position ? event : { ...event, cursor: encodeCursor(covered) });
+    // Counted only when it waits: handed straight to a reader, or overflowing the queue, it does not.
+    if (this.queue.size > waiting) {
+      if (fromFeed) this.backlog.add(1);
+      else this.replayedWaiting++;
+    }
   }
 }

@@ -7,8 +7,8 @@ function parseSample(line: string): { name: string; labels: Record<string, strin
   return { name: match[1]!, labels, value: Number(match[3]) };
 }
 
-/** The value of one counter series on a service's /metrics (0 when the series has not appeared yet). */
-export async function readCounter(origin: string, name: string, labels: Record<string, string>): Promise<number> {
+/** The value of one series (a counter or a gauge) on a service's /metrics (0 when the series has not appeared yet). */
+export async function readMetric(origin: string, name: string, labels: Record<string, string>): Promise<number> {
   const response = await fetch(`${origin}/metrics`);
   if (response.status !== 200) throw new Error(`${origin}/metrics answered ${response.status}`);
   const text = await response.text();
