@@ -4,16 +4,16 @@ import { buildSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { Kafka, logLevel } from 'kafkajs';
 import { WebSocketServer } from 'ws';
-import { MessageAccepted, TOPICS, decodeEvent } from '@chat4all/common';
+import { MessageAccepted, decodeEvent } from '@chat4all/common';
 import { eventAnswer } from './protocol';
 
 /**
  * The subscriptions reference: a bare graphql-ws server (graphql-ws + ws, no gateway, no federation, no auth) fed by
- * its own Kafka consumer on `messages.accepted`, answering the benchmark's subscription from the event alone. Each
+ * its own Kafka consumer of the benchmark's MessageAccepted events (publisher.ts), answering its subscription from the event alone. Each
  * subscriber's event is executed and serialised for its socket, as a plain subgraph's graphql-ws server does. What
  * it reaches is the fan-out ceiling of this machine for that payload. It is also Hive Gateway's stand-in for the messages
  * subgraph's subscriptions (hive.config.ts), which is why its answers carry the sender's and conversation's ids. Run as
- * its own process: PORT, KAFKA_BROKERS.
+ * its own process: PORT, KAFKA_BROKERS, BENCH_ACCEPTED_TOPIC (where the publisher puts them).
  */
 
 const SDL = `
@@ -54,11 +54,13 @@ async function* stream(conversationId: string): AsyncGenerator<Payload> {
 
 async function main(): Promise<void> {
   const port = Number(process.env.PORT);
+  const topic = process.env.BENCH_ACCEPTED_TOPIC;
+  if (!topic) throw new Error('BENCH_ACCEPTED_TOPIC: the topic of the benchmark events to read');
   const kafka = new Kafka({ clientId: 'bench-bare', brokers: String(process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','), logLevel: logLevel.ERROR });
   const consumer = kafka.consumer({ groupId: `bench-bare-${randomUUID()}`, maxWaitTimeInMs: 50 });
   await consumer.connect();
   const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-  await consumer.subscribe({ topic: TOPICS.messagesAccepted, fromBeginning: false });
+  await consumer.subscribe({ topic, fromBeginning: false });
   await consumer.run({
     eachMessage: async ({ message }) => {
       if (!message.value) return;

@@ -261,8 +261,8 @@ async function measureCount(server: Server, count: number, run: Run, overloaded 
 }
 
 /** A reference server of this directory as its own process on `port`, once it logs `readyMessage`. */
-async function startReference(name: string, script: string, port: number, readyMessage: string): Promise<{ process: ServiceProcess; wsUrl: string; pid: number }> {
-  const service = new ServiceProcess(name, script, { PORT: String(port) });
+async function startReference(name: string, script: string, port: number, readyMessage: string, env: Record<string, string> = {}): Promise<{ process: ServiceProcess; wsUrl: string; pid: number }> {
+  const service = new ServiceProcess(name, script, { ...env, PORT: String(port) });
   try {
     await service.waitForLine((line) => line.msg === readyMessage, 60_000);
     if (!service.pid) throw new Error(`no pid for ${name}`);
@@ -307,7 +307,9 @@ export async function runSubscriptionsBench(size: BenchSize): Promise<BenchResul
       let hiveRun: { server: Server; rss: Map<number, number> } | undefined;
       let floorRun: { server: Server; run: Run } | undefined;
       if (withReference) {
-        const started = await startReference('bare-graphql-ws', 'bench/src/subscriptions/bare-server.ts', BARE_PORT, 'bare graphql-ws server ready');
+        const started = await startReference('bare-graphql-ws', 'bench/src/subscriptions/bare-server.ts', BARE_PORT, 'bare graphql-ws server ready', {
+          BENCH_ACCEPTED_TOPIC: publisher.acceptedTopic,
+        });
         references.push(started);
         const server: Server = { name: 'bare graphql-ws', wsUrl: started.wsUrl, pid: started.pid };
         const { perSubscriber, baseline } = await rssPerSubscriber(server, s.counts, run);
@@ -432,7 +434,7 @@ export async function runSubscriptionsBench(size: BenchSize): Promise<BenchResul
         ]),
       },
       notes: [
-        `All subscribers on one conversation, one socket each, from a separate process; each event is a new message (its MessageAccepted published as the messages subgraph does, the message stored, then its SENT published on messages.status as the router does), so latency runs from the message's creation (including that insert) to its arrival. Phases: ${s.phaseSeconds} s (at least ${s.minEvents} events), then deliveries may arrive until, once the first came, none came for ${s.drainSeconds} s (at most ${MAX_DRAIN_SECONDS} s).`,
+        `All subscribers on one conversation, one socket each, from a separate process; each event is a new message (its MessageAccepted published as the messages subgraph does, on a topic of the run's own that only the bare server reads, the message stored, then its SENT published on messages.status as the router does), so latency runs from the message's creation (including that insert) to its arrival. Phases: ${s.phaseSeconds} s (at least ${s.minEvents} events), then deliveries may arrive until, once the first came, none came for ${s.drainSeconds} s (at most ${MAX_DRAIN_SECONDS} s).`,
         'RSS per subscriber: measured first, before any load phase: the server\'s VmRSS with the subscribers connected and given a first event, minus its VmRSS before any subscriber came (each the least of 1.5 s of samples), divided by their number. A negative figure means the server\'s VmRSS fell below that start-up level meanwhile (memory of its start returned to the system), by more than the subscribers took.',
         `Overloaded (our gateway and the fan-out floor, after the phase at ${s.loadRate}/s, which both keep up with): events due at ${s.overloadRate} deliveries/s for ${s.phaseSeconds} s, more than either can write, so the backlog has to wait somewhere; the rate is what the server held from the first publication to the last arrival, and its latency (in the JSON) is mostly that backlog. The gateway reads \`messages.status\` only as fast as it hands events out, so the backlog waits in Kafka: "most events queued" is the most its subscription queues held at once (its /metrics, every 250 ms), out of ${s.overloadRate * s.phaseSeconds} due. The per-subscriber target compares its peak VmRSS then with its VmRSS before any subscriber came. Bare graphql-ws and Hive Gateway are overloaded at ${s.loadRate}/s already (their rows above).`,
         'Reference: a bare graphql-ws server with its own Kafka consumer, answering the same selection from the event alone (no federation, no membership check, no auth), measured at each count right after the gateway.',

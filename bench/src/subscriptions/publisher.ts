@@ -1,6 +1,20 @@
 import { z } from 'zod';
-import { EVENT_VERSION, MessageStatusChanged, TOPICS, createKafkaBus, createLogger, encodeEvent, kafkaEnv, loadConfig, type EventBus } from '@chat4all/common';
+import {
+  EVENT_VERSION,
+  MessageStatusChanged,
+  TOPICS,
+  createKafkaBus,
+  createLogger,
+  deleteTopics,
+  encodeEvent,
+  ensureTopics,
+  kafkaEnv,
+  loadConfig,
+  type EventBus,
+  type KafkaConfig,
+} from '@chat4all/common';
 import { CassandraMessageStore, acceptedEvent, messageIdTime, newMessageId, publishAccepted } from '@chat4all/messages';
+import { runTag } from '../seed';
 import type { BenchStack } from '../stack';
 
 /** What the benchmark's phases drive: one event now, or events at a rate. */
@@ -26,28 +40,35 @@ export async function publishAt(perSecond: number, seconds: number, publishOne: 
 }
 
 /**
- * Makes subscription events as the platform does for a sent message: its MessageAccepted on `messages.accepted` (as the
- * messages subgraph publishes it; the bare reference server reads it), the message stored, then its SENT on
- * `messages.status` (as the router publishes it once stored; the gateway's feed reads only that topic).
+ * Makes subscription events as the platform does for a sent message: its MessageAccepted (as the messages subgraph
+ * publishes it, but on `acceptedTopic`, a topic of this run's own that only the bare reference server reads), the
+ * message stored, then its SENT on `messages.status` (as the router publishes it once stored; the gateway's feed reads
+ * only that topic). On `messages.accepted` the platform's router would route every benchmark event to WhatsApp after
+ * the run, and the next pipeline run or test suite on these engines would wait behind thousands of them.
  */
 export class EventPublisher implements EventSource {
   private constructor(
     private readonly store: CassandraMessageStore,
     private readonly bus: EventBus,
+    private readonly kafka: KafkaConfig,
+    readonly acceptedTopic: string,
     private readonly conversationId: string,
     private readonly senderId: string,
   ) {}
 
   static async start(stack: BenchStack, conversationId: string, senderId: string): Promise<EventPublisher> {
+    const kafka = { ...loadConfig(z.object(kafkaEnv)), KAFKA_CLIENT_ID: 'bench-publisher' };
+    const acceptedTopic = `bench.subscriptions.${runTag()}.accepted`;
+    await ensureTopics(kafka, [acceptedTopic], { partitions: 1, replicationFactor: 1 });
     const store = await CassandraMessageStore.connect(stack.cassandra);
-    const bus = createKafkaBus({ ...loadConfig(z.object(kafkaEnv)), KAFKA_CLIENT_ID: 'bench-publisher' }, createLogger('bench-publisher', 'warn'));
-    return new EventPublisher(store, bus, conversationId, senderId);
+    const bus = createKafkaBus(kafka, createLogger('bench-publisher', 'warn'));
+    return new EventPublisher(store, bus, kafka, acceptedTopic, conversationId, senderId);
   }
 
   async publishOne(): Promise<void> {
     const id = newMessageId();
     const message = { id, conversationId: this.conversationId, senderId: this.senderId, content: 'subscription benchmark event', createdAt: new Date(messageIdTime(id)) };
-    await publishAccepted(this.bus, acceptedEvent(message));
+    await publishAccepted(this.bus, acceptedEvent(message), this.acceptedTopic);
     await this.store.insert(message);
     const sent = { version: EVENT_VERSION, messageId: id, conversationId: this.conversationId, status: 'SENT' as const, at: message.createdAt.toISOString(), source: 'router' };
     await this.bus.publish(TOPICS.messagesStatus, [{ key: this.conversationId, value: encodeEvent(MessageStatusChanged, sent) }]);
@@ -60,6 +81,7 @@ export class EventPublisher implements EventSource {
   async close(): Promise<void> {
     await this.bus.close();
     await this.store.close();
+    await deleteTopics(this.kafka, [this.acceptedTopic]);
   }
 }
 

@@ -35,9 +35,10 @@ export function messageFromAccepted(event: MessageAccepted): NewMessage {
 }
 
 /**
- * Produces the event on `messages.accepted`, keyed by conversation id so a conversation's messages stay in order on
- * one partition. Resolves once all in-sync replicas have it (the bus's producer is idempotent with acks=all).
+ * Produces the event on `messages.accepted` (a benchmark may name a topic of its own), keyed by conversation id so a
+ * conversation's messages stay in order on one partition. Resolves once all in-sync replicas have it (the bus's
+ * producer is idempotent with acks=all).
  */
-export async function publishAccepted(bus: EventBus, event: MessageAccepted): Promise<void> {
-  await bus.publish(TOPICS.messagesAccepted, [{ key: event.conversationId, value: encodeEvent(MessageAccepted, event) }]);
+export async function publishAccepted(bus: EventBus, event: MessageAccepted, topic: string = TOPICS.messagesAccepted): Promise<void> {
+  await bus.publish(topic, [{ key: event.conversationId, value: encodeEvent(MessageAccepted, event) }]);
 }
