@@ -66,8 +66,8 @@ export const DEFAULT_PACING: FanOutPacing = { ahead: 64, maxPauseMs: 1_000 };
  * Pacing: events due faster than the gateway can resolve and write them must wait in Kafka, not in memory. The
  * subscribers' streams report the feed events waiting in their queues (`backlog`); while they hold `ahead` per
  * listener on average, the next event waits (so does `publish`, and with it the feed's reader) until one is taken, at
- * most `maxPauseMs`. Without it, a burst the gateway could not keep up with filled every queue to SUBSCRIPTION_BUFFER,
- * with a resolution started per event, and then closed every subscriber with 4429 for the gateway's own slowness.
+ * most `maxPauseMs`. Without it, a burst the gateway could not keep up with would fill every queue to SUBSCRIPTION_BUFFER,
+ * with a resolution started per event, and then close every subscriber with 4429 for the gateway's own slowness.
  * One subscriber's queue does not hold the feed: it is one listener in the average, and closed at its own bound.
  */
 export class FanOut {
