@@ -5,7 +5,7 @@ import { buildSchema } from 'graphql';
 import WebSocket from 'ws';
 import { encodeCursor } from '../src/subscriptions/cursor';
 import { FanOut, type LiveEvent } from '../src/subscriptions/fanout';
-import type { SubscriptionMetrics, TooSlowReason } from '../src/subscriptions/metrics';
+import { NO_METRICS, type SubscriptionMetrics, type TooSlowReason } from '../src/subscriptions/metrics';
 import { SubscriptionPlanner } from '../src/subscriptions/plan';
 import { EventResolver } from '../src/subscriptions/resolve';
 import { createSubscriptionServer, type SubscriptionServer } from '../src/subscriptions/ws';
@@ -29,8 +29,12 @@ function event(n: number): LiveEvent {
 let resolving = 0;
 let gate: Promise<void> = Promise.resolve();
 
-/** A real graphql-ws server on `fanOut`, its events' `content` answered by a messages subgraph that waits for `gate`. */
-async function serve(fanOut: FanOut, bufferSize: number, metrics: SubscriptionMetrics, content = BIG) {
+/**
+ * A real graphql-ws server on `fanOut`, its events' `content` answered by a messages subgraph that waits for `gate`;
+ * each 4429 close is recorded in `closes` with its reason.
+ */
+async function serve(fanOut: FanOut, bufferSize: number, closes: TooSlowReason[], content = BIG) {
+  const metrics: SubscriptionMetrics = { ...NO_METRICS, tooSlow: (reason) => void closes.push(reason) };
   const schema = buildSchema(apiSchemaSdl());
   const planner = new SubscriptionPlanner(readFileSync(defaultSupergraphPath, 'utf8'));
   const subscriptions: SubscriptionServer = createSubscriptionServer({
@@ -94,10 +98,9 @@ describe('socket backpressure', () => {
   let url: string;
   const fanOut = new FanOut();
   const closes: TooSlowReason[] = [];
-  const metrics: SubscriptionMetrics = { tooSlow: (reason) => void closes.push(reason), replay: () => undefined, feedWaited: () => undefined, track: () => () => undefined };
 
   beforeAll(async () => {
-    served = await serve(fanOut, 1_000, metrics); // the event count is not what closes this socket
+    served = await serve(fanOut, 1_000, closes); // the event count is not what closes this socket
     url = served.url;
   });
 
@@ -172,10 +175,9 @@ describe('pacing: events due faster than the gateway resolves them', () => {
   let served: Awaited<ReturnType<typeof serveSubscriptions>>;
   const fanOut = new FanOut({ ahead: AHEAD, maxPauseMs: 60_000 });
   const closes: TooSlowReason[] = [];
-  const metrics: SubscriptionMetrics = { tooSlow: (reason) => void closes.push(reason), replay: () => undefined, feedWaited: () => undefined, track: () => () => undefined };
 
   beforeAll(async () => {
-    served = await serve(fanOut, BUFFER, metrics, 'small');
+    served = await serve(fanOut, BUFFER, closes, 'small');
   });
 
   afterAll(async () => {

@@ -1,5 +1,6 @@
 import type { MessageStatus } from '@chat4all/common';
 import type { PositionVector } from './cursor';
+import type { FeedBacklog } from './stream';
 
 /** One event as subscriptions see it: a `messages.status` record, plus where it was read. */
 export interface LiveEvent {
@@ -82,7 +83,7 @@ export class FanOut {
   constructor(private readonly pacing: FanOutPacing = DEFAULT_PACING) {}
 
   /** Where subscriber streams report the feed events waiting in their queues. */
-  readonly backlog = {
+  readonly backlog: FeedBacklog = {
     add: (delta: number): void => {
       this.waiting += delta;
       if (delta < 0 && this.wake && this.hasRoom()) this.wake();
