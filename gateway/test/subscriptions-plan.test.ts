@@ -71,7 +71,7 @@ describe('compilePrimaryAnswer (through the planner) and EventResolver', () => {
     expect(planner.plan(parse(EVENT_ONLY))).toBe(planner.plan(parse(EVENT_ONLY.replace(/ /g, '  '))));
   });
 
-  describe('EventResolver.resolvedNow', () => {
+  describe('EventResolver.resolvedNow and whenResolved', () => {
     /** A messages subgraph answering the entity fetch with `answer`, counting its requests. */
     function resolverAnswering(answer: () => { data?: unknown; errors?: unknown[] }) {
       const calls: string[] = [];
@@ -99,6 +99,24 @@ describe('compilePrimaryAnswer (through the planner) and EventResolver', () => {
       expect(calls).toEqual(['u-alice']);
     });
 
+    it('whenResolved calls every waiter once the one shared resolution settled, in order, and at once afterwards', async () => {
+      let open = () => undefined as void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      const { resolver, calls, selection } = resolverAnswering(() => gate.then(() => ({ data: { m0: [{ content: 'hi' }] } })) as never);
+      const e = event('m-waiters');
+      const called: string[] = [];
+      resolver.whenResolved(e, selection, alice, () => called.push(`alice:${JSON.stringify(resolver.resolvedNow(e, selection, alice)?.data)}`));
+      resolver.whenResolved(e, selection, bob, () => called.push('bob'));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(called).toEqual([]); // still resolving
+      open();
+      await resolver.resolve(e, selection, alice);
+      expect(called).toEqual(['alice:{"messageStatusChanged":{"message":{"content":"hi"}}}', 'bob']);
+      resolver.whenResolved(e, selection, bob, () => called.push('bob, later'));
+      expect(called).toHaveLength(3); // settled: called before whenResolved returned
+      expect(calls).toEqual(['u-alice']);
+    });
+
     it('is null for the subscriber a subgraph refused as not a member, and undefined for the others (they resolve as themselves)', async () => {
       const { resolver, selection } = resolverAnswering(() => ({ data: { m0: [null] }, errors: [{ message: 'no', extensions: { code: 'FORBIDDEN' } }] }));
       const e = event('m-refused');
@@ -109,7 +127,17 @@ describe('compilePrimaryAnswer (through the planner) and EventResolver', () => {
   });
 });
 
-describe('subscription events resolved on the planner output (graphql-ws, in-process subgraphs)', () => {
+/**
+ * Both ways an event reaches a socket (stream.ts): through the subscriber's queue and iterator, which is how a
+ * subscriber the membership cache cannot answer for gets it, and straight from the shared resolution's waiters, how a
+ * cached member with nothing queued gets it.
+ */
+const DELIVERY_PATHS = [
+  ['through the queue', undefined],
+  ['straight to the socket', true],
+] as const;
+
+describe.each(DELIVERY_PATHS)('subscription events resolved on the planner output (graphql-ws, in-process subgraphs), %s', (_path, cachedMember) => {
   let subgraphs: EventSubgraphs;
   let server: http.Server;
   let subscriptions: SubscriptionServer;
@@ -187,7 +215,7 @@ describe('subscription events resolved on the planner output (graphql-ws, in-pro
     subgraphs.take();
     resolutions.length = 0;
     forgotten.length = 0;
-    memberNow = undefined;
+    memberNow = cachedMember;
   });
 
   /**

@@ -84,6 +84,29 @@ describe('BoundedQueue', () => {
     expect(left).toEqual([1, 2]);
   });
 
+  it('hold() keeps pushed items from a waiting reader until release(), which hands it the first; idle says when a push would reach the reader', async () => {
+    const left: number[] = [];
+    const queue = new BoundedQueue<number>(5, () => undefined, () => undefined, (count) => left.push(count));
+    expect(queue.idle).toBe(false); // nobody reads yet
+    let got: IteratorResult<number> | undefined;
+    void queue.next().then((item) => (got = item));
+    expect(queue.idle).toBe(true);
+    queue.hold();
+    expect(queue.idle).toBe(false);
+    queue.push(1);
+    queue.push(2);
+    await Promise.resolve();
+    expect(got).toBeUndefined();
+    expect(queue.size).toBe(2);
+    queue.release();
+    await Promise.resolve();
+    expect(got).toEqual({ value: 1, done: false });
+    expect(left).toEqual([1]); // it waited, so it is counted leaving
+    expect(await queue.next()).toEqual({ value: 2, done: false });
+    queue.release(); // not held: nothing happens
+    expect(queue.idle).toBe(false);
+  });
+
   it('return() ends a reader that is waiting', async () => {
     const queue = new BoundedQueue<number>(2, () => undefined);
     const waiting = queue.next();
@@ -235,5 +258,63 @@ describe('FanOut', () => {
     await fanOut.publish(event('c1', 'm6'));
     expect(starts).toEqual(['m6']); // the stopped listener's prefetcher is gone with it
     expect(fanOut.listenerCount).toBe(2);
+  });
+});
+
+describe('SubscriberStream, direct', () => {
+  it('hands a live event straight on while its reader waits with nothing queued; the events after it wait, counted, until done, then go in order', async () => {
+    const fanOut = new FanOut();
+    const stream = new SubscriberStream(100, { live: [-1n] }, notTooSlow, () => undefined, fanOut.backlog);
+    const direct: string[] = [];
+    let finish: (() => void) | undefined;
+    stream.direct = (e, done) => {
+      direct.push(e.messageId);
+      finish = done;
+      return true;
+    };
+    const read: string[] = [];
+    const reading = (async () => {
+      for (let item = await stream.queue.next(); !item.done; item = await stream.queue.next()) read.push(item.value.messageId);
+    })();
+    await Promise.resolve();
+    stream.live(fed(1));
+    stream.live(fed(2));
+    stream.live(fed(3));
+    expect(direct).toEqual(['m1']);
+    expect(fanOut.waitingEvents).toBe(2);
+    await Promise.resolve();
+    expect(read).toEqual([]); // m1 is not written yet: m2 may not overtake it
+    finish?.();
+    finish?.(); // a second call changes nothing
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(read).toEqual(['m2', 'm3']);
+    expect(fanOut.waitingEvents).toBe(0);
+    // The reader waits with nothing queued again: the next event goes straight on; one the sink declines queues.
+    stream.live(fed(4));
+    expect(direct).toEqual(['m1', 'm4']);
+    finish?.();
+    stream.direct = () => false;
+    stream.live(fed(5));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(read).toEqual(['m2', 'm3', 'm5']);
+    expect(stream.position).toEqual([5n]);
+    stream.queue.end();
+    await reading;
+  });
+
+  it('sends no replayed event straight on, nor a live one held while the replay runs; once live, the held ones may go', async () => {
+    const stream = new SubscriberStream(100, { resumeAfter: [0n] }, notTooSlow, () => undefined);
+    const direct = jest.fn((_e: LiveEvent, done: () => void) => (done(), true));
+    stream.direct = direct;
+    const next = stream.queue.next();
+    stream.live(fed(3)); // held: the replay runs
+    await stream.replayed(fed(1)); // to the waiting reader through the queue
+    expect(await next).toMatchObject({ value: { messageId: 'm1' } });
+    expect(direct).not.toHaveBeenCalled();
+    const reading = stream.queue.next();
+    stream.goLive([2n]);
+    expect(direct.mock.calls.map(([e]) => e.messageId)).toEqual(['m3']);
+    stream.queue.end();
+    expect(await reading).toEqual({ value: undefined, done: true });
   });
 });

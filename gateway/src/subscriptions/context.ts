@@ -6,6 +6,7 @@ import type { MemberLists } from './member-lists';
 import type { SubscriptionMetrics } from './metrics';
 import type { EventResolver } from './resolve';
 import type { Replays } from './resume';
+import type { DirectSink } from './stream';
 
 /** What every subscription's resolvers see. */
 export interface SubscriptionContext {
@@ -27,6 +28,11 @@ export interface SubscriptionContext {
    * to resolve, so one selection could follow no more events per second than one resolution's latency allows.
    */
   prefetch?: { key: string; start(event: LiveEvent): void };
+  /**
+   * Writes a live event once its shared resolution settles, for a subscriber with nothing under way (stream.ts calls
+   * it; set by subscribeThroughPlans): see DirectSink. The caller has checked membership.
+   */
+  deliverNow?: DirectSink;
 }
 
 export interface SubscriptionDeps {
@@ -40,7 +46,7 @@ export interface SubscriptionDeps {
   /** The conversations each `myEvents` subscriber may belong to, so only their events take its queue space. */
   memberLists: Pick<MemberLists, 'watch'>;
   /** Plans subscribers' operations and resolves each event once per distinct selection (resolve.ts). */
-  events: Pick<EventResolver, 'select' | 'resolve' | 'resolvedNow' | 'prefetch'>;
+  events: Pick<EventResolver, 'select' | 'resolve' | 'resolvedNow' | 'prefetch' | 'whenResolved'>;
   /** Most events waiting for one subscriber; beyond it the socket closes with 4429. */
   bufferSize: number;
   /** Bytes a socket may hold unsent; beyond it the socket closes with 4429. */

@@ -11,6 +11,7 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T> {
   private waiting: { resolve: (result: IteratorResult<T>) => void; reject: (error: Error) => void } | null = null;
   private readonly roomWaiters: (() => void)[] = [];
   private ended = false;
+  private held = false;
   private failure: { error: unknown } | undefined;
 
   constructor(
@@ -27,7 +28,7 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T> {
 
   push(item: T): void {
     if (this.ended) return;
-    if (this.waiting) {
+    if (this.waiting && !this.held) {
       const { resolve } = this.waiting;
       this.waiting = null;
       resolve({ value: item, done: false });
@@ -43,6 +44,32 @@ export class BoundedQueue<T> implements AsyncIterableIterator<T> {
 
   get isEnded(): boolean {
     return this.ended;
+  }
+
+  /** The reader is waiting for an item and none waits for it: an item given now would be the reader's next. */
+  get idle(): boolean {
+    return this.waiting !== null && this.items.length === 0 && !this.held && !this.ended;
+  }
+
+  /**
+   * Keeps pushed items from the waiting reader until `release`: an item was handed on another way (stream.ts) and
+   * the ones after it must not overtake it. They wait in the queue meanwhile, bounded as ever.
+   */
+  hold(): void {
+    this.held = true;
+  }
+
+  /** Ends a `hold`: the waiting reader gets the first item that waited meanwhile, if any. */
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    if (!this.waiting || this.items.length === 0) return;
+    const { resolve } = this.waiting;
+    this.waiting = null;
+    const item = this.items.shift() as T;
+    this.onLeave(1);
+    this.roomWaiters.shift()?.();
+    resolve({ value: item, done: false });
   }
 
   /** Resolves once a push would not overflow (or the queue has ended). */

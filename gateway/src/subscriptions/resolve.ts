@@ -18,8 +18,11 @@ export interface EventSelection {
 }
 
 type RequestContext = Parameters<typeof executeQueryPlan>[2];
-/** A resolution in flight or done, whom it was resolved as, and (once done) its result. */
-type SharedResult = { userId: string; result: Promise<ExecutionResult>; settled?: ExecutionResult };
+/**
+ * A resolution in flight or done, whom it was resolved as, (once done) its result, and (till then) who waits for it
+ * without a promise of their own (`whenResolved`).
+ */
+type SharedResult = { userId: string; result: Promise<ExecutionResult>; settled?: ExecutionResult; waiters?: (() => void)[] };
 
 /** Codes with which a subgraph refuses the caller (rather than failing). */
 const REFUSALS = new Set<unknown>([ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN, ErrorCode.UNAUTHENTICATED]);
@@ -176,6 +179,17 @@ export class EventResolver {
     return asOwnAnswer(own.settled);
   }
 
+  /**
+   * Calls `then` once the event's resolution for the selection has settled: at once when it has, else when it does
+   * (started now if none is under way). Every subscriber of a selection waits in one list, with no promise each;
+   * `then` reads the answer with `resolvedNow` (undefined there: call `resolve`). `then` must not throw.
+   */
+  whenResolved(event: LiveEvent, selection: EventSelection, caller: Caller, then: () => void): void {
+    const shared = this.shared(event, selection.key, selection, caller);
+    if (shared.settled) then();
+    else (shared.waiters ??= []).push(then);
+  }
+
   private shared(event: LiveEvent, key: string, selection: EventSelection, caller: Caller): SharedResult {
     let results = this.byEvent.get(event);
     if (!results) this.byEvent.set(event, (results = new Map()));
@@ -186,7 +200,13 @@ export class EventResolver {
     if (!entry) {
       const created: SharedResult = {
         userId: caller.userId,
-        result: this.execute(event, selection, caller).then((result) => (created.settled = result)),
+        result: this.execute(event, selection, caller).then((result) => {
+          created.settled = result;
+          const waiters = created.waiters;
+          created.waiters = undefined;
+          for (const then of waiters ?? []) then();
+          return result;
+        }),
       };
       this.byPosition.set(position, created);
       entry = created;
@@ -240,9 +260,10 @@ export class EventResolver {
 /**
  * graphql-ws's `subscribe` for the gateway: the root field's event stream (source.ts) mapped to results resolved on
  * the query planner's output (EventResolver), instead of executing the operation with graphql-js per subscriber per
- * event. The operation is planned when the subscription starts; each event then costs this subscriber a shared
- * promise lookup (the resolution itself is shared with every subscriber holding the same selection) and one socket
- * write of the result serialized once for all of them (frames.ts).
+ * event. The operation is planned when the subscription starts; each event then costs this subscriber a place in the
+ * list of its shared resolution's waiters (the resolution itself is shared with every subscriber holding the same
+ * selection) and one socket write of the result serialized once for all of them (frames.ts). A subscriber that is
+ * behind (its events queue) takes them one at a time through the iterator below instead.
  *
  * So the iterator handed to graphql-ws writes each `next` message itself and yields nothing: graphql-ws keeps the
  * protocol (subscribe, complete from the client, which calls `return`, and the `complete` or `error` at the end),
@@ -259,30 +280,57 @@ export function subscribeThroughPlans(deps: SubscriptionDeps, subscribeFieldReso
     }
     const context = args.contextValue as SubscriptionContext;
     const { caller, sendNext } = context;
+    // Set once the subscription is completed (by the client, the socket closing, or its stream ending): a resolution
+    // still in flight then sends nothing, so no `next` follows a `complete`.
+    let completed = false;
+    /** Sends an event's result; null is a refusal as not a member (see below): nothing to send. */
+    const answer = (event: LiveEvent, result: ExecutionResult | null) => {
+      if (completed) return;
+      if (result) return sendNext(payloadJson(result));
+      // Refused as not a member: the gateway's cached "member" answer is stale (a removal inside the delay bound).
+      // Not a member at this moment, so nothing is sent; the next event asks the users subgraph afresh.
+      deps.membership.forget(event.conversationId, caller.userId);
+    };
     context.prefetch = { key: selection.key, start: (event) => deps.events.prefetch(event, selection, caller) };
+    // The steady state: the event is written when its shared resolution settles, from the resolution's own list of
+    // waiters, with no promise or queue read for this subscriber (stream.ts holds its later events meanwhile).
+    context.deliverNow = (event, done) => {
+      deps.events.whenResolved(event, selection, caller, () => {
+        try {
+          const result = deps.events.resolvedNow(event, selection, caller);
+          if (result !== undefined) {
+            answer(event, result);
+            return done();
+          }
+          // Resolved as a subscriber a subgraph refused: this one resolves as itself.
+          deps.events.resolve(event, selection, caller).then(
+            (own) => answer(event, own),
+            (error: unknown) => deps.log.error({ err: error, messageId: event.messageId }, 'a subscription event could not be sent'),
+          ).finally(done);
+        } catch (error) {
+          deps.log.error({ err: error, messageId: event.messageId }, 'a subscription event could not be sent');
+          done();
+        }
+      });
+      return true;
+    };
     const stream = await createSourceEventStream({ ...args, subscribeFieldResolver });
     if (!(Symbol.asyncIterator in stream)) return stream;
     const events = stream[Symbol.asyncIterator]();
-    // Set once the subscription is completed (by the client, or the socket closing): a resolution still in flight
-    // then sends nothing, so no `next` follows a `complete`.
-    let completed = false;
     const iterator: AsyncIterableIterator<ExecutionResult> = {
       async next() {
         for (;;) {
           const item = await events.next();
-          if (item.done || completed) return { done: true, value: undefined };
+          if (item.done || completed) {
+            completed = true;
+            return { done: true, value: undefined };
+          }
           const event = item.value as LiveEvent;
           // Every subscriber after the first finds the shared result at hand: no promise per subscriber.
           let result = deps.events.resolvedNow(event, selection, caller);
           if (result === undefined) result = await deps.events.resolve(event, selection, caller);
           if (completed) return { done: true, value: undefined };
-          if (result) {
-            sendNext(payloadJson(result));
-            continue;
-          }
-          // Refused as not a member: the gateway's cached "member" answer is stale (a removal inside the delay
-          // bound). Not a member at this moment, so nothing is sent; the next event asks the users subgraph afresh.
-          deps.membership.forget(event.conversationId, caller.userId);
+          answer(event, result);
         }
       },
       async return() {

@@ -51,7 +51,9 @@ export function eventSubscriber(deps: SubscriptionDeps): GraphQLFieldResolver<un
       deps.fanOut.backlog,
     );
     const untrack = deps.metrics.track(stream.queue);
-    const { prefetch } = context;
+    const { prefetch, deliverNow } = context;
+    // Straight to the socket only when the membership cache says "member" now; else the queue's reader asks.
+    if (deliverNow) stream.direct = (event, done) => deps.membership.isMemberNow(event.conversationId, userId) === true && deliverNow(event, done);
     const prefetcher: Prefetcher | undefined = prefetch && {
       key: prefetch.key,
       start: (event) => {

@@ -10,6 +10,14 @@ export interface FeedBacklog {
 const NO_BACKLOG: FeedBacklog = { add: () => undefined };
 
 /**
+ * Takes a live event straight to the subscription's socket (resolve.ts), for a subscriber with nothing under way: it
+ * skips the queue and the reader's chain of promises. False when it cannot (the event then waits in the queue as
+ * usual). True when it took the event: `done` is then called once the event was written or dropped, and the events
+ * after it wait in the queue till then, so none overtakes it.
+ */
+export type DirectSink = (event: LiveEvent, done: () => void) => boolean;
+
+/**
  * One subscription's events on their way to its socket, with its own position `covered` (what it has been given or
  * has passed over, per partition of `messages.status`); each event leaves with the cursor of the position after it.
  *
@@ -22,6 +30,9 @@ const NO_BACKLOG: FeedBacklog = { add: () => undefined };
  * The feed's events waiting in the queue are reported to `backlog` (the fan-out paces the feed by them: fanout.ts);
  * replayed ones are not, since a replay goes at its subscriber's pace anyway. Replayed events are all pushed before
  * the first live one, so the ones leaving the queue are replayed ones while any of those still wait.
+ *
+ * A live event that finds the reader waiting with nothing queued goes straight on (`direct`, when set): in the steady
+ * state every event does, with no promise per subscriber. The queue holds the events after it until it is written.
  */
 export class SubscriberStream {
   readonly queue: BoundedQueue<LiveEvent>;
@@ -29,6 +40,8 @@ export class SubscriberStream {
   private held: LiveEvent[] | null;
   /** Replayed events waiting in the queue (ahead of every live one). */
   private replayedWaiting = 0;
+  /** Where a live event goes when the reader waits with nothing queued (see DirectSink); unset, every event queues. */
+  direct: DirectSink | undefined;
 
   constructor(
     private readonly capacity: number,
@@ -95,8 +108,21 @@ export class SubscriberStream {
     // Usually the subscription is nowhere ahead of the feed: the event goes as it is, with the feed's cursor, the same
     // object for every subscriber (resolve.ts shares its resolution on that object). Ahead somewhere (just after a
     // replay), a copy carries the subscription's own cursor.
+    const item = covered === event.position ? event : { ...event, cursor: encodeCursor(covered) };
+    if (fromFeed && this.direct && this.queue.idle) {
+      const { queue } = this;
+      queue.hold();
+      let released = false;
+      const done = () => {
+        if (released) return;
+        released = true;
+        queue.release();
+      };
+      if (this.direct(item, done)) return;
+      queue.release();
+    }
     const waiting = this.queue.size;
-    this.queue.push(covered === event.position ? event : { ...event, cursor: encodeCursor(covered) });
+    this.queue.push(item);
     // Counted only when it waits: handed straight to a reader, or overflowing the queue, it does not.
     if (this.queue.size > waiting) {
       if (fromFeed) this.backlog.add(1);
