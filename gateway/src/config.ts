@@ -46,6 +46,11 @@ export const configSchema = withSecrets(
     PLAYGROUND_ENABLED: optionalBool(),
     MAX_UPLOAD_BYTES: env.int(2 * 1024 * MiB, 1),
     MAX_UPLOAD_FILES: env.int(10, 1),
+    /**
+     * How far the heap may grow past what the last full collection kept, in percent, before the next one (heap.ts);
+     * 0 leaves it to V8. Lower holds less garbage per subscriber for a little more collection work.
+     */
+    HEAP_GROWTH_PERCENT: env.int(50, 0),
     /** Events one subscription may have waiting; a subscriber that falls further behind is closed with 4429. */
     SUBSCRIPTION_BUFFER: env.int(1_000, 1),
     /**

@@ -22,6 +22,7 @@ import type { Registry } from 'prom-client';
 import { cachingVerifier } from './auth';
 import { configSchema, graphqlToggles, type Config } from './config';
 import { createGatewayHandler } from './http/handler';
+import { limitHeapGrowth } from './heap';
 import type { Login } from './http/token';
 import { operationLimitsPlugin } from './limits/plugin';
 import { LimitedApolloServer } from './limits/request-limits';
@@ -296,6 +297,7 @@ export const gatewayService: ServiceDefinition<typeof configSchema> = {
   name: 'gateway',
   configSchema,
   async start({ config, log, metrics, onShutdown, addReadinessCheck }) {
+    limitHeapGrowth(config.HEAP_GROWTH_PERCENT);
     const gateway = await createGateway(config, log, { metrics });
     onShutdown('gateway', () => gateway.stop());
     if (gateway.playgroundPath) {
