@@ -232,7 +232,9 @@ describe('gateway', () => {
         await down.service.stop();
         await downInProduction.service.stop();
       }
-    });
+      // Two gateways of its own, started and stopped (each stop ~1.2–1.6 s, its Kafka feed leaving): ~3.7 s on a quiet
+      // machine, past jest's default 5 s in one CI run beside the other suites.
+    }, 30_000);
   });
 
   describe('POST /token', () => {
