@@ -1,9 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { createMetricsRegistry, WHOLE_PROCESS_WALKS } from '../src/service/metrics';
-
-/** The value of an unlabelled-but-for-`service` gauge in the registry's text output. */
-const valueOf = (text: string, name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} (\\d+)`, 'm').exec(text)?.[1]);
+import { metricValue } from './support/processes';
 
 describe('a service metrics registry', () => {
   it("keeps Node's default metrics but none that walks every handle or descriptor on the event loop", async () => {
@@ -20,7 +18,7 @@ describe('a service metrics registry', () => {
     const server = net.createServer(() => void (accepted += 1));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as net.AddressInfo).port;
-    const before = valueOf(await registry.metrics(), 'process_open_fds');
+    const before = metricValue(await registry.metrics(), 'process_open_fds');
     const sockets = await Promise.all(Array.from({ length: 100 }, () => new Promise<net.Socket>((resolve) => {
       const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
     })));
@@ -28,7 +26,7 @@ describe('a service metrics registry', () => {
     const readdirSync = jest.spyOn(fs, 'readdirSync');
     const handles = jest.spyOn(process, 'getActiveResourcesInfo');
     try {
-      const during = valueOf(await registry.metrics(), 'process_open_fds');
+      const during = metricValue(await registry.metrics(), 'process_open_fds');
       // 100 client sockets and the 100 the server accepted.
       expect(during - before).toBeGreaterThanOrEqual(200);
       expect(readdirSync).not.toHaveBeenCalled();

@@ -11,6 +11,7 @@ import { EventResolver } from '../src/subscriptions/resolve';
 import { createSubscriptionServer, type SubscriptionServer } from '../src/subscriptions/ws';
 import { apiSchemaSdl } from '../src/supergraph/api-schema';
 import { defaultSupergraphPath } from '../src/supergraph/load';
+import { DELIVERY_PATHS } from './fixtures/delivery-paths';
 import { serveSubscriptions } from './fixtures/ws-server';
 
 /**
@@ -92,15 +93,6 @@ async function connect(url: string) {
 }
 
 const SUBSCRIPTION = 'subscription { messageStatusChanged(conversationId: "c") { cursor message { id content } } }';
-
-/**
- * Both ways an event reaches a socket (stream.ts): through the subscriber's queue and iterator (the membership cache
- * cannot answer), and straight from the shared resolution's waiters (a cached member with nothing queued).
- */
-const DELIVERY_PATHS = [
-  ['through the queue', undefined],
-  ['straight to the socket', true],
-] as const;
 
 describe.each(DELIVERY_PATHS)('socket backpressure, %s', (_path, cachedMember) => {
   let served: Awaited<ReturnType<typeof serveSubscriptions>>;

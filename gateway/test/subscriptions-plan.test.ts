@@ -13,6 +13,7 @@ import { SubscriptionPlanner } from '../src/subscriptions/plan';
 import { EventResolver } from '../src/subscriptions/resolve';
 import { createSubscriptionServer, type SubscriptionServer } from '../src/subscriptions/ws';
 import { apiSchemaSdl } from '../src/supergraph/api-schema';
+import { DELIVERY_PATHS } from './fixtures/delivery-paths';
 import { REMOVED_USER, startEventSubgraphs, type EventSubgraphs } from './fixtures/event-subgraphs';
 import { IDENTITY_KEY } from './fixtures/test-supergraph';
 
@@ -126,16 +127,6 @@ describe('compilePrimaryAnswer (through the planner) and EventResolver', () => {
     });
   });
 });
-
-/**
- * Both ways an event reaches a socket (stream.ts): through the subscriber's queue and iterator, which is how a
- * subscriber the membership cache cannot answer for gets it, and straight from the shared resolution's waiters, how a
- * cached member with nothing queued gets it.
- */
-const DELIVERY_PATHS = [
-  ['through the queue', undefined],
-  ['straight to the socket', true],
-] as const;
 
 describe.each(DELIVERY_PATHS)('subscription events resolved on the planner output (graphql-ws, in-process subgraphs), %s', (_path, cachedMember) => {
   let subgraphs: EventSubgraphs;

@@ -9,7 +9,7 @@ export type MetricsRegistry = Registry;
  * `_getActiveHandles()`, `getActiveResourcesInfo()` and a synchronous `readdir` of /proc/self/fd. With 10,000 open
  * sockets (a gateway's subscribers) one `/metrics` read then held the loop 22–39 ms against ~1 ms without them. The
  * handle and resource counts are left out (the services' own gauges count their connections and subscriptions);
- * the descriptor count is kept, read off the loop (`OPEN_FDS`).
+ * the descriptor count is kept, read off the loop (`openFileDescriptors`).
  */
 export const WHOLE_PROCESS_WALKS = ['nodejs_active_handles', 'nodejs_active_handles_total', 'nodejs_active_resources', 'nodejs_active_resources_total', 'process_open_fds'] as const;
 

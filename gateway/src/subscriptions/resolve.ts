@@ -295,6 +295,7 @@ export function subscribeThroughPlans(deps: SubscriptionDeps, subscribeFieldReso
     // The steady state: the event is written when its shared resolution settles, from the resolution's own list of
     // waiters, with no promise or queue read for this subscriber (stream.ts holds its later events meanwhile).
     context.deliverNow = (event, done) => {
+      const unsent = (error: unknown) => deps.log.error({ err: error, messageId: event.messageId }, 'a subscription event could not be sent');
       deps.events.whenResolved(event, selection, caller, () => {
         try {
           const result = deps.events.resolvedNow(event, selection, caller);
@@ -303,12 +304,9 @@ export function subscribeThroughPlans(deps: SubscriptionDeps, subscribeFieldReso
             return done();
           }
           // Resolved as a subscriber a subgraph refused: this one resolves as itself.
-          deps.events.resolve(event, selection, caller).then(
-            (own) => answer(event, own),
-            (error: unknown) => deps.log.error({ err: error, messageId: event.messageId }, 'a subscription event could not be sent'),
-          ).finally(done);
+          deps.events.resolve(event, selection, caller).then((own) => answer(event, own), unsent).finally(done);
         } catch (error) {
-          deps.log.error({ err: error, messageId: event.messageId }, 'a subscription event could not be sent');
+          unsent(error);
           done();
         }
       });
