@@ -294,8 +294,8 @@ export function subscribeThroughPlans(deps: SubscriptionDeps, subscribeFieldReso
     context.prefetch = { key: selection.key, start: (event) => deps.events.prefetch(event, selection, caller) };
     // The steady state: the event is written when its shared resolution settles, from the resolution's own list of
     // waiters, with no promise or queue read for this subscriber (stream.ts holds its later events meanwhile).
+    const unsent = (event: LiveEvent, error: unknown) => deps.log.error({ err: error, messageId: event.messageId }, 'a subscription event could not be sent');
     context.deliverNow = (event, done) => {
-      const unsent = (error: unknown) => deps.log.error({ err: error, messageId: event.messageId }, 'a subscription event could not be sent');
       deps.events.whenResolved(event, selection, caller, () => {
         try {
           const result = deps.events.resolvedNow(event, selection, caller);
@@ -304,9 +304,9 @@ export function subscribeThroughPlans(deps: SubscriptionDeps, subscribeFieldReso
             return done();
           }
           // Resolved as a subscriber a subgraph refused: this one resolves as itself.
-          deps.events.resolve(event, selection, caller).then((own) => answer(event, own), unsent).finally(done);
+          deps.events.resolve(event, selection, caller).then((own) => answer(event, own), (error: unknown) => unsent(event, error)).finally(done);
         } catch (error) {
-          unsent(error);
+          unsent(event, error);
           done();
         }
       });
