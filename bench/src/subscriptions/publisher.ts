@@ -14,6 +14,7 @@ import {
   type KafkaConfig,
 } from '@chat4all/common';
 import { CassandraMessageStore, acceptedEvent, messageIdTime, newMessageId, publishAccepted } from '@chat4all/messages';
+import { runArrivals } from '../load/schedule';
 import { runTag } from '../seed';
 import type { BenchStack } from '../stack';
 
@@ -33,34 +34,23 @@ export interface EventSource {
 export const MAX_PUBLISHING = 1024;
 
 /**
- * Calls `publishOne` `perSecond` times a second for `seconds` (an open model: each call at its due time, at most
- * MAX_PUBLISHING under way); the count. A failed publication fails the phase once all are settled, saying how many.
+ * Calls `publishOne` `perSecond` times a second for `seconds` on the load's open-model schedule (load/schedule.ts),
+ * waiting rather than dropping beyond MAX_PUBLISHING under way, since every due event is counted as delivered or not;
+ * the count. A failed publication fails the phase once all are settled, saying how many.
  */
 export async function publishAt(perSecond: number, seconds: number, publishOne: () => Promise<void>): Promise<number> {
   const total = Math.max(1, Math.round(perSecond * seconds));
-  const start = performance.now();
-  const publishing = new Set<Promise<void>>();
-  // Woken as one finishes (one waiter at most: this loop).
-  let room: (() => void) | undefined;
   let failed = 0;
   let firstError: unknown;
-  for (let i = 0; i < total; i++) {
-    const wait = start + (i * 1000) / perSecond - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    while (publishing.size >= MAX_PUBLISHING) await new Promise<void>((resolve) => (room = resolve));
-    const one: Promise<void> = publishOne()
-      .catch((error: unknown) => {
-        failed++;
-        firstError ??= error;
-      })
-      .finally(() => {
-        publishing.delete(one);
-        room?.();
-        room = undefined;
-      });
-    publishing.add(one);
-  }
-  await Promise.all(publishing);
+  const publish = async () => {
+    try {
+      await publishOne();
+    } catch (error) {
+      failed++;
+      firstError ??= error;
+    }
+  };
+  await runArrivals({ rate: perSecond, total, maxInFlight: MAX_PUBLISHING, whenFull: 'wait' }, publish);
   if (failed > 0) throw new Error(`${failed} of ${total} benchmark events could not be published; the first: ${String(firstError)}`);
   return total;
 }
