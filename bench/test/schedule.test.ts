@@ -2,12 +2,13 @@ import { runArrivals } from '../src/load/schedule';
 
 /** A send that takes `ms` and tracks how many are under way at once. */
 function slowSends(ms: number) {
-  const seen = { underWay: 0, most: 0, sent: [] as number[], dues: [] as number[] };
+  const seen = { underWay: 0, most: 0, sent: [] as number[], dues: [] as number[], at: [] as number[] };
   const send = async (index: number, due: number) => {
     seen.underWay++;
     seen.most = Math.max(seen.most, seen.underWay);
     seen.sent.push(index);
     seen.dues.push(due);
+    seen.at.push(performance.now());
     await new Promise((resolve) => setTimeout(resolve, ms));
     seen.underWay--;
   };
@@ -22,6 +23,8 @@ test('sends each request at its due time, in order, and passes its place in the 
   expect(seen.sent).toEqual([...Array(20).keys()]);
   expect(start).toBeGreaterThanOrEqual(before);
   seen.dues.forEach((due, i) => expect(due).toBeCloseTo(start + i * 5, 6));
+  // None goes out before its time.
+  seen.at.forEach((at, i) => expect(at).toBeGreaterThanOrEqual(seen.dues[i]!));
   // 20 requests at 200/s: the last is due 95 ms after the start, so the run cannot end sooner.
   expect(performance.now() - start).toBeGreaterThanOrEqual(95);
 });
