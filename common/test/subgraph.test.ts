@@ -11,6 +11,7 @@ import {
   signIdentity,
   startService,
   UploadScalar,
+  unavailable,
   type FileUpload,
   type RunningService,
   type SubgraphContext,
@@ -27,6 +28,7 @@ const typeDefs = /* GraphQL */ `
     missing: String
     broken: String
     denied: String
+    away: String
   }
   type Mutation {
     store(file: Upload!): Stored!
@@ -82,6 +84,9 @@ describe('subgraph kit on the service bootstrap', () => {
                 },
                 denied: () => {
                   throw new AuthError('token expired');
+                },
+                away: () => {
+                  throw unavailable('the event bus did not confirm it; retry');
                 },
               },
               Mutation: {
@@ -220,11 +225,13 @@ describe('subgraph kit on the service bootstrap', () => {
   });
 
   it('keeps known error codes and hides unexpected errors behind INTERNAL_SERVER_ERROR without a stack', async () => {
-    const { json } = await post({ query: '{ missing broken denied }' });
+    const { json } = await post({ query: '{ missing broken denied away }' });
     const byPath = Object.fromEntries((json.errors ?? []).map((e) => [e.path?.[0], e]));
     expect(byPath.missing).toMatchObject({ message: 'no such thing', extensions: { code: 'NOT_FOUND' } });
     expect(byPath.broken).toMatchObject({ message: 'internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
     expect(byPath.denied).toMatchObject({ message: 'token expired', extensions: { code: 'UNAUTHENTICATED' } });
+    // Expected unavailability is not masked: its message says what to do.
+    expect(byPath.away).toMatchObject({ message: 'the event bus did not confirm it; retry', extensions: { code: 'UNAVAILABLE' } });
     expect(JSON.stringify(json)).not.toMatch(/10\.0\.0\.7|stacktrace|at .*\.ts/);
   });
 

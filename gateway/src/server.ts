@@ -120,7 +120,9 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
   // Upload is re-sent as a streamed multipart request (only `files` takes one today).
   const buildService = (name: string, url: string | undefined) =>
     new UploadingDataSource({
+      name,
       url: urls[name] ?? url ?? '',
+      log,
       fetcher,
       dispatcher: agent,
       identityKey: config.IDENTITY_SIGNING_KEY,

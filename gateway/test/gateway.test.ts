@@ -218,19 +218,32 @@ describe('gateway', () => {
       expect((await fetch(new URL('/playground', production.url))).status).toBe(404);
     });
 
-    it('hides the cause of an internal error in production but not in development', async () => {
+    it('says UNAVAILABLE, naming the service, when a subgraph does not answer; hides an internal error in production only', async () => {
+      // Files: nothing listens. Users: answers, but not GraphQL (a proxy's 502 naming an internal address).
       const closedPort = 'http://127.0.0.1:1/graphql';
-      const down = await startTestGateway(subgraphs, { SUBGRAPH_FILES_URL: closedPort });
-      const downInProduction = await startTestGateway(subgraphs, { SUBGRAPH_FILES_URL: closedPort, CHAT4ALL_PROFILE: 'production' });
+      const broken = http.createServer((_req, res) => res.writeHead(502, { 'content-type': 'text/plain' }).end('upstream 10.1.2.3 refused'));
+      await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
+      const brokenUrl = `http://127.0.0.1:${(broken.address() as AddressInfo).port}/graphql`;
+      const urls = { SUBGRAPH_FILES_URL: closedPort, SUBGRAPH_USERS_URL: brokenUrl };
+      const down = await startTestGateway(subgraphs, urls);
+      const downInProduction = await startTestGateway(subgraphs, { ...urls, CHAT4ALL_PROFILE: 'production' });
       try {
-        const development = await post(down.url, { query: '{ filesPing }' });
+        for (const target of [down, downInProduction]) {
+          const unreachable = await post(target.url, { query: '{ filesPing }' });
+          expect(unreachable.body.errors).toEqual([
+            expect.objectContaining({ message: 'the files service did not answer; try again', extensions: expect.objectContaining({ code: 'UNAVAILABLE' }) }),
+          ]);
+          expect(JSON.stringify(unreachable.body)).not.toMatch(/127\.0\.0\.1|ECONNREFUSED/);
+        }
+        const development = await post(down.url, { query: '{ whoami { userId } }' });
         expect(codes(development.body)).toEqual(['INTERNAL_SERVER_ERROR']);
-        expect(development.body.errors?.[0]?.message).toMatch(/ECONNREFUSED/);
-        const hidden = await post(downInProduction.url, { query: '{ filesPing }' });
+        expect(development.body.errors?.[0]?.message).toMatch(/^502/);
+        const hidden = await post(downInProduction.url, { query: '{ whoami { userId } }' });
         expect(hidden.body.errors).toEqual([{ message: 'internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
       } finally {
         await down.service.stop();
         await downInProduction.service.stop();
+        await new Promise((resolve) => broken.close(resolve));
       }
       // Two gateways of its own, started and stopped (each stop ~1.2–1.6 s, its Kafka feed leaving): ~3.7 s on a quiet
       // machine, past jest's default 5 s in one CI run beside the other suites.

@@ -147,7 +147,7 @@ describe.each(DELIVERY_PATHS)('subscription events resolved on the planner outpu
     const planner = new SubscriptionPlanner(subgraphs.supergraphSdl);
     agent = createSubgraphAgent({ connections: 4, keepAliveMs: 1_000, timeoutMs: 5_000 });
     const fetcher = createUndiciFetcher(agent);
-    const services = Object.fromEntries(planner.subgraphs.map(({ name, url: u }) => [name, new SubgraphDataSource({ url: u, fetcher, identityKey: IDENTITY_KEY })]));
+    const services = Object.fromEntries(planner.subgraphs.map(({ name, url: u }) => [name, new SubgraphDataSource({ name, url: u, fetcher, identityKey: IDENTITY_KEY })]));
     const schema = buildSchema(apiSchemaSdl(subgraphs.supergraphSdl));
     subscriptions = createSubscriptionServer({
       path: '/graphql',

@@ -1,4 +1,4 @@
-import { AuthError, createLogger } from '@chat4all/common';
+import { AuthError, PeerUnavailableError, createLogger } from '@chat4all/common';
 import { readFileSync } from 'node:fs';
 import type { GraphQLDataSource } from '@apollo/gateway';
 import { buildSchema } from 'graphql';
@@ -36,7 +36,16 @@ describe('graphql-ws server (in process)', () => {
   const fanOut = new FanOut();
   const members = new Set(['c-member']);
   // What the users subgraph lists as u1's conversations: its memberships, plus one the exact check at delivery refuses.
-  const memberLists = new MemberLists({ conversationIdsOf: async (userIds) => userIds.map(() => [...members, 'c-listed-only']) }, { refreshMs: 60_000, log: createLogger('test', 'silent') });
+  let listsDown = false;
+  const memberLists = new MemberLists(
+    {
+      conversationIdsOf: async (userIds) => {
+        if (listsDown) throw new PeerUnavailableError('users', 'connect ECONNREFUSED 10.0.0.7:4001');
+        return userIds.map(() => [...members, 'c-listed-only']);
+      },
+    },
+    { refreshMs: 60_000, log: createLogger('test', 'silent') },
+  );
   let release: () => void = () => undefined;
   let blockQueries = false;
   const clients: Client[] = [];
@@ -165,6 +174,28 @@ describe('graphql-ws server (in process)', () => {
     await mine.client.dispose();
     await until(() => memberLists.watchedUsers === 0);
     expect(memberLists.watchedUsers).toBe(0);
+  });
+
+  it('refuses myEvents with UNAVAILABLE, saying to subscribe again, while the conversations cannot be listed', async () => {
+    listsDown = true;
+    try {
+      const refused = subscribe('unused', MY_EVENTS);
+      await until(() => refused.errors.length > 0);
+      expect(refused.errors.flat()).toEqual([
+        expect.objectContaining({ message: 'the conversations you belong to could not be listed: subscribe again in a moment', extensions: { code: 'UNAVAILABLE' } }),
+      ]);
+    } finally {
+      listsDown = false;
+    }
+    const before = fanOut.listenerCount;
+    const again = subscribe('unused', MY_EVENTS);
+    await listening(before + 1);
+    fanOut.publish(event('c-member', 130));
+    await until(() => again.data.length > 0 || again.errors.length > 0);
+    expect(again.errors).toEqual([]);
+    expect(again.data).toEqual([{ myEvents: { cursor: event('c-member', 130).cursor, message: { id: 'm130', status: 'DELIVERED', conversation: { id: 'c-member' } } } }]);
+    await again.client.dispose();
+    await until(() => fanOut.listenerCount === before);
   });
 
   it('forgets a subscriber once its client goes away (no listener left behind)', async () => {

@@ -147,6 +147,19 @@ describe('uploads through the gateway', () => {
     ]);
   });
 
+  it('answers UNAVAILABLE, naming the service, when the files subgraph does not answer an upload', async () => {
+    const down = await startTestGateway(subgraphs, { SUBGRAPH_FILES_URL: 'http://127.0.0.1:1/graphql' });
+    try {
+      const result = await upload(down.url, 64 * 1024);
+      expect(result.body.errors).toEqual([
+        expect.objectContaining({ message: 'the files service did not answer; try again', extensions: expect.objectContaining({ code: 'UNAVAILABLE' }) }),
+      ]);
+      expect(result.body.data).toBeNull();
+    } finally {
+      await down.service.stop();
+    }
+  }, 30_000);
+
   it('refuses an upload with an invalid token before reading it', async () => {
     const result = await upload(gateway.url, 5 * MiB, { authorization: 'Bearer not.a.jwt' });
     expect(result.status).toBe(401);

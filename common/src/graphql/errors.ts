@@ -13,6 +13,11 @@ export const ErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   /** A subscription's `after` points before the retained event log (or too far behind): reload by query. */
   CURSOR_EXPIRED: 'CURSOR_EXPIRED',
+  /**
+   * A service or the event bus this request needed did not answer; the message says what to do (retry, with the same
+   * `clientMessageId` for a send). Unlike INTERNAL_SERVER_ERROR it is expected, and its message reaches the client.
+   */
+  UNAVAILABLE: 'UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -25,6 +30,7 @@ const httpStatus: Partial<Record<ErrorCode, number>> = {
   BAD_REQUEST: 400,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
+  UNAVAILABLE: 503,
 };
 
 export function graphqlError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
@@ -45,6 +51,8 @@ export const badUserInput = (message: string, field?: string) =>
 export const payloadTooLarge = (message: string) => graphqlError(ErrorCode.PAYLOAD_TOO_LARGE, message);
 export const rateLimited = (message = 'too many requests', retryAfterSeconds?: number) =>
   graphqlError(ErrorCode.RATE_LIMITED, message, retryAfterSeconds === undefined ? {} : { retryAfterSeconds });
+
+export const unavailable = (message: string) => graphqlError(ErrorCode.UNAVAILABLE, message);
 
 /** The error's code when it carries one of ours. */
 export function errorCode(error: unknown): ErrorCode | undefined {

@@ -1,5 +1,6 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { signIdentity } from '@chat4all/common';
+import { signIdentity, unavailable, type Logger } from '@chat4all/common';
+import { GraphQLError } from 'graphql';
 import type { GatewayContext } from '../context';
 import { distinctRepresentations, spreadEntities } from './entity-representations';
 import type { Fetcher } from './fetcher';
@@ -7,9 +8,13 @@ import type { Fetcher } from './fetcher';
 export const IDENTITY_HEADER_PREFIX = 'x-chat4all-identity';
 
 export interface SubgraphDataSourceOptions {
+  /** The subgraph's name in the supergraph: a client told it did not answer reads which service. */
+  name: string;
   url: string;
   fetcher: Fetcher;
   identityKey: string;
+  /** Where the cause goes when the subgraph does not answer (the client gets UNAVAILABLE without it). */
+  log?: Logger;
 }
 
 type Caller = NonNullable<GatewayContext['identity']>;
@@ -59,10 +64,14 @@ type SubgraphResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   protected readonly identityKey: string;
+  protected readonly name: string;
+  private readonly log: Logger | undefined;
 
   constructor(options: SubgraphDataSourceOptions) {
     super({ url: options.url, fetcher: options.fetcher });
     this.identityKey = options.identityKey;
+    this.name = options.name;
+    this.log = options.log;
     // Declared as an optional property on the base class, so it is assigned rather than overridden as a method.
     this.willSendRequest = (processOptions) => this.signRequest(processOptions);
   }
@@ -75,6 +84,21 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     if (!distinct) return super.process(options);
     const request = { ...options.request, variables: { ...variables, representations: distinct.distinct } };
     return spreadEntities(await super.process({ ...options, request }), distinct);
+  }
+
+  /**
+   * No answer at all (refused, reset, timed out) is the subgraph being unavailable, which a retry may get past: the
+   * client gets UNAVAILABLE naming the service, the cause (addresses and all) only the log. An answer that is not
+   * GraphQL (an HTTP error, a body that does not parse) stays an unexpected error, as Apollo makes it.
+   */
+  override didEncounterError(error: Error, _fetchRequest: unknown, response?: unknown): void {
+    if (response !== undefined || error instanceof GraphQLError) throw error;
+    throw this.unavailable(error);
+  }
+
+  protected unavailable(cause: unknown): GraphQLError {
+    this.log?.warn({ err: cause, subgraph: this.name }, 'subgraph did not answer');
+    return unavailable(`the ${this.name} service did not answer; try again`);
   }
 
   protected signRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {

@@ -1,4 +1,4 @@
-import { ErrorCode, badUserInput, graphqlError } from '@chat4all/common';
+import { ErrorCode, badUserInput, graphqlError, unavailable } from '@chat4all/common';
 import type { GraphQLFieldResolver } from 'graphql';
 import { CLOSE_TOO_SLOW, closeTooSlowSocket, type SubscriptionContext, type SubscriptionDeps } from './context';
 import { decodeCursor } from './cursor';
@@ -107,6 +107,6 @@ async function watchMemberLists(deps: SubscriptionDeps, userId: string): Promise
     return await deps.memberLists.watch(userId);
   } catch (error) {
     deps.log.warn({ err: error, userId }, "myEvents: the subscriber's conversations could not be listed");
-    throw graphqlError(ErrorCode.INTERNAL_SERVER_ERROR, 'the conversations you belong to could not be listed: subscribe again in a moment');
+    throw unavailable('the conversations you belong to could not be listed: subscribe again in a moment');
   }
 }

@@ -88,15 +88,20 @@ export class UploadingDataSource extends SubgraphDataSource {
 
     const target = new URL(this.url);
     try {
-      const response = await this.dispatcher.request({
-        origin: target.origin,
-        path: `${target.pathname}${target.search}`,
-        method: 'POST',
-        headers: Object.fromEntries(headers),
-        body,
-        signal: abort.signal,
-        headersTimeout: 0,
-      });
+      const response = await this.dispatcher
+        .request({
+          origin: target.origin,
+          path: `${target.pathname}${target.search}`,
+          method: 'POST',
+          headers: Object.fromEntries(headers),
+          body,
+          signal: abort.signal,
+          headersTimeout: 0,
+        })
+        // No answer: the subgraph's fault unless the client's body broke first (then that cause is thrown below).
+        .catch((error: unknown) => {
+          throw bodyError === undefined ? this.unavailable(error) : error;
+        });
       const text = await response.body.text();
       if (String(response.headers['content-type'] ?? '').includes('json')) {
         const parsed = JSON.parse(text) as GatewayResponse;

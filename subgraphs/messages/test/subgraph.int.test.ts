@@ -328,8 +328,8 @@ describe('sendMessage', () => {
     const clientMessageId = `c-${randomUUID()}`;
     bus.failNext = 1;
     const failed = await gql(SEND, { conversationId: conv, content: 'survives', clientMessageId }, alice);
-    expect(codes(failed)).toEqual(['INTERNAL_SERVER_ERROR']);
-    // The kit masks internal errors' messages; the code is what a client acts on (retry with the same id).
+    expect(codes(failed)).toEqual(['UNAVAILABLE']);
+    expect(failed.errors?.[0]?.message).toBe('message not accepted: the event bus did not confirm it; retry with the same clientMessageId');
     const claim = await claims.get(alice.userId, clientMessageId);
     expect(claim).toMatchObject({ state: 'CLAIMED', conversationId: conv, content: 'survives' });
     expect(seen.get(conv)).toBeUndefined();
@@ -345,7 +345,9 @@ describe('sendMessage', () => {
     const alice = newUser();
     const conv = conversationWith(alice);
     bus.failNext = 1;
-    expect(codes(await gql(SEND, { conversationId: conv, content: 'lost' }, alice))).toEqual(['INTERNAL_SERVER_ERROR']);
+    const failed = await gql(SEND, { conversationId: conv, content: 'lost' }, alice);
+    expect(codes(failed)).toEqual(['UNAVAILABLE']);
+    expect(failed.errors?.[0]?.message).toBe('message not accepted: the event bus did not confirm it; retry');
     const a = await send(alice, { conversationId: conv, content: 'same text' });
     const b = await send(alice, { conversationId: conv, content: 'same text' });
     expect(a.id).not.toBe(b.id);

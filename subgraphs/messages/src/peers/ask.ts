@@ -1,9 +1,9 @@
-import { ErrorCode, graphqlError, type Logger } from '@chat4all/common';
+import { unavailable, type Logger } from '@chat4all/common';
 import { PeerUnavailableError } from './port';
 
 /**
- * Runs a call that asks a peer subgraph. When the peer cannot answer, the caller gets an INTERNAL_SERVER_ERROR that
- * says to try again (never a wrong FORBIDDEN), and the cause goes to the log, not to the client.
+ * Runs a call that asks a peer subgraph. When the peer cannot answer, the caller gets UNAVAILABLE, which says to try
+ * again (never a wrong FORBIDDEN), and the cause goes to the log, not to the client.
  */
 export async function askPeer<T>(log: Logger, call: () => Promise<T>): Promise<T> {
   try {
@@ -11,6 +11,6 @@ export async function askPeer<T>(log: Logger, call: () => Promise<T>): Promise<T
   } catch (error) {
     if (!(error instanceof PeerUnavailableError)) throw error;
     log.error({ err: error, peer: error.peer }, 'peer subgraph call failed');
-    throw graphqlError(ErrorCode.INTERNAL_SERVER_ERROR, `could not reach the ${error.peer} service; try again`);
+    throw unavailable(`could not reach the ${error.peer} service; try again`);
   }
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ErrorCode, conflict, forbidden, graphqlError, notFound, type EventBus, type Logger } from '@chat4all/common';
+import { conflict, forbidden, notFound, unavailable, type EventBus, type Logger } from '@chat4all/common';
 import type { ClaimedMessage, SendClaimStore } from '../claims/port';
 import { acceptedEvent, publishAccepted } from '../events/accepted';
 import type { Membership } from '../peers/membership';
@@ -117,7 +117,7 @@ export class MessageSender {
   private notAccepted(error: unknown, message: NewMessage) {
     this.deps.log.error({ err: error, messageId: message.id, conversationId: message.conversationId }, 'MessageAccepted not produced');
     const retry = message.clientMessageId === undefined ? 'retry' : 'retry with the same clientMessageId';
-    return graphqlError(ErrorCode.INTERNAL_SERVER_ERROR, `message not accepted: the event bus did not confirm it; ${retry}`);
+    return unavailable(`message not accepted: the event bus did not confirm it; ${retry}`);
   }
 }
 

@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import {
   EVENT_ID_MAX,
-  ErrorCode,
   announceMembershipChange,
   badUserInput,
-  graphqlError,
   hashPassword,
   notFound,
   requireUser,
   unauthenticated,
+  unavailable,
   verifyPassword,
   type Identity,
   type MembershipChange,
@@ -42,8 +41,7 @@ export function mutationResolvers({ repository, jwt, log, announcements, metrics
       await announceMembershipChange(announcements, { conversationId, userId, change }, { metrics });
     } catch (error) {
       log.error({ err: error, conversationId, userId, change }, 'membership change saved but not announced');
-      throw graphqlError(
-        ErrorCode.INTERNAL_SERVER_ERROR,
+      throw unavailable(
         'the membership change is saved, but the event bus did not confirm its announcement: other services apply it within their membership cache TTL; retry to announce it now',
       );
     }
