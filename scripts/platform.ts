@@ -44,9 +44,14 @@ export function platformLinks(ports: PlatformPorts): Env {
   };
 }
 
-/** Every service of the platform as entries for `startServices`/`runServicesMain`, in start order (`services.ts`). */
-export function platformEntries(ports: PlatformPorts, only?: readonly ServiceName[]): ServiceEntry[] {
+/**
+ * Every service of the platform as entries for `startServices`/`runServicesMain`, in start order (`services.ts`). A link
+ * the caller's environment sets itself wins (e.g. `WHATSAPP_API_URL` of the real platform when the simulators are left
+ * out, or a public `FILES_PUBLIC_URL`); `PORT` is always each service's own.
+ */
+export function platformEntries(ports: PlatformPorts, only?: readonly ServiceName[], set: Env = {}): ServiceEntry[] {
+  const links = Object.fromEntries(Object.entries(platformLinks(ports)).filter(([name]) => !set[name]));
   return services
     .filter((s) => !only || only.includes(s.name))
-    .map((s) => ({ definition: definitions[s.name](), env: { ...platformLinks(ports), PORT: String(ports[s.name]) } }));
+    .map((s) => ({ definition: definitions[s.name](), env: { ...links, PORT: String(ports[s.name]) } }));
 }

@@ -34,7 +34,7 @@ try {
 }
 const ports = platformPorts(options.CHAT4ALL_PORT_OFFSET);
 
-runServicesMain(platformEntries(ports, options.CHAT4ALL_SERVICES), {
+runServicesMain(platformEntries(ports, options.CHAT4ALL_SERVICES, env), {
   env,
   onReady: () => {
     const gateway = `http://127.0.0.1:${ports.gateway}`;

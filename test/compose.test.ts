@@ -12,6 +12,7 @@ import { configSchema as filesSchema } from '../subgraphs/files/src/config';
 import { configSchema as routerSchema } from '../workers/router/src/config';
 import { configSchema as whatsappSchema } from '../connectors/whatsapp/src/config';
 import { configSchema as instagramSchema } from '../connectors/instagram/src/config';
+import { configSchema as migrateSchema } from '../infra/src/migrate-config';
 import {
   dependenciesOf,
   dependencyProblems,
@@ -38,6 +39,11 @@ const composeVars: Env = {
   WHATSAPP_APP_SECRET: 'test-whatsapp-app-secret',
   INSTAGRAM_TOKEN: 'test-instagram-token',
   INSTAGRAM_APP_SECRET: 'test-instagram-app-secret',
+  // Not secrets, but the real platform's: the connectors' defaults name the simulators' accounts.
+  WHATSAPP_PHONE_NUMBER_ID: '123456789012345',
+  WHATSAPP_VERIFY_TOKEN: 'test-whatsapp-verify-token',
+  INSTAGRAM_ACCOUNT_ID: '17841400000000042',
+  INSTAGRAM_VERIFY_TOKEN: 'test-instagram-verify-token',
 };
 
 const ours: Record<string, { workspace: string; schema: z.ZodObject }> = {
@@ -50,6 +56,8 @@ const ours: Record<string, { workspace: string; schema: z.ZodObject }> = {
   instagram: { workspace: 'connectors/instagram', schema: instagramSchema },
 };
 const ourNames = Object.keys(ours);
+/** Every config schema compose's environments are loaded through: our services', and the migrate job's. */
+const schemas: Record<string, z.ZodObject> = { ...Object.fromEntries(ourNames.map((name) => [name, ours[name]!.schema])), migrate: migrateSchema };
 const engines = ['kafka', 'cassandra', 'cockroach', 'minio'];
 
 const compose = parseCompose(composeText, composeVars);
@@ -71,8 +79,9 @@ describe('docker-compose.yml', () => {
     expect(() => parseCompose(composeText, partial)).toThrow(/S3_SECRET_KEY/);
   });
 
-  describe.each(ourNames)('service %s', (name) => {
-    const { workspace, schema } = ours[name]!;
+  // Each of our services, and the migrate job, loaded as it would be at start in production.
+  describe.each(Object.keys(schemas))('%s environment', (name) => {
+    const schema = schemas[name]!;
     const env = environmentOf(service(compose, name));
     const schemaKeys = Object.keys(schema.shape);
 
@@ -106,6 +115,12 @@ describe('docker-compose.yml', () => {
       }
     });
 
+  });
+
+  describe.each(ourNames)('service %s', (name) => {
+    const { workspace, schema } = ours[name]!;
+    const env = environmentOf(service(compose, name));
+
     it('runs its own main.ts from the shared image', () => {
       expect(ourEntryScript(service(compose, name))).toBe(`${workspace}/src/main.ts`);
       expect(service(compose, name).image).toBe(service(compose, 'migrate').image);
@@ -123,6 +138,12 @@ describe('docker-compose.yml', () => {
     it('waits for the migrate job', () => {
       expect(dependenciesOf(service(compose, name)).migrate).toBe('service_completed_successfully');
     });
+  });
+
+  it("has the connectors, which talk to the real Graph API, take its account ids and verify tokens from the caller", () => {
+    // Not secrets, so production would start on the simulators' defaults and every send would name the wrong account.
+    expect(secretsWithoutRequiredVariable(environmentOf(service(uninterpolated, 'whatsapp')), ['WHATSAPP_PHONE_NUMBER_ID', 'WHATSAPP_VERIFY_TOKEN'])).toEqual([]);
+    expect(secretsWithoutRequiredVariable(environmentOf(service(uninterpolated, 'instagram')), ['INSTAGRAM_ACCOUNT_ID', 'INSTAGRAM_VERIFY_TOKEN'])).toEqual([]);
   });
 
   it('uses a condition on every dependency, and a healthcheck on every service waited for', () => {

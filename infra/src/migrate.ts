@@ -1,28 +1,36 @@
-import { z } from 'zod';
-import { cassandraEnv, createLogger, kafkaEnv, loadConfig, migrateKafka, postgresEnv, s3Env, type Logger } from '@chat4all/common';
+import { ConfigError, createLogger, migrateKafka, type Logger } from '@chat4all/common';
 import { migrateS3 } from '@chat4all/files';
 import { migrateCassandra } from '@chat4all/messages';
 import { migrateDatabase } from '@chat4all/users';
+import { loadMigrateConfig, type MigrateConfig } from './migrate-config';
 
 /**
  * `npm run migrate`: creates whatever is missing in every engine (topics, keyspace and tables,
  * bucket, database schema) through each area's own idempotent `migrateX`. The areas are
  * independent, so they run side by side; any failure makes the exit code 1.
  */
-const steps: { area: string; run: (log: Logger) => Promise<void> }[] = [
-  { area: 'kafka', run: (log) => migrateKafka(loadConfig(z.object(kafkaEnv)), log) },
-  { area: 'cassandra', run: (log) => migrateCassandra(loadConfig(z.object(cassandraEnv)), log) },
-  { area: 's3', run: (log) => migrateS3(loadConfig(z.object(s3Env)), log) },
-  { area: 'database', run: (log) => migrateDatabase(loadConfig(z.object(postgresEnv)), log) },
+const steps: { area: string; run: (config: MigrateConfig, log: Logger) => Promise<void> }[] = [
+  { area: 'kafka', run: migrateKafka },
+  { area: 'cassandra', run: migrateCassandra },
+  { area: 's3', run: migrateS3 },
+  { area: 'database', run: migrateDatabase },
 ];
 
 async function main(): Promise<number> {
+  let config: MigrateConfig;
+  try {
+    config = loadMigrateConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return 1;
+  }
   const log = createLogger('migrate');
   const t0 = Date.now();
   const results = await Promise.allSettled(
     steps.map(async ({ area, run }) => {
       const started = Date.now();
-      await run(log.child({ area }));
+      await run(config, log.child({ area }));
       log.info({ area, ms: Date.now() - started }, 'migrated');
     }),
   );

@@ -136,6 +136,15 @@ export function secret(devDefault: string) {
   return field;
 }
 
+/**
+ * The S3 keys as credentials, spread after `s3Env` in a schema wrapped in `withSecrets` (files subgraph, migrations):
+ * s3Env's own defaults suit the local engines only.
+ */
+export const s3CredentialsEnv = {
+  S3_ACCESS_KEY: secret('chat4all'),
+  S3_SECRET_KEY: secret('chat4all-secret'),
+};
+
 /** The secret fields of a schema with their development defaults. */
 export function secretDefaults(schema: z.ZodObject): Record<string, string> {
   const found: Record<string, string> = {};

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { env, identityEnv, loadConfig, s3Env, secret, serviceEnv, withSecrets, type Env } from '@chat4all/common';
+import { env, identityEnv, loadConfig, s3CredentialsEnv, s3Env, serviceEnv, withSecrets, type Env } from '@chat4all/common';
 import { DEFAULT_ALLOWED_CONTENT_TYPES, isContentTypePattern } from './upload/content-type';
 import { MAX_PRESIGN_TTL_SECONDS } from './store/port';
 
@@ -11,9 +11,7 @@ export const configSchema = withSecrets(
     ...serviceEnv,
     PORT: env.port(4003),
     ...s3Env,
-    // The S3 keys are credentials: no default in production (s3Env's defaults suit the local engines only).
-    S3_ACCESS_KEY: secret('chat4all'),
-    S3_SECRET_KEY: secret('chat4all-secret'),
+    ...s3CredentialsEnv,
     /**
      * The S3 endpoint as clients reach it, for the presigned download URLs (in compose the service talks to
      * http://minio:9000 while browsers reach http://localhost:9000). Defaults to S3_ENDPOINT.
