@@ -51,6 +51,21 @@ function format(ms: number, seq: number): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** UUID text of any version, either case: user and conversation ids (PostgreSQL uuid columns). */
+export function isUuid(value: string): boolean {
+  return UUID_PATTERN.test(value);
+}
+
+/**
+ * A UUID argument as our ids are spelled (lower case), or null when it is not a UUID. Ids are compared as text in the
+ * message store, the event stream and the caches, so an id in another case must be made canonical before it is used.
+ */
+export function canonicalUuid(value: string): string | null {
+  return isUuid(value) ? value.toLowerCase() : null;
+}
+
 /** Lower-case canonical UUIDv7 text only (upper case would sort differently). */
 export function isUuidV7(value: string): boolean {
   return UUID_V7_PATTERN.test(value);

@@ -202,6 +202,9 @@ describe('platform helpers', () => {
     expect(encodeRefMetadata(ref, 'file')).not.toBe(encodeRefMetadata(ref, 'text'));
     expect(decodeRefMetadata('campaign-42')).toBeUndefined();
     expect(decodeRefMetadata('{"m":"x"}')).toBeUndefined();
+    // Well-formed JSON, but ids no status event could carry.
+    expect(decodeRefMetadata(JSON.stringify({ m: 'not-a-uuidv7', c: 'conv-1' }))).toBeUndefined();
+    expect(decodeRefMetadata(JSON.stringify({ m: newUuidV7(), c: 'c'.repeat(201) }))).toBeUndefined();
     expect(decodeRefMetadata(undefined)).toBeUndefined();
   });
 

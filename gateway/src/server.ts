@@ -262,6 +262,8 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
     maxSocketBufferBytes: config.SUBSCRIPTION_MAX_SOCKET_BUFFER_BYTES,
     maxSubscriptionsPerSocket: config.SUBSCRIPTION_MAX_PER_SOCKET,
     maxDocuments: config.SUBSCRIPTION_PLAN_CACHE,
+    // The limit of a request body over HTTP: a subscription's document and variables are no bigger.
+    maxMessageBytes: config.GRAPHQL_MAX_BODY_BYTES,
     metrics,
     log: subscriptionLog,
     events: new EventResolver({

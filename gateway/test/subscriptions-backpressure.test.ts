@@ -20,10 +20,11 @@ import { serveSubscriptions } from './fixtures/ws-server';
  */
 const LIMIT = 64 * 1024;
 const BIG = 'x'.repeat(200 * 1024); // one event's message is over the limit
+const CONVERSATION = '0190f000-0000-4000-8000-00000000000c';
 
 function event(n: number): LiveEvent {
   const position = [BigInt(n)];
-  return { kind: 'status', conversationId: 'c', messageId: `m${n}`, status: 'DELIVERED', previousStatus: 'SENT', partition: 0, offset: BigInt(n), position, cursor: encodeCursor(position) };
+  return { kind: 'status', conversationId: CONVERSATION, messageId: `m${n}`, status: 'DELIVERED', previousStatus: 'SENT', partition: 0, offset: BigInt(n), position, cursor: encodeCursor(position) };
 }
 
 /** Entity fetches started, and what each waits for before answering (open unless a test holds it). */
@@ -51,6 +52,7 @@ async function serve(fanOut: FanOut, bufferSize: number, closes: TooSlowReason[]
     maxSocketBufferBytes: LIMIT,
     maxSubscriptionsPerSocket: 2,
     maxDocuments: 100,
+    maxMessageBytes: 64 * 1024,
     metrics,
     limits: { maxDepth: 4, maxAliases: 2, maxCost: 1_000, maxTokens: 200 },
     log: createLogger('test', 'silent'),
@@ -92,7 +94,7 @@ async function connect(url: string) {
   return { ws, messages, closed, until, tcp };
 }
 
-const SUBSCRIPTION = 'subscription { messageStatusChanged(conversationId: "c") { cursor message { id content } } }';
+const SUBSCRIPTION = `subscription { messageStatusChanged(conversationId: "${CONVERSATION}") { cursor message { id content } } }`;
 
 describe.each(DELIVERY_PATHS)('socket backpressure, %s', (_path, cachedMember) => {
   let served: Awaited<ReturnType<typeof serveSubscriptions>>;

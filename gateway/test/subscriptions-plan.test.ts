@@ -14,7 +14,7 @@ import { EventResolver } from '../src/subscriptions/resolve';
 import { createSubscriptionServer, type SubscriptionServer } from '../src/subscriptions/ws';
 import { apiSchemaSdl } from '../src/supergraph/api-schema';
 import { DELIVERY_PATHS } from './fixtures/delivery-paths';
-import { REMOVED_USER, startEventSubgraphs, type EventSubgraphs } from './fixtures/event-subgraphs';
+import { C1, REMOVED_USER, startEventSubgraphs, type EventSubgraphs } from './fixtures/event-subgraphs';
 import { IDENTITY_KEY } from './fixtures/test-supergraph';
 
 /**
@@ -27,7 +27,7 @@ const FEDERATED = `subscription ($c: ID!) { messageStatusChanged(conversationId:
 const EVENT_ONLY = 'subscription ($c: ID!) { messageStatusChanged(conversationId: $c) { message { id status } previousStatus cursor } }';
 
 let offset = 0;
-function event(messageId: string, status: LiveEvent['status'] = 'DELIVERED', conversationId = 'c1'): LiveEvent {
+function event(messageId: string, status: LiveEvent['status'] = 'DELIVERED', conversationId = C1): LiveEvent {
   offset += 1;
   const position = [BigInt(offset)];
   return { kind: 'status', conversationId, messageId, status, previousStatus: status === 'SENT' ? null : 'SENT', partition: 0, offset: BigInt(offset), position, cursor: encodeCursor(position) };
@@ -59,7 +59,7 @@ describe('compilePrimaryAnswer (through the planner) and EventResolver', () => {
     // The root field's arguments choose the stream; only $upper changes what an event resolves to.
     expect(plan.variableNames).toEqual(['upper']);
     const e = event('m1');
-    const data = plan.answer.build(e, { m0: [{ body: 'hi', sender: { __typename: 'User', id: 'u-m1' }, conversation: { __typename: 'Conversation', id: 'c1', messages: { edges: [] } } }] });
+    const data = plan.answer.build(e, { m0: [{ body: 'hi', sender: { __typename: 'User', id: 'u-m1' }, conversation: { __typename: 'Conversation', id: C1, messages: { edges: [] } } }] });
     expect(data).toMatchObject({ messageStatusChanged: { cursor: e.cursor, message: { id: 'm1', st: 'DELIVERED', body: 'hi', sender: { id: 'u-m1' } } } });
   });
 
@@ -168,6 +168,7 @@ describe.each(DELIVERY_PATHS)('subscription events resolved on the planner outpu
       maxSocketBufferBytes: 1024 * 1024,
       maxSubscriptionsPerSocket: 10,
       maxDocuments: 100,
+      maxMessageBytes: 64 * 1024,
       metrics: NO_METRICS,
       limits: { maxDepth: 8, maxAliases: 10, maxCost: 10_000, maxTokens: 2_000 },
       log: createLogger('test', 'silent'),
@@ -213,7 +214,7 @@ describe.each(DELIVERY_PATHS)('subscription events resolved on the planner outpu
    * Subscribes as `userId` and resolves once the subscription is registered on the server (a selection's first plan
    * can take over a second on a busy machine; an event published before that is not this subscriber's).
    */
-  async function subscribe(userId: string, query: string, variables: Record<string, unknown> = { c: 'c1' }): Promise<FormattedExecutionResult<Record<string, unknown>, unknown>[]> {
+  async function subscribe(userId: string, query: string, variables: Record<string, unknown> = { c: C1 }): Promise<FormattedExecutionResult<Record<string, unknown>, unknown>[]> {
     const client = createClient({ url, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${userId}` }, retryAttempts: 0, lazy: false });
     clients.push(client);
     await new Promise<void>((resolve) => client.on('connected', () => resolve()));
@@ -239,7 +240,7 @@ describe.each(DELIVERY_PATHS)('subscription events resolved on the planner outpu
         messageStatusChanged: {
           previousStatus: 'SENT',
           cursor: e.cursor,
-          message: { status: 'DELIVERED', sender: { displayName: 'Name of u-m1' }, attachment: { url: 'https://files.test/f-m1' }, conversation: { title: 'Title of c1' } },
+          message: { status: 'DELIVERED', sender: { displayName: 'Name of u-m1' }, attachment: { url: 'https://files.test/f-m1' }, conversation: { title: `Title of ${C1}` } },
         },
       },
     });
@@ -259,7 +260,7 @@ describe.each(DELIVERY_PATHS)('subscription events resolved on the planner outpu
     await received([results], 2);
     await received([added], 1);
     expect(results[0]).toEqual({ data: { messageStatusChanged: { message: { id: 'm2', status: 'DELIVERED' }, previousStatus: 'SENT', cursor: e.cursor } } });
-    expect(added[0]).toEqual({ data: { messageAdded: { id: 'm3', status: 'SENT', conversation: { id: 'c1' } } } });
+    expect(added[0]).toEqual({ data: { messageAdded: { id: 'm3', status: 'SENT', conversation: { id: C1 } } } });
     expect(subgraphs.take()).toEqual({ messages: 0, users: 0, files: 0 });
   });
 
@@ -314,8 +315,8 @@ describe.each(DELIVERY_PATHS)('subscription events resolved on the planner outpu
   it('subscribers differing in a variable used below the root field resolve apart; @include holds', async () => {
     const query = `subscription ($c: ID!, $withContent: Boolean!) { messageStatusChanged(conversationId: $c) {
       message { id text: content @include(if: $withContent) } } }`;
-    const withContent = await subscribe('u1', query, { c: 'c1', withContent: true });
-    const without = await subscribe('u2', query, { c: 'c1', withContent: false });
+    const withContent = await subscribe('u1', query, { c: C1, withContent: true });
+    const without = await subscribe('u2', query, { c: C1, withContent: false });
     fanOut.publish(event('m10'));
     await received([withContent, without], 1);
     expect(withContent[0]).toEqual({ data: { messageStatusChanged: { message: { id: 'm10', text: 'content of m10' } } } });
@@ -345,7 +346,7 @@ describe.each(DELIVERY_PATHS)('subscription events resolved on the planner outpu
     // Only the next event: the unreadable one is dropped for this subscriber, not delivered as NOT_FOUND.
     expect(results[0]).toMatchObject({ data: { messageStatusChanged: { message: { content: 'content of m11' } } } });
     expect(results[0]!.errors).toBeUndefined();
-    expect(forgotten).toEqual([['c1', 'u1']]);
+    expect(forgotten).toEqual([[C1, 'u1']]);
     // Every event is published after its message is stored: one fetch per event, no waiting for a late row (a wait for
     // one re-asks messages, so the count shows it; a wall-clock bound here fails on a busy machine instead).
     expect(subgraphs.take().messages).toBe(2);
@@ -364,6 +365,6 @@ describe.each(DELIVERY_PATHS)('subscription events resolved on the planner outpu
     // The refused subscriber is treated as no member at that moment: nothing reaches it, its cached answer is dropped.
     await new Promise((r) => setTimeout(r, 200));
     expect(removed).toEqual([]);
-    expect(forgotten).toEqual([['c1', REMOVED_USER]]);
+    expect(forgotten).toEqual([[C1, REMOVED_USER]]);
   });
 });

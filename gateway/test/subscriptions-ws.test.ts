@@ -24,6 +24,11 @@ const SUBSCRIPTION = 'subscription ($c: ID!) { messageStatusChanged(conversation
 const WITH_CONTENT = 'subscription ($c: ID!) { messageStatusChanged(conversationId: $c) { message { id content } } }';
 const MY_EVENTS = 'subscription { myEvents { cursor message { id status conversation { id } } } }';
 
+// Conversation ids are UUIDs: the subscription refuses anything else.
+const C_MEMBER = '0190f000-0000-4000-8000-000000000001';
+const C_OTHER = '0190f000-0000-4000-8000-000000000002';
+const C_LISTED_ONLY = '0190f000-0000-4000-8000-000000000003';
+
 function event(conversationId: string, n: number): LiveEvent {
   const position = [BigInt(n)];
   return { kind: 'status', conversationId, messageId: `m${n}`, status: 'DELIVERED', previousStatus: 'SENT', partition: 0, offset: BigInt(n), position, cursor: encodeCursor(position) };
@@ -34,14 +39,14 @@ describe('graphql-ws server (in process)', () => {
   let subscriptions: SubscriptionServer;
   let url: string;
   const fanOut = new FanOut();
-  const members = new Set(['c-member']);
+  const members = new Set([C_MEMBER]);
   // What the users subgraph lists as u1's conversations: its memberships, plus one the exact check at delivery refuses.
   let listsDown = false;
   const memberLists = new MemberLists(
     {
       conversationIdsOf: async (userIds) => {
         if (listsDown) throw new PeerUnavailableError('users', 'connect ECONNREFUSED 10.0.0.7:4001');
-        return userIds.map(() => [...members, 'c-listed-only']);
+        return userIds.map(() => [...members, C_LISTED_ONLY]);
       },
     },
     { refreshMs: 60_000, log: createLogger('test', 'silent') },
@@ -78,6 +83,7 @@ describe('graphql-ws server (in process)', () => {
       maxSocketBufferBytes: 1024 * 1024,
       maxSubscriptionsPerSocket: 3,
       maxDocuments: 100,
+      maxMessageBytes: 64 * 1024,
       metrics: NO_METRICS,
       limits: { maxDepth: 4, maxAliases: 2, maxCost: 1_000, maxTokens: 200 },
       log: createLogger('test', 'silent'),
@@ -130,25 +136,40 @@ describe('graphql-ws server (in process)', () => {
 
   it('delivers events of a conversation the subscriber belongs to, with the status the event carries; none of others', async () => {
     const before = fanOut.listenerCount;
-    const member = subscribe('c-member');
-    const stranger = subscribe('c-other');
+    const member = subscribe(C_MEMBER);
+    const stranger = subscribe(C_OTHER);
     await listening(before + 2);
-    fanOut.publish(event('c-member', 1));
-    fanOut.publish(event('c-other', 2));
+    fanOut.publish(event(C_MEMBER, 1));
+    fanOut.publish(event(C_OTHER, 2));
     await until(() => member.data.length > 0 || member.errors.length > 0);
     await settle(200); // room for an event of the other conversation to show
     expect(member.errors).toEqual([]);
-    expect(member.data).toEqual([{ messageStatusChanged: { previousStatus: 'SENT', cursor: event('c-member', 1).cursor, message: { id: 'm1', status: 'DELIVERED' } } }]);
+    expect(member.data).toEqual([{ messageStatusChanged: { previousStatus: 'SENT', cursor: event(C_MEMBER, 1).cursor, message: { id: 'm1', status: 'DELIVERED' } } }]);
     expect(stranger.data).toEqual([]);
+  });
+
+  it('refuses a conversationId that is no conversation id with BAD_USER_INPUT; an id in upper case is the same conversation', async () => {
+    const refused = subscribe('nope');
+    await until(() => refused.errors.length > 0);
+    expect(refused.errors.flat()).toEqual([expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', field: 'conversationId' } })]);
+    const before = fanOut.listenerCount;
+    const shouting = subscribe(C_MEMBER.toUpperCase());
+    await listening(before + 1);
+    fanOut.publish(event(C_MEMBER, 5));
+    await until(() => shouting.data.length > 0 || shouting.errors.length > 0);
+    expect(shouting.errors).toEqual([]);
+    expect(shouting.data).toEqual([{ messageStatusChanged: { previousStatus: 'SENT', cursor: event(C_MEMBER, 5).cursor, message: { id: 'm5', status: 'DELIVERED' } } }]);
+    await shouting.client.dispose();
+    await until(() => fanOut.listenerCount === before);
   });
 
   it('closes a subscriber that falls more than SUBSCRIPTION_BUFFER events behind with 4429', async () => {
     const before = fanOut.listenerCount;
-    const slow = subscribe('c-member', WITH_CONTENT);
+    const slow = subscribe(C_MEMBER, WITH_CONTENT);
     await listening(before + 1);
     blockQueries = true;
     // The first event is taken out of the queue and stays in execution (blocked); three more fill the queue; the fifth overflows.
-    for (let n = 10; n < 15; n++) fanOut.publish(event('c-member', n));
+    for (let n = 10; n < 15; n++) fanOut.publish(event(C_MEMBER, n));
     expect(await slow.closed).toBe(4429);
     blockQueries = false;
     release();
@@ -162,14 +183,14 @@ describe('graphql-ws server (in process)', () => {
     await listening(before + 1);
     // Far more events of a conversation it is not in than its queue holds (3), in one tick: with every event queued
     // (membership checked only as each leaves the queue), the fifth would close it with 4429.
-    for (let n = 100; n < 120; n++) fanOut.publish(event('c-other', n));
-    fanOut.publish(event('c-listed-only', 120)); // listed, but not a member when delivered: membership stays exact
-    fanOut.publish(event('c-member', 121));
+    for (let n = 100; n < 120; n++) fanOut.publish(event(C_OTHER, n));
+    fanOut.publish(event(C_LISTED_ONLY, 120)); // listed, but not a member when delivered: membership stays exact
+    fanOut.publish(event(C_MEMBER, 121));
     await until(() => mine.data.length > 0 || mine.errors.length > 0 || closed);
     await settle(200); // room for an event of the other conversations, or a close, to show
     expect(closed).toBe(false);
     expect(mine.errors).toEqual([]);
-    expect(mine.data).toEqual([{ myEvents: { cursor: event('c-member', 121).cursor, message: { id: 'm121', status: 'DELIVERED', conversation: { id: 'c-member' } } } }]);
+    expect(mine.data).toEqual([{ myEvents: { cursor: event(C_MEMBER, 121).cursor, message: { id: 'm121', status: 'DELIVERED', conversation: { id: C_MEMBER } } } }]);
     expect(memberLists.watchedUsers).toBe(1);
     await mine.client.dispose();
     await until(() => memberLists.watchedUsers === 0);
@@ -190,17 +211,17 @@ describe('graphql-ws server (in process)', () => {
     const before = fanOut.listenerCount;
     const again = subscribe('unused', MY_EVENTS);
     await listening(before + 1);
-    fanOut.publish(event('c-member', 130));
+    fanOut.publish(event(C_MEMBER, 130));
     await until(() => again.data.length > 0 || again.errors.length > 0);
     expect(again.errors).toEqual([]);
-    expect(again.data).toEqual([{ myEvents: { cursor: event('c-member', 130).cursor, message: { id: 'm130', status: 'DELIVERED', conversation: { id: 'c-member' } } } }]);
+    expect(again.data).toEqual([{ myEvents: { cursor: event(C_MEMBER, 130).cursor, message: { id: 'm130', status: 'DELIVERED', conversation: { id: C_MEMBER } } } }]);
     await again.client.dispose();
     await until(() => fanOut.listenerCount === before);
   });
 
   it('forgets a subscriber once its client goes away (no listener left behind)', async () => {
     const before = fanOut.listenerCount;
-    const gone = subscribe('c-member');
+    const gone = subscribe(C_MEMBER);
     await listening(before + 1);
     await settle(200); // room for a second listener, which would be a bug, to show
     expect(fanOut.listenerCount).toBe(before + 1);
@@ -215,7 +236,7 @@ describe('graphql-ws server (in process)', () => {
     const codes = async (query: string) => {
       const errors: unknown[] = [];
       await new Promise<void>((resolve) =>
-        client.subscribe({ query, variables: { c: 'c-member' } }, { next: () => undefined, error: (e) => (errors.push(e), resolve()), complete: () => resolve() }),
+        client.subscribe({ query, variables: { c: C_MEMBER } }, { next: () => undefined, error: (e) => (errors.push(e), resolve()), complete: () => resolve() }),
       );
       return (errors[0] as { extensions?: { code?: string } }[] | undefined)?.map((e) => e.extensions?.code ?? 'none');
     };
@@ -227,5 +248,20 @@ describe('graphql-ws server (in process)', () => {
     const long = `subscription ($c: ID!) { messageStatusChanged(conversationId: $c) { ${'cursor '.repeat(200)} } }`;
     expect(await codes(long)).toEqual(['TOO_MANY_TOKENS']);
     expect(await codes(long)).toEqual(['TOO_MANY_TOKENS']);
+  });
+
+  it('closes a socket whose message is larger than the limit with 1009, before it is parsed; one just under it passes', async () => {
+    const sendOne = (bytes: number) =>
+      new Promise<number>((resolve, reject) => {
+        const socket = new WebSocket(url, 'graphql-transport-ws');
+        const init = JSON.stringify({ type: 'connection_init', payload: { authorization: 'Bearer good', pad: '' } });
+        socket.once('open', () => socket.send(init.replace('"pad":""', `"pad":"${'x'.repeat(bytes - init.length)}"`)));
+        // An accepted init is acknowledged: then the socket is closed by us (1000).
+        socket.on('message', () => socket.close(1000));
+        socket.once('close', (code) => resolve(code));
+        socket.once('error', reject);
+      });
+    expect(await sendOne(64 * 1024)).toBe(1000);
+    expect(await sendOne(64 * 1024 + 1)).toBe(1009);
   });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Channel } from '../contracts/events';
+import { EntityId, MessageId, type Channel } from '../contracts/events';
 import type { MessageRef } from './port';
 
 /**
@@ -16,7 +16,9 @@ export interface PlatformMessageRefs {
   close(): Promise<void>;
 }
 
-const RefMetadata = z.object({ m: z.string().min(1), c: z.string().min(1), p: z.string().min(1).optional() });
+// Our ids as the status event carries them: metadata that does not fit is not ours (a signed body can still hold it),
+// and is treated like a message this system did not send rather than failing the webhook's other statuses.
+const RefMetadata = z.object({ m: MessageId, c: EntityId, p: z.string().min(1).optional() });
 
 /**
  * The metadata sent with each platform request: compact JSON naming our message, its conversation and the part of it

@@ -116,20 +116,21 @@ export class WebhookReceiver {
       throw error;
     }
 
-    const records: OutgoingRecord[] = traced.map(({ update, ref }) => ({
-      key: ref.conversationId,
-      value: encodeEvent(MessageStatusChanged, {
-        version: 1,
-        messageId: ref.messageId,
-        conversationId: ref.conversationId,
-        status: update.status,
-        at: update.at,
-        ...(update.reason === undefined ? {} : { reason: update.reason.slice(0, 1000) }),
-        channel: this.channel,
-        source: this.options.source,
-      }),
-    }));
+    // Any failure from here on gives the reservations back, so the platform's redelivery is taken, not refused as a replay.
     try {
+      const records: OutgoingRecord[] = traced.map(({ update, ref }) => ({
+        key: ref.conversationId,
+        value: encodeEvent(MessageStatusChanged, {
+          version: 1,
+          messageId: ref.messageId,
+          conversationId: ref.conversationId,
+          status: update.status,
+          at: update.at,
+          ...(update.reason === undefined ? {} : { reason: update.reason.slice(0, 1000) }),
+          channel: this.channel,
+          source: this.options.source,
+        }),
+      }));
       await this.options.bus.publish(TOPICS.messagesStatus, records);
     } catch (error) {
       release();

@@ -47,18 +47,19 @@ export const MessageId = z.string().refine(isUuidV7, 'a time-ordered message id 
 
 /** Longest id (conversation, user, file, client message id) an event carries. */
 export const EVENT_ID_MAX = 200;
-const Id = z.string().min(1).max(EVENT_ID_MAX);
+/** A conversation, user, file or client message id as events carry it. */
+export const EntityId = z.string().min(1).max(EVENT_ID_MAX);
 /** UTC with a `Z`, as `Date.prototype.toISOString()` writes it, so timestamps compare as text too. */
 const Timestamp = z.iso.datetime();
 
 const messageFields = {
   messageId: MessageId,
-  conversationId: Id,
-  senderId: Id,
+  conversationId: EntityId,
+  senderId: EntityId,
   /** The sender's own id for the send; makes retried sends idempotent. */
-  clientMessageId: Id.optional(),
+  clientMessageId: EntityId.optional(),
   content: z.string().optional(),
-  fileId: Id.optional(),
+  fileId: EntityId.optional(),
   createdAt: Timestamp,
 };
 const hasBody = (m: { content?: string | undefined; fileId?: string | undefined }) => m.content !== undefined || m.fileId !== undefined;
@@ -80,7 +81,7 @@ export type MessageOutbound = z.infer<typeof MessageOutbound>;
 export const MessageStatusChanged = z.object({
   version: Version,
   messageId: MessageId,
-  conversationId: Id,
+  conversationId: EntityId,
   status: MessageStatus,
   at: Timestamp,
   /** Why it FAILED, in words a person can act on. */
@@ -101,8 +102,8 @@ export type MembershipChange = z.infer<typeof MembershipChange>;
  */
 export const ConversationMembersChanged = z.object({
   version: Version,
-  conversationId: Id,
-  userId: Id,
+  conversationId: EntityId,
+  userId: EntityId,
   change: MembershipChange,
   at: Timestamp,
 });

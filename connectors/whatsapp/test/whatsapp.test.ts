@@ -151,6 +151,20 @@ describe('webhook endpoint', () => {
     expect(p.statuses()).toEqual([]);
   });
 
+  test('a status whose echoed metadata holds ids no event could carry is not ours: the others of the body are published', async () => {
+    const p = await start();
+    const good = ctx();
+    const forged: SendContext = { messageId: 'not-a-uuidv7', conversationId: 'conv-1', metadata: JSON.stringify({ m: 'not-a-uuidv7', c: 'conv-1', p: 'text' }) };
+    type Body = { entry: { changes: { value: { statuses: unknown[] } }[] }[] };
+    const body = JSON.parse(statusBody('wamid.F', 'read', good)) as Body;
+    const other = JSON.parse(statusBody('wamid.G', 'read', forged)) as Body;
+    body.entry[0]!.changes[0]!.value.statuses.push(...other.entry[0]!.changes[0]!.value.statuses);
+    const raw = JSON.stringify(body);
+    expect(await postWebhook(p.webhookUrl, raw, { [SIGNATURE_HEADER]: signBody(SECRET, raw) })).toBe(200);
+    expect(await counterValue(p.registry, 'webhook_unmatched_total')).toBe(1);
+    expect(p.statuses()).toEqual([expect.objectContaining({ messageId: good.messageId, status: 'READ' })]);
+  });
+
   test('the GET subscription handshake echoes the challenge for our verify token only', async () => {
     const p = await start();
     const get = (token: string) => fetch(`${p.webhookUrl}?hub.mode=subscribe&hub.verify_token=${token}&hub.challenge=8421`);

@@ -1,4 +1,4 @@
-import { ErrorCode, badUserInput, graphqlError, unavailable } from '@chat4all/common';
+import { ErrorCode, badUserInput, canonicalUuid, graphqlError, unavailable } from '@chat4all/common';
 import type { GraphQLFieldResolver } from 'graphql';
 import { CLOSE_TOO_SLOW, closeTooSlowSocket, type SubscriptionContext, type SubscriptionDeps } from './context';
 import { decodeCursor } from './cursor';
@@ -20,6 +20,9 @@ export function eventSubscriber(deps: SubscriptionDeps): GraphQLFieldResolver<un
     if (field !== 'messageAdded' && field !== 'messageStatusChanged' && field !== 'myEvents') {
       throw graphqlError(ErrorCode.BAD_REQUEST, `unknown subscription field ${field}`);
     }
+    // Events carry ids as the services spell them (lower case): another spelling, or no UUID at all, would match none.
+    const conversationId = field === 'myEvents' ? null : canonicalUuid(args.conversationId ?? '');
+    if (field !== 'myEvents' && conversationId === null) throw badUserInput('conversationId is not a conversation id', 'conversationId');
     let after = null;
     if (args.after !== undefined && args.after !== null) {
       after = decodeCursor(args.after);
@@ -29,7 +32,7 @@ export function eventSubscriber(deps: SubscriptionDeps): GraphQLFieldResolver<un
     // myEvents listens to every conversation: only those the subscriber may belong to take room in its queue.
     const lists = field === 'myEvents' ? await watchMemberLists(deps, userId) : null;
     const filter: EventFilter = {
-      conversationId: lists ? null : (args.conversationId ?? ''),
+      conversationId,
       addedOnly: field === 'messageAdded',
       ...(lists && { mayBelong: (conversationId: string) => lists.mayBelong(conversationId) }),
     };

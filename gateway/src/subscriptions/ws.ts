@@ -24,6 +24,8 @@ export interface SubscriptionServerOptions extends SubscriptionDeps {
   maxSubscriptionsPerSocket: number;
   /** Distinct subscription documents kept parsed and validated (shared by the subscribers sending the same text). */
   maxDocuments: number;
+  /** Largest message a client may send (`connection_init`, `subscribe`); a bigger one closes the socket with 1009. */
+  maxMessageBytes: number;
 }
 
 export interface SubscriptionServer {
@@ -45,7 +47,8 @@ type ConnectionExtra = {
  */
 export function createSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
   const { jwt, log } = options;
-  const wss = new WebSocketServer({ noServer: true });
+  // Without maxPayload, ws takes frames of up to 100 MiB, each kept whole in memory before graphql-ws reads it.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes });
   const subscribeFieldResolver = eventSubscriber(options);
   const documents = new DocumentCache(options.maxDocuments);
 

@@ -28,6 +28,8 @@ export const configSchema = withSecrets(
     ...identityEnv,
     /** Largest file accepted; counted while the upload streams, so a bigger one is refused without being stored. */
     MAX_UPLOAD_BYTES: env.int(2 * GiB, 1),
+    /** Files in one request: several `uploadFile` fields of one mutation reach this subgraph in one request. */
+    MAX_UPLOAD_FILES: env.int(10, 1),
     /**
      * File records (filename, type, size, owner) kept in memory once read: they never change, so a page of attachments
      * seen before costs no metadata read. A record is ~300 bytes; 0 turns the cache off.

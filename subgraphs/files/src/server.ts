@@ -32,7 +32,7 @@ export interface FilesDependencies {
   metrics?: MetricsRegistry;
 }
 
-export type FilesServerConfig = Pick<Config, 'IDENTITY_SIGNING_KEY' | 'MAX_UPLOAD_BYTES' | 'FILE_URL_TTL_SECONDS' | 'UPLOAD_ALLOWED_CONTENT_TYPES'> &
+export type FilesServerConfig = Pick<Config, 'IDENTITY_SIGNING_KEY' | 'MAX_UPLOAD_BYTES' | 'MAX_UPLOAD_FILES' | 'FILE_URL_TTL_SECONDS' | 'UPLOAD_ALLOWED_CONTENT_TYPES'> &
   Partial<Pick<Config, 'FILE_RECORD_CACHE_ENTRIES' | 'FILE_URL_REUSE_SECONDS' | 'FILE_URL_CACHE_ENTRIES'>>;
 
 type FilesOwnContext = Omit<FilesContext, 'identity'>;
@@ -63,7 +63,7 @@ export function createFilesSubgraph(config: FilesServerConfig, deps: FilesDepend
     log: deps.log,
     metrics: deps.metrics,
     // The file stays a stream; the guard counts its bytes against the same limit the store enforces.
-    uploads: { maxFileSize: config.MAX_UPLOAD_BYTES, maxFiles: 1 },
+    uploads: { maxFileSize: config.MAX_UPLOAD_BYTES, maxFiles: config.MAX_UPLOAD_FILES },
     context: () => ({
       loaders: { file: new DataLoader((ids: readonly string[]) => records.getMany(ids), { maxBatchSize: MAX_LOADER_BATCH }) },
     }),

@@ -65,6 +65,7 @@ const serviceEnv = {
   S3_BUCKET: s3.S3_BUCKET,
   IDENTITY_SIGNING_KEY: KEY,
   MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES),
+  MAX_UPLOAD_FILES: '2',
   // The batching below is the store's; the record cache (on by default) gets its own service further down.
   FILE_RECORD_CACHE_ENTRIES: '0',
 };
@@ -244,6 +245,29 @@ describe('uploadFile', () => {
     expect(codes(result)).toEqual(['PAYLOAD_TOO_LARGE']);
     expect(result.data?.uploadFile ?? null).toBeNull();
     expect(await bucketContents()).toEqual(before);
+  });
+
+  it('takes several files of one mutation in one request (the gateway sends them so), up to MAX_UPLOAD_FILES', async () => {
+    const owner = newUser();
+    const contents = [png(3000), png(4000), png(5000)];
+    const send = (count: number) => {
+      const fields = contents.slice(0, count).map((_, i) => `f${i}: uploadFile(file: $f${i}) { ${FILE_FIELDS} }`);
+      const form = new FormData();
+      form.append('operations', JSON.stringify({
+        query: `mutation (${fields.map((_, i) => `$f${i}: Upload!`).join(', ')}) { ${fields.join(' ')} }`,
+        variables: Object.fromEntries(fields.map((_, i) => [`f${i}`, null])),
+      }));
+      form.append('map', JSON.stringify(Object.fromEntries(fields.map((_, i) => [String(i), [`variables.f${i}`]]))));
+      contents.slice(0, count).forEach((content, i) => form.append(String(i), new Blob([content], { type: 'image/png' }), `p${i}.png`));
+      return fetch(`${base}/graphql`, { method: 'POST', headers: { ...signIdentity(owner, KEY), 'apollo-require-preflight': 'true' }, body: form });
+    };
+    const two = await parse<Record<string, UploadedFile>>(await send(2));
+    expect(two.errors).toBeUndefined();
+    for (const file of Object.values(two.data ?? {})) created.push(file.id);
+    expect([two.data?.f0?.sha256, two.data?.f1?.sha256]).toEqual([sha256(contents[0]!), sha256(contents[1]!)]);
+    const three = await parse(await send(3));
+    expect(three.status).toBe(413);
+    expect(codes(three)).toEqual(['PAYLOAD_TOO_LARGE']);
   });
 
   it('accepts a file of exactly MAX_UPLOAD_BYTES', async () => {

@@ -494,6 +494,10 @@ describe('reading', () => {
     expect((await gql(query, { id: conv }, bob)).data).toEqual({
       conversation: { id: conv, title: `Title of ${conv}`, messages: { edges: [{ node: { content: 'm4' } }, { node: { content: 'm3' } }] } },
     });
+    // The same conversation whatever the case of its id (ids are UUIDs, stored and compared in lower case).
+    expect((await gql(query, { id: conv.toUpperCase() }, bob)).data).toEqual({
+      conversation: { id: conv, title: `Title of ${conv}`, messages: { edges: [{ node: { content: 'm4' } }, { node: { content: 'm3' } }] } },
+    });
     const probing = await gql(query, { id: conv }, outsider);
     const missing = await gql(query, { id: randomUUID() }, outsider);
     const garbled = await gql(query, { id: 'not-an-id' }, bob);

@@ -15,6 +15,10 @@ describe('conversation cursor', () => {
     ['JSON of the wrong shape', Buffer.from('{"a":1}').toString('base64url')],
     ['a bad date', Buffer.from(JSON.stringify(['yesterday', randomUUID()])).toString('base64url')],
     ['an id that is no uuid', Buffer.from(JSON.stringify([new Date().toISOString(), '1; drop table users'])).toString('base64url')],
+    // JavaScript reads these; PostgreSQL would refuse them as parameters.
+    ['a date before year 0', Buffer.from(JSON.stringify(['-271821-04-20T00:00:00.000Z', randomUUID()])).toString('base64url')],
+    ['a date past year 9999', Buffer.from(JSON.stringify(['+275760-09-13T00:00:00.000Z', randomUUID()])).toString('base64url')],
+    ['a date not as cursors write it', Buffer.from(JSON.stringify(['2026-11-26', randomUUID()])).toString('base64url')],
   ])('rejects %s', (_label, cursor) => {
     expect(() => decodeConversationCursor(cursor)).toThrow(InvalidCursorError);
   });

@@ -1,4 +1,4 @@
-import { badUserInput, conversationNotFound, notFound, requireUser } from '@chat4all/common';
+import { badUserInput, canonicalUuid, conversationNotFound, notFound, requireUser } from '@chat4all/common';
 import type { QueryResolvers } from '../generated/resolvers-types';
 import { askPeer } from '../peers/ask';
 import { isMessageId } from '../store/ids';
@@ -29,9 +29,12 @@ export function queryResolvers({ membership, log }: ResolverDeps): QueryResolver
      */
     conversation: async (_parent, { id }, { identity }) => {
       const user = requireUser(identity);
-      const seen = await askPeer(log, () => membership.conversationFor(id, user.userId));
+      // Ids are compared as text here (cache, store), and every conversation's is a UUID in lower case.
+      const conversationId = canonicalUuid(id);
+      if (conversationId === null) throw conversationNotFound();
+      const seen = await askPeer(log, () => membership.conversationFor(conversationId, user.userId));
       if (!seen) throw conversationNotFound();
-      return { ...conversationRef(id), title: seen.title };
+      return { ...conversationRef(conversationId), title: seen.title };
     },
   };
 }

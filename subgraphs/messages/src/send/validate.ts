@@ -1,4 +1,4 @@
-import { badUserInput } from '@chat4all/common';
+import { badUserInput, canonicalUuid } from '@chat4all/common';
 
 /** Limits a send must respect (from config). */
 export interface SendLimits {
@@ -21,8 +21,6 @@ export interface ValidSend {
   clientMessageId?: string;
 }
 
-// Conversations are users-subgraph rows with uuid keys: anything else names no conversation.
-const CONVERSATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // File ids belong to the files subgraph; only their outline is checked here (the event contract allows 200 chars).
 const FILE_ID = /^[A-Za-z0-9_-]{1,200}$/;
 // The client picks it (usually a UUID); printable ASCII without spaces keeps it safe to log and to key a table by.
@@ -30,8 +28,9 @@ const CLIENT_MESSAGE_ID = /^[\x21-\x7e]{1,200}$/;
 
 /** Checks a send's arguments, throwing BAD_USER_INPUT naming the offending field. */
 export function validateSend(input: SendInput, limits: SendLimits): ValidSend {
-  if (!CONVERSATION_ID.test(input.conversationId)) throw badUserInput('conversationId is not a conversation id', 'conversationId');
-  const send: ValidSend = { conversationId: input.conversationId.toLowerCase() };
+  const conversationId = canonicalUuid(input.conversationId);
+  if (conversationId === null) throw badUserInput('conversationId is not a conversation id', 'conversationId');
+  const send: ValidSend = { conversationId };
 
   const content = input.content ?? undefined;
   const fileId = input.fileId ?? undefined;

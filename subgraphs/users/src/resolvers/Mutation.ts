@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import {
-  EVENT_ID_MAX,
   announceMembershipChange,
   badUserInput,
   hashPassword,
+  isUuid,
   notFound,
   requireUser,
   unauthenticated,
@@ -18,7 +18,7 @@ import { ConversationNotFoundError, UsernameTakenError, UserNotFoundError } from
 import type { Conversation, User } from '../store/port';
 import { conversationForMember, notAMember } from './access';
 import type { ResolverDeps } from './deps';
-import { CREATE_MEMBERS_MAX, USERNAME_MAX, checkDisplayName, checkPassword, checkTitle, checkUsername } from './input';
+import { CREATE_MEMBERS_MAX, checkDisplayName, checkPassword, checkTitle, checkUsername, isUsername } from './input';
 
 const WRONG_CREDENTIALS = 'wrong username or password';
 
@@ -57,8 +57,8 @@ export function mutationResolvers({ repository, jwt, log, announcements, metrics
     change: (conversationId: string) => Promise<unknown>,
   ): Promise<Conversation> => {
     const caller = requireUser(identity);
-    // Every id is a UUID; one this long could not be announced (nor be anyone's).
-    if (userId.length > EVENT_ID_MAX) throw badUserInput(`a user id is at most ${EVENT_ID_MAX} characters`, 'userId');
+    // Every user id is a UUID: anything else is nobody's, and could not be announced.
+    if (!isUuid(userId)) throw badUserInput('userId is not a user id', 'userId');
     const conversation = await conversationForMember(loaders, conversationId, caller.userId);
     if (!conversation) throw notAMember();
     try {
@@ -94,8 +94,9 @@ export function mutationResolvers({ repository, jwt, log, announcements, metrics
 
     /** A wrong username and a wrong password get the same error, after the same hashing work. */
     login: async (_parent, { username, password }, { loaders }) => {
-      // Longer than any valid username: no lookup, but still the decoy's hashing work below.
-      const user = username.length <= USERNAME_MAX ? await repository.findUserByUsername(username) : null;
+      // Not a name anyone could have registered (too long, a NUL the database would refuse): no lookup, but still the
+      // decoy's hashing work below.
+      const user = isUsername(username) ? await repository.findUserByUsername(username) : null;
       const matches = await verifyPassword(password, user?.passwordHash ?? (await decoy()));
       if (!user || !matches) throw unauthenticated(WRONG_CREDENTIALS);
       loaders.user.prime(user.id, user);

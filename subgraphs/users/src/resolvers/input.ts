@@ -22,8 +22,13 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 export const codePoints = (text: string): number => [...text].length;
 
+/** Whether any account could have this username (every one was registered through `checkUsername`). */
+export function isUsername(username: string): boolean {
+  return username.length >= USERNAME_MIN && username.length <= USERNAME_MAX && USERNAME.test(username);
+}
+
 export function checkUsername(username: string): string {
-  if (username.length < USERNAME_MIN || username.length > USERNAME_MAX || !USERNAME.test(username)) {
+  if (!isUsername(username)) {
     throw badUserInput(
       `username must be ${USERNAME_MIN} to ${USERNAME_MAX} characters of letters, digits, "_", "." or "-"`,
       'username',

@@ -1,4 +1,4 @@
-import { isUuid } from './ids';
+import { isUuid } from '@chat4all/common';
 import { InvalidCursorError } from './port';
 
 /** Where a page of conversations stopped: the last item's activity time and id (its tie-breaker). */
@@ -23,7 +23,8 @@ export function decodeConversationCursor(cursor: string): ConversationCursor {
     const [at, id] = parsed as unknown[];
     if (typeof at === 'string' && typeof id === 'string' && isUuid(id)) {
       const lastActivityAt = new Date(at);
-      if (!Number.isNaN(lastActivityAt.getTime())) return { lastActivityAt, id };
+      // Only a time as this module writes it (a 4-digit year): JavaScript parses dates PostgreSQL refuses to take.
+      if (!Number.isNaN(lastActivityAt.getTime()) && lastActivityAt.toISOString() === at && /^\d{4}-/.test(at)) return { lastActivityAt, id };
     }
   }
   throw new InvalidCursorError(cursor);

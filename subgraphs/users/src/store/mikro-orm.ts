@@ -9,11 +9,10 @@ import type { FilterQuery, LogContext, LoggerOptions, MikroORM as AnyMikroORM, O
 import type { Options as PostgresOptions } from '@mikro-orm/postgresql';
 import { MikroORM } from '@mikro-orm/postgresql';
 import type { AbstractSqlDriver, SqlEntityManager } from '@mikro-orm/postgresql';
-import type { Logger, PostgresConfig } from '@chat4all/common';
+import { isUuid, type Logger, type PostgresConfig } from '@chat4all/common';
 import { decodeConversationCursor, encodeConversationCursor } from './cursor';
 import { ConversationMemberSchema, ConversationSchema, UserSchema, userStoreEntities } from './entities';
 import type { ConversationMemberRow, ConversationRow, UserRow } from './entities';
-import { isUuid } from './ids';
 import { userStoreMigrations } from './migrations';
 import {
   ConversationNotFoundError,
