@@ -157,9 +157,11 @@ describe('replay guard', () => {
     return { guard, at: (offsetMs = 0) => new Date(now + offsetMs), advance: (ms: number) => (now += ms) };
   }
 
-  test('an event id is new once, then replayed', () => {
+  test('an event id is new once, in flight until handled, then replayed', () => {
     const { guard, at } = setup();
     expect(guard.reserve('wamid.1:read', at())).toBe('new');
+    expect(guard.reserve('wamid.1:read', at())).toBe('in_flight');
+    guard.confirm('wamid.1:read');
     expect(guard.reserve('wamid.1:read', at())).toBe('replayed');
     expect(guard.reserve('wamid.1:delivered', at())).toBe('new');
   });
@@ -189,7 +191,7 @@ describe('replay guard', () => {
     guard.reserve('d', at());
     guard.reserve('e', at());
     expect(guard.size).toBe(3);
-    expect(guard.reserve('e', at())).toBe('replayed');
+    expect(guard.reserve('e', at())).toBe('in_flight');
   });
 });
 

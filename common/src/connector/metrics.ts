@@ -11,7 +11,7 @@ export class ConnectorMetrics {
   readonly messages: Counter<'channel' | 'outcome'>;
   /** 0 closed, 1 half-open, 2 open. */
   readonly circuitState: Gauge<'channel'>;
-  /** Webhook calls or events refused, by reason: unsigned, forged, malformed, too_large, replayed, stale. */
+  /** Webhook calls or events refused, by reason: unsigned, forged, malformed, too_large, replayed, stale, in_flight. */
   readonly webhookRejected: Counter<'reason'>;
   /** Status events published from webhooks, by our status. */
   readonly webhookStatuses: Counter<'channel' | 'status'>;

@@ -91,19 +91,30 @@ export class WebhookReceiver {
 
     const fresh: StatusUpdate[] = [];
     let refused = 0;
+    let inFlight = 0;
     for (const update of updates) {
       const verdict = guard.reserve(update.eventId, new Date(update.at));
       if (verdict === 'new') {
         fresh.push(update);
+      } else if (verdict === 'in_flight') {
+        inFlight += 1;
       } else {
         refused += 1;
         metrics.webhookRejected.inc({ reason: verdict });
         log.warn({ eventId: update.eventId, at: update.at, verdict }, 'webhook event refused');
       }
     }
+    const release = () => fresh.forEach((u) => guard.release(u.eventId));
+    if (inFlight > 0) {
+      // A redelivery that overtook the first delivery (which may still fail): nothing of this body is taken now, and
+      // the platform delivers it again (a refusal would make it stop, and lose the event if the first then fails).
+      release();
+      metrics.webhookRejected.inc({ reason: 'in_flight' }, inFlight);
+      log.info({ inFlight }, 'webhook events still being handled from an earlier delivery; asking for redelivery');
+      return { status: 503, body: { error: 'events of this delivery are still being handled; deliver again later' } };
+    }
     if (fresh.length === 0 && refused > 0) return { status: 409, body: { error: 'events already received or outside the time window' } };
 
-    const release = () => fresh.forEach((u) => guard.release(u.eventId));
     let traced: { update: StatusUpdate; ref: MessageRef }[];
     try {
       traced = await this.trace(fresh);
@@ -136,6 +147,7 @@ export class WebhookReceiver {
       release();
       throw error;
     }
+    for (const update of fresh) guard.confirm(update.eventId);
     for (const { update, ref } of traced) {
       metrics.webhookStatuses.inc({ channel: this.channel, status: update.status });
       log.info({ messageId: ref.messageId, conversationId: ref.conversationId, status: update.status, platformMessageId: update.platformMessageId }, 'status from platform');

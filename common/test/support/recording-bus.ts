@@ -5,8 +5,26 @@ export class RecordingBus implements EventBus {
   readonly published: { topic: string; record: OutgoingRecord }[] = [];
   /** Publishes fail while this is positive (each failure decrements it). */
   failNext = 0;
+  /** Publishes waiting for `hold`'s gate to open. */
+  waiting = 0;
+  private gate: Promise<void> | undefined;
+
+  /** Publishes wait until the returned function is called (set `failNext` first to have a held one fail). */
+  hold(): () => void {
+    let open: () => void = () => undefined;
+    this.gate = new Promise<void>((resolve) => (open = resolve));
+    return () => {
+      this.gate = undefined;
+      open();
+    };
+  }
 
   async publish(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
+    if (this.gate) {
+      this.waiting += 1;
+      await this.gate;
+      this.waiting -= 1;
+    }
     if (this.failNext > 0) {
       this.failNext -= 1;
       throw new Error(`publish to ${topic} failed (test)`);

@@ -143,6 +143,25 @@ describe('webhook endpoint', () => {
     expect(p.statuses()).toHaveLength(1);
   });
 
+  test('a redelivery overtaking a delivery still being handled is asked again (503): the event survives the first one failing', async () => {
+    const p = await start();
+    const raw = statusBody('wamid.H', 'failed', ctx());
+    const signed = { [SIGNATURE_HEADER]: signBody(SECRET, raw) };
+    const open = p.bus.hold();
+    const first = postWebhook(p.webhookUrl, raw, signed);
+    for (let i = 0; i < 500 && p.bus.waiting === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(p.bus.waiting).toBe(1);
+    // Refusing it (409) would make the platform stop delivering it: if the first then failed, the status was lost.
+    expect(await postWebhook(p.webhookUrl, raw, signed)).toBe(503);
+    p.bus.failNext = 1;
+    open();
+    expect(await first).toBe(503);
+    expect(await postWebhook(p.webhookUrl, raw, signed)).toBe(200);
+    expect(await postWebhook(p.webhookUrl, raw, signed)).toBe(409);
+    expect(p.statuses()).toEqual([expect.objectContaining({ status: 'FAILED' })]);
+    expect(await counterValue(p.registry, 'webhook_rejected_total', { reason: 'in_flight' })).toBe(1);
+  });
+
   test('statuses of messages we did not send (no metadata of ours) are acknowledged and counted, not published', async () => {
     const p = await start();
     const raw = JSON.stringify(platform.statusWebhook({ platformMessageId: 'wamid.E', status: 'read', at: new Date(), send: { recipient: 'x', kind: 'text' } }));
