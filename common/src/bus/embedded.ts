@@ -3,6 +3,7 @@ import { mkdir, open, readFile, readdir, rename, writeFile } from 'node:fs/promi
 import path from 'node:path';
 import { lockDataDir } from '../data-dir-lock';
 import type { Logger } from '../logging';
+import { appendWhole } from './append-whole';
 import { PublishCoalescer } from './coalesce';
 import { DEFAULT_RETRY_POLICY, deliverInKeyOrder } from './delivery';
 import { repairTornTails } from './embedded-repair';
@@ -133,8 +134,7 @@ class PartitionLog {
       await this.count();
       const handle = await open(this.file, 'a');
       try {
-        await handle.write(lines.join(''));
-        await handle.datasync();
+        await appendWhole(handle, Buffer.from(lines.join('')));
       } finally {
         await handle.close();
       }

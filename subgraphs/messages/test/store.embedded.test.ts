@@ -40,6 +40,16 @@ describe('embedded message store on disk', () => {
     expect(await verifyEmbedded({ dataDir })).toEqual([]);
   });
 
+  it('syncs every commit to disk (WAL, synchronous FULL), as the embedded bus syncs the offsets committed after it', async () => {
+    const db = openEmbeddedDb(await freshFolder());
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.pragma('synchronous', { simple: true })).toBe(2); // 2 = FULL (NORMAL, 1, syncs at checkpoints only)
+    } finally {
+      db.close();
+    }
+  });
+
   it('keeps messages, statuses and claims across a close and reopen of the same folder', async () => {
     const config = await freshFolder();
     const id = newMessageId();

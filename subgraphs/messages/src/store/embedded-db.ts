@@ -70,7 +70,9 @@ export function openEmbeddedDb(config: EmbeddedConfig): Database.Database {
   db.pragma('journal_mode = WAL');
   // Store and claim store hold their own connections to the one file: wait for the other's write rather than fail.
   db.pragma('busy_timeout = 5000');
-  db.pragma('synchronous = NORMAL');
+  // Every commit synced to disk, as the embedded bus syncs each append and offset commit: a consumer commits its offset
+  // only once this store's write is durable, and NORMAL (synced at checkpoints only) could lose it to a power cut.
+  db.pragma('synchronous = FULL');
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
   return db;
 }
