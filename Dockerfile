@@ -21,6 +21,9 @@ RUN npm ci --no-audit --no-fund
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production
+# The image refuses development secrets unless told otherwise: without this, a service started from it with no
+# environment would run on the `local` profile's publicly known keys.
+ENV CHAT4ALL_PROFILE=production
 # common/src/service/node-flags.ts says why (test/node-flags.test.ts keeps the two equal); compose may override it.
 ENV NODE_OPTIONS="--max-semi-space-size=32"
 WORKDIR /app

@@ -268,6 +268,10 @@ describe('Dockerfile', () => {
     expect(depsStage).not.toContain('COPY . .');
   });
 
+  it('runs the production profile unless told otherwise (no development secrets)', () => {
+    expect(runtimeStage).toContain('ENV CHAT4ALL_PROFILE=production');
+  });
+
   it('runs as the node user with the installed modules and the sources', () => {
     expect(runtimeStage).toContain('COPY --from=deps /app ./');
     expect(runtimeStage).toContain('COPY . .');

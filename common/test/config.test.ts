@@ -43,6 +43,14 @@ describe('loadConfig', () => {
     expect(error.message).not.toContain('\n');
   });
 
+  it('never shows the value of a credential it refuses, only its length', () => {
+    const withSecret = z.object({ BLOB_URL_SECRET: z.string().min(32, 'at least 32 bytes'), DATABASE_URL: z.url() });
+    const short = configError(() => loadConfig(withSecret, { BLOB_URL_SECRET: 'hunter2', DATABASE_URL: 'postgres://u:pw@db/x' }));
+    expect(short.message).toBe('invalid configuration: BLOB_URL_SECRET: at least 32 bytes (got a value of 7 characters)');
+    const url = configError(() => loadConfig(withSecret, { BLOB_URL_SECRET: 'x'.repeat(32), DATABASE_URL: 'not a url with pw' }));
+    expect(url.message).not.toContain('pw');
+  });
+
   it('rejects a port out of range', () => {
     expect(configError(() => loadConfig(schema, { NAME: 'svc', PORT: '70000' })).variable).toBe('PORT');
   });

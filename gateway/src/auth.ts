@@ -21,6 +21,12 @@ export async function callerFromAuthorization(header: string | undefined, jwt: P
   }
 }
 
+/** When the bearer token in this header expires (ms since the epoch); read only after `callerFromAuthorization` took it. */
+export function bearerExpiryMs(header: string): number | undefined {
+  const match = /^Bearer +(\S+) *$/i.exec(header);
+  return match ? expiryMs(match[1] as string) : undefined;
+}
+
 /** The `exp` (seconds) of a token whose signature was just verified, in milliseconds. */
 function expiryMs(token: string): number | undefined {
   try {

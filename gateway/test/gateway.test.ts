@@ -219,9 +219,17 @@ describe('gateway', () => {
     });
 
     it('says UNAVAILABLE, naming the service, when a subgraph does not answer; hides an internal error in production only', async () => {
-      // Files: nothing listens. Users: answers, but not GraphQL (a proxy's 502 naming an internal address).
+      // Files: nothing listens. Users: answers, but not GraphQL (a proxy's 502 naming an internal address; a 403 with
+      // a body for the `users` field, as a firewall in front of the subgraph might).
       const closedPort = 'http://127.0.0.1:1/graphql';
-      const broken = http.createServer((_req, res) => res.writeHead(502, { 'content-type': 'text/plain' }).end('upstream 10.1.2.3 refused'));
+      const broken = http.createServer((req, res) => {
+        let body = '';
+        req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        req.on('end', () => {
+          if (body.includes('users')) res.writeHead(403, { 'content-type': 'application/json' }).end('{"error":"denied by proxy 10.1.2.3"}');
+          else res.writeHead(502, { 'content-type': 'text/plain' }).end('upstream 10.1.2.3 refused');
+        });
+      });
       await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
       const brokenUrl = `http://127.0.0.1:${(broken.address() as AddressInfo).port}/graphql`;
       const urls = { SUBGRAPH_FILES_URL: closedPort, SUBGRAPH_USERS_URL: brokenUrl };
@@ -240,6 +248,12 @@ describe('gateway', () => {
         expect(development.body.errors?.[0]?.message).toMatch(/^502/);
         const hidden = await post(downInProduction.url, { query: '{ whoami { userId } }' });
         expect(hidden.body.errors).toEqual([{ message: 'internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+        // A refusal keeps its code, but not the subgraph's address or what it answered, in either profile.
+        for (const target of [down, downInProduction]) {
+          const refused = await post(target.url, { query: '{ users { id } }' });
+          expect(codes(refused.body)).toEqual(['FORBIDDEN']);
+          expect(JSON.stringify(refused.body)).not.toMatch(/10\.1\.2\.3|127\.0\.0\.1|"response"/);
+        }
       } finally {
         await down.service.stop();
         await downInProduction.service.stop();

@@ -70,7 +70,8 @@ describe('graphql-ws server (in process)', () => {
       })(),
       jwt: {
         verify: async (token: string) => {
-          if (token !== 'good') throw new AuthError('bad token');
+          // `good`, or a token shaped like a JWT whose payload carries `exp` (the signature is this fake's business).
+          if (token !== 'good' && !token.startsWith('expiring.')) throw new AuthError('bad token');
           return { userId: 'u1', username: 'u' };
         },
       },
@@ -248,6 +249,19 @@ describe('graphql-ws server (in process)', () => {
     const long = `subscription ($c: ID!) { messageStatusChanged(conversationId: $c) { ${'cursor '.repeat(200)} } }`;
     expect(await codes(long)).toEqual(['TOO_MANY_TOKENS']);
     expect(await codes(long)).toEqual(['TOO_MANY_TOKENS']);
+  });
+
+  it('closes a socket with 4403 when its token expires (a graphql-ws client reconnects then, with a fresh token)', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 1;
+    const token = `expiring.${Buffer.from(JSON.stringify({ exp })).toString('base64url')}.sig`;
+    const socket = new WebSocket(url, 'graphql-transport-ws');
+    const acked = new Promise<void>((resolve) => socket.once('message', () => resolve()));
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
+    await acked;
+    const { code, reason } = await closed;
+    expect({ code, reason }).toEqual({ code: 4403, reason: 'Forbidden: token expired' });
+    expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000);
   });
 
   it('closes a socket whose message is larger than the limit with 1009, before it is parsed; one just under it passes', async () => {

@@ -1,4 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -157,6 +159,23 @@ describe('uploads through the gateway', () => {
       expect(result.body.data).toBeNull();
     } finally {
       await down.service.stop();
+    }
+  }, 30_000);
+
+  it("passes a subgraph's HTTP refusal of an upload on as its code, without the subgraph's answer", async () => {
+    const proxy = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(403, { 'content-type': 'text/plain' }).end('denied by proxy 10.1.2.3'));
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const down = await startTestGateway(subgraphs, { SUBGRAPH_FILES_URL: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/graphql` });
+    try {
+      const result = await upload(down.url, 64 * 1024);
+      expect(result.body.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+      expect(JSON.stringify(result.body)).not.toMatch(/10\.1\.2\.3|"response"/);
+    } finally {
+      await down.service.stop();
+      await new Promise((resolve) => proxy.close(resolve));
     }
   }, 30_000);
 

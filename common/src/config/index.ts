@@ -18,6 +18,9 @@ export class ConfigError extends Error {
 
 export type Env = Record<string, string | undefined>;
 
+// Variables whose values are credentials (JWT_SECRET, BLOB_URL_SECRET, IDENTITY_SIGNING_KEY, S3_SECRET_KEY, tokens…).
+const CREDENTIAL_NAME = /SECRET|TOKEN|PASSWORD|_KEY$|DATABASE_URL/;
+
 export function loadConfig<S extends z.ZodObject>(schema: S, env: Env = process.env): z.infer<S> {
   // Empty strings count as unset: compose files and shells often export `VAR=`.
   const input: Env = {};
@@ -30,7 +33,9 @@ export function loadConfig<S extends z.ZodObject>(schema: S, env: Env = process.
   const issue = result.error.issues[0];
   const variable = issue?.path.map(String).join('.') || '(config)';
   const given = issue?.path.length ? input[String(issue.path[0])] : undefined;
-  const problem = given === undefined ? `${issue?.message ?? 'invalid'} (not set)` : `${issue?.message ?? 'invalid'} (got "${given}")`;
+  // The error goes to the terminal and the logs: a credential's value is never shown, only its length.
+  const shown = given === undefined ? undefined : CREDENTIAL_NAME.test(variable) ? `a value of ${given.length} characters` : `"${given}"`;
+  const problem = shown === undefined ? `${issue?.message ?? 'invalid'} (not set)` : `${issue?.message ?? 'invalid'} (got ${shown})`;
   throw new ConfigError(variable, problem);
 }
 

@@ -65,7 +65,7 @@ type SubgraphResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   protected readonly identityKey: string;
   protected readonly name: string;
-  private readonly log: Logger | undefined;
+  protected readonly log: Logger | undefined;
 
   constructor(options: SubgraphDataSourceOptions) {
     super({ url: options.url, fetcher: options.fetcher });
@@ -89,11 +89,19 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   /**
    * No answer at all (refused, reset, timed out) is the subgraph being unavailable, which a retry may get past: the
    * client gets UNAVAILABLE naming the service, the cause (addresses and all) only the log. An answer that is not
-   * GraphQL (an HTTP error, a body that does not parse) stays an unexpected error, as Apollo makes it.
+   * GraphQL (an HTTP error, a body that does not parse) stays an unexpected error, as Apollo makes it, without the
+   * subgraph's address and body.
    */
   override didEncounterError(error: Error, _fetchRequest: unknown, response?: unknown): void {
-    if (response !== undefined || error instanceof GraphQLError) throw error;
-    throw this.unavailable(error);
+    if (response === undefined && !(error instanceof GraphQLError)) throw this.unavailable(error);
+    // Apollo's error for a non-2xx answer carries the subgraph's URL and body (`extensions.response`), and a 401/403
+    // keeps its code, so no error formatter would hide it: the client gets the status and code, the log the rest.
+    if (error instanceof GraphQLError && error.extensions.response !== undefined) {
+      const { response: upstream, ...extensions } = error.extensions;
+      this.log?.warn({ subgraph: this.name, response: upstream }, 'subgraph answered with an HTTP error');
+      throw new GraphQLError(error.message, { extensions, originalError: error });
+    }
+    throw error;
   }
 
   protected unavailable(cause: unknown): GraphQLError {

@@ -56,6 +56,8 @@ export interface SubscriptionDeps {
 }
 
 export const CLOSE_TOO_SLOW = { code: 4429, reason: 'subscriber too slow' } as const;
+/** graphql-ws's Forbidden: its client reconnects after it, with the (fresh) token its connectionParams give then. */
+export const CLOSE_TOKEN_EXPIRED = { code: 4403, reason: 'Forbidden: token expired' } as const;
 
 
 /** Closes a socket whose client does not read (more than `maxSocketBufferBytes` unsent) with 4429. */

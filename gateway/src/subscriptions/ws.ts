@@ -3,10 +3,10 @@ import type { Duplex } from 'node:stream';
 import type { JwtService } from '@chat4all/common';
 import { GraphQLError, getOperationAST, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
-import { callerFromAuthorization, type Caller } from '../auth';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { bearerExpiryMs, callerFromAuthorization, type Caller } from '../auth';
 import { limitError, operationLimitError, type OperationLimits } from '../limits/plugin';
-import { closeTooSlowSocket, type SubscriptionContext, type SubscriptionDeps } from './context';
+import { CLOSE_TOKEN_EXPIRED, closeTooSlowSocket, type SubscriptionContext, type SubscriptionDeps } from './context';
 import { DocumentCache } from './documents';
 import { nextMessage, nextPrefix } from './frames';
 import { subscribeThroughPlans } from './resolve';
@@ -40,10 +40,22 @@ type ConnectionExtra = {
   caller?: Caller;
 };
 
+// setTimeout's longest delay (~24.8 days); a token living longer closes the socket then, and the client reconnects.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A socket is authenticated once, by its `connection_init`: without this it would outlive its token, and subscriptions
+ * started on it later would run (and be signed to the subgraphs) as a caller whose token has expired.
+ */
+function closeAtExpiry(socket: WebSocket, expiresAt: number): void {
+  const timer = setTimeout(() => socket.close(CLOSE_TOKEN_EXPIRED.code, CLOSE_TOKEN_EXPIRED.reason), Math.min(Math.max(expiresAt - Date.now(), 0), MAX_TIMER_MS));
+  socket.once('close', () => clearTimeout(timer));
+}
+
 /**
  * graphql-ws (protocol `graphql-transport-ws`) on the gateway's own HTTP server. `connection_init` must carry
  * `authorization: "Bearer <jwt>"`; without it, or with a token that does not verify, the socket closes with 4403
- * Forbidden. Only subscriptions run here (queries and mutations go over HTTP); their events come from the Kafka feed.
+ * Forbidden, and so it does when the token expires. Only subscriptions run here (queries and mutations go over HTTP); their events come from the Kafka feed.
  */
 export function createSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
   const { jwt, log } = options;
@@ -62,6 +74,8 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
           const caller = await callerFromAuthorization(header, jwt);
           if (!caller) return false;
           ctx.extra.caller = caller;
+          const expiresAt = bearerExpiryMs(header);
+          if (expiresAt !== undefined) closeAtExpiry(ctx.extra.socket, expiresAt);
           return true;
         } catch {
           return false;

@@ -108,9 +108,9 @@ export class UploadingDataSource extends SubgraphDataSource {
         // A GraphQL error body (e.g. 400 or 401 from the subgraph) keeps the subgraph's own error codes.
         if (response.statusCode < 300 || Array.isArray(parsed.errors)) return parsed;
       }
-      throw new GraphQLError(`${response.statusCode}: the subgraph refused the upload`, {
-        extensions: { code: codeForStatus(response.statusCode), response: { status: response.statusCode, body: text.slice(0, 500) } },
-      });
+      // The status and a code for the client; what the subgraph said (it may name internal addresses) for the log.
+      this.log?.warn({ subgraph: this.name, status: response.statusCode, body: text.slice(0, 500) }, 'subgraph refused an upload');
+      throw new GraphQLError(`${response.statusCode}: the subgraph refused the upload`, { extensions: { code: codeForStatus(response.statusCode) } });
     } catch (error) {
       // What broke the outgoing body (the size limit, a missing part, the client leaving) says more than undici's abort.
       const cause = bodyError ?? error;
