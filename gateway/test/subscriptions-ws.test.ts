@@ -251,6 +251,25 @@ describe('graphql-ws server (in process)', () => {
     expect(await codes(long)).toEqual(['TOO_MANY_TOKENS']);
   });
 
+  it('closes with 4409 a socket that subscribes again under an id still starting (completed meanwhile): none runs out of sight', async () => {
+    const before = fanOut.listenerCount;
+    const socket = new WebSocket(url, 'graphql-transport-ws');
+    const frames: { type: string }[] = [];
+    socket.on('message', (data) => frames.push(JSON.parse(String(data)) as (typeof frames)[number]));
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    await new Promise<void>((resolve) => socket.once('open', () => resolve()));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: 'Bearer good' } }));
+    await until(() => frames.some((f) => f.type === 'connection_ack'));
+    const subscribe = JSON.stringify({ id: 'x', type: 'subscribe', payload: { query: SUBSCRIPTION, variables: { c: C_MEMBER } } });
+    // One batch: graphql-ws forgets `x` on `complete` while it still starts, and would start a second `x` beside it.
+    for (const message of [subscribe, JSON.stringify({ id: 'x', type: 'complete' }), subscribe]) socket.send(message);
+    expect(await closed).toBe(4409);
+    // The first `x` ends as it finishes starting: nothing is left listening for this socket.
+    await until(() => fanOut.listenerCount === before);
+    await settle(200);
+    expect(fanOut.listenerCount).toBe(before);
+  });
+
   it('closes a socket with 4403 when its token expires (a graphql-ws client reconnects then, with a fresh token)', async () => {
     const exp = Math.floor(Date.now() / 1000) + 1;
     const token = `expiring.${Buffer.from(JSON.stringify({ exp })).toString('base64url')}.sig`;

@@ -38,7 +38,23 @@ export interface SubscriptionServer {
 // A type alias (not an interface) so it meets graphql-ws's Record<PropertyKey, unknown> constraint.
 type ConnectionExtra = {
   caller?: Caller;
+  /** Ids of this socket's subscriptions accepted and not yet started (see onSubscribe). */
+  starting?: Set<string>;
 };
+
+// How to mark a subscription started, by its context (graphql-ws hands `subscribe` only the execution arguments).
+const onceStarted = new WeakMap<object, () => void>();
+
+/** `subscribe`, then its subscription marked started (or failed to): its id may be used again once it is done with. */
+function startedOnce<R>(subscribe: (args: ExecutionArgs) => Promise<R>): (args: ExecutionArgs) => Promise<R> {
+  return async (args) => {
+    try {
+      return await subscribe(args);
+    } finally {
+      if (typeof args.contextValue === 'object' && args.contextValue !== null) onceStarted.get(args.contextValue)?.();
+    }
+  };
+}
 
 // setTimeout's longest delay (~24.8 days); a token living longer closes the socket then, and the client reconnects.
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -82,7 +98,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         }
       },
       // Parsed (token-bounded), validated and measured here, so a subscription over the limits never starts.
-      onSubscribe: (ctx, _id, payload): ExecutionArgs | readonly GraphQLError[] => {
+      onSubscribe: (ctx, id, payload): ExecutionArgs | readonly GraphQLError[] => {
         const schema = options.schema();
         let document: DocumentNode;
         try {
@@ -93,6 +109,14 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
             return [limitError('TOO_MANY_TOKENS', `the operation has more than ${options.limits.maxTokens} tokens`)];
           }
           return [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
+        }
+        // graphql-ws forgets an id completed while it starts, and would start a second one under it: both would run, the
+        // first out of its sight (never ended, not even when the socket closes). For us that id still exists: the
+        // protocol's answer, 4409, and graphql-ws then ends every subscription of the socket, the starting one too.
+        const starting = (ctx.extra.starting ??= new Set());
+        if (starting.has(id)) {
+          ctx.extra.socket.close(4409, `Subscriber for ${id} already exists`);
+          return [new GraphQLError(`subscription ${id} is still starting`, { extensions: { code: 'BAD_REQUEST' } })];
         }
         // The subscription being started is already counted.
         if (Object.keys(ctx.subscriptions).length > options.maxSubscriptionsPerSocket) {
@@ -108,6 +132,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         const variables = payload.variables ?? undefined;
         const tooBig = operationLimitError(schema, document, operation, variables, options.limits);
         if (tooBig) return [tooBig];
+        starting.add(id);
         return { schema, document, operationName: payload.operationName ?? undefined, variableValues: variables };
       },
       context: (ctx, id): SubscriptionContext => {
@@ -116,7 +141,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         const { socket } = ctx.extra;
         const closeSocket = (code: number, reason: string) => socket.close(code, reason);
         const prefix = nextPrefix(id);
-        return {
+        const context: SubscriptionContext = {
           caller,
           closeSocket,
           socketBuffered: () => socket.bufferedAmount,
@@ -128,8 +153,10 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
             socket.send(nextMessage(prefix, payload), { binary: false });
           },
         };
+        onceStarted.set(context, () => ctx.extra.starting?.delete(id));
+        return context;
       },
-      subscribe: subscribeThroughPlans(options, subscribeFieldResolver),
+      subscribe: startedOnce(subscribeThroughPlans(options, subscribeFieldResolver)),
       onError: (_ctx, _id, _payload, errors) => {
         log.debug({ errors: errors.map((e) => e.message) }, 'subscription refused');
       },
