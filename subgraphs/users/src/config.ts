@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { authEnv, env, identityEnv, kafkaEnv, loadConfig, postgresEnv, serviceEnv, withSecrets, type Env } from '@chat4all/common';
+import { CONVERSATION_MAX_MEMBERS_DEFAULT } from './resolvers/input';
 
 /** The users subgraph: users and conversations in CockroachDB/PostgreSQL. */
 export const configSchema = withSecrets(
@@ -15,6 +16,8 @@ export const configSchema = withSecrets(
     ...identityEnv,
     // Users looked up by id kept in memory (they never change); 0 turns it off.
     USER_RECORD_CACHE_ENTRIES: env.int(10_000, 0),
+    // Members a conversation may have: every service caching membership holds its whole member list.
+    CONVERSATION_MAX_MEMBERS: env.int(CONVERSATION_MAX_MEMBERS_DEFAULT, 2),
   }),
 );
 

@@ -23,6 +23,7 @@ import type { UsersContext } from './context';
 import { activityTopics, startActivityConsumer, type ActivityConsumerOptions } from './events/activity';
 import { createLoaders } from './loaders';
 import { createResolvers } from './resolvers';
+import { CONVERSATION_MAX_MEMBERS_DEFAULT } from './resolvers/input';
 import { cachedUsers } from './store/cached-users';
 import { openUserStore } from './store/open';
 import type { UserRepository } from './store/port';
@@ -32,14 +33,21 @@ export const typeDefs = readFileSync(join(__dirname, 'schema.graphql'), 'utf8');
 
 type OwnContext = Omit<UsersContext, 'identity'>;
 
-export type UsersSubgraphConfig = AuthConfig & IdentityConfig & Pick<Config, 'CHAT4ALL_PROFILE'> & Partial<Pick<Config, 'USER_RECORD_CACHE_ENTRIES'>>;
+export type UsersSubgraphConfig = AuthConfig & IdentityConfig & Pick<Config, 'CHAT4ALL_PROFILE'> & Partial<Pick<Config, 'USER_RECORD_CACHE_ENTRIES' | 'CONVERSATION_MAX_MEMBERS'>>;
 
 /** The GraphQL endpoint alone (no consumer): resolvers over `repository`, identities verified with IDENTITY_SIGNING_KEY. */
 export function createUsersSubgraph(
   config: UsersSubgraphConfig,
   deps: { repository: UserRepository; log: Logger; metrics?: MetricsRegistry; announcements?: Pick<EventBus, 'publish'> },
 ): SubgraphHandler<OwnContext> {
-  const resolvers = createResolvers({ repository: deps.repository, jwt: createJwtService(config), log: deps.log, announcements: deps.announcements, metrics: deps.metrics });
+  const resolvers = createResolvers({
+    repository: deps.repository,
+    jwt: createJwtService(config),
+    log: deps.log,
+    announcements: deps.announcements,
+    metrics: deps.metrics,
+    maxMembers: config.CONVERSATION_MAX_MEMBERS ?? CONVERSATION_MAX_MEMBERS_DEFAULT,
+  });
   const cacheEntries = config.USER_RECORD_CACHE_ENTRIES ?? 0;
   const users = cacheEntries > 0 ? cachedUsers(deps.repository, cacheEntries) : deps.repository;
   return createSubgraphHandler<OwnContext>({

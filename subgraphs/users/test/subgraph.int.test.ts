@@ -297,6 +297,24 @@ describe('conversations and membership', () => {
     expectError(await h.gql(TITLE, { id: conversation.id }, as(friend)), 'NOT_FOUND');
   });
 
+  it('keeps a conversation within CONVERSATION_MAX_MEMBERS, at creation and when adding; a member already in is no addition', async () => {
+    const small = await startUsersHarness({ env: { CONVERSATION_MAX_MEMBERS: '3' } });
+    try {
+      const [me, a, b, c] = await Promise.all([newUser(), newUser(), newUser(), newUser()]);
+      expectError(await small.gql(CREATE, { title: 'big', memberIds: [a.id, b.id, c.id] }, as(me)), 'BAD_USER_INPUT', 'memberIds');
+      const created = await small.gql<{ createConversation: ConversationData }>(CREATE, { title: 'small', memberIds: [a.id, b.id] }, as(me));
+      const conversationId = created.data!.createConversation.id;
+      const full = expectError(await small.gql(ADD, { conversationId, userId: c.id }, as(me)), 'BAD_USER_INPUT', 'conversationId');
+      expect(full.message).toBe('a conversation has at most 3 members');
+      expect(await small.repository.memberIds(conversationId)).toHaveLength(3);
+      expect((await small.gql(ADD, { conversationId, userId: a.id.toUpperCase() }, as(me))).errors).toBeUndefined();
+      expect((await small.gql(REMOVE, { conversationId, userId: b.id }, as(me))).errors).toBeUndefined();
+      expect((await small.gql(ADD, { conversationId, userId: c.id }, as(me))).errors).toBeUndefined();
+    } finally {
+      await small.close();
+    }
+  });
+
   it('lets members add members, idempotently', async () => {
     const [me, friend] = await Promise.all([newUser(), newUser()]);
     const conversation = await createConversation(me, []);

@@ -22,7 +22,7 @@ import { CREATE_MEMBERS_MAX, checkDisplayName, checkPassword, checkTitle, checkU
 
 const WRONG_CREDENTIALS = 'wrong username or password';
 
-export function mutationResolvers({ repository, jwt, log, announcements, metrics }: ResolverDeps): MutationResolvers {
+export function mutationResolvers({ repository, jwt, log, announcements, metrics, maxMembers }: ResolverDeps): MutationResolvers {
   // Verified against when the username is unknown, so that answer costs the same scrypt work as a wrong password
   // and response time does not reveal which usernames exist. Hashed once, on first use.
   let decoyHash: Promise<string> | undefined;
@@ -107,8 +107,9 @@ export function mutationResolvers({ repository, jwt, log, announcements, metrics
     createConversation: async (_parent, { title, memberIds }, { identity, loaders }) => {
       const caller = requireUser(identity);
       const checkedTitle = checkTitle(title);
-      if (memberIds.length > CREATE_MEMBERS_MAX) {
-        throw badUserInput(`a conversation starts with at most ${CREATE_MEMBERS_MAX} other members`, 'memberIds');
+      const startMax = Math.min(CREATE_MEMBERS_MAX, maxMembers - 1);
+      if (memberIds.length > startMax) {
+        throw badUserInput(`a conversation starts with at most ${startMax} other members`, 'memberIds');
       }
       try {
         const conversation = await repository.createConversation({ title: checkedTitle, memberIds: [caller.userId, ...memberIds] });
@@ -128,6 +129,11 @@ export function mutationResolvers({ repository, jwt, log, announcements, metrics
      */
     addConversationMember: (_parent, { conversationId, userId }, { identity, loaders }) =>
       changeMembers(identity, loaders, conversationId, userId, 'ADDED', async (id) => {
+        // Checked before the insert, so two adds at once may pass it together: the bound is on memory, not exact.
+        const members = await loaders.memberIds.load(id);
+        if (members.length >= maxMembers && !members.includes(userId.toLowerCase())) {
+          throw badUserInput(`a conversation has at most ${maxMembers} members`, 'conversationId');
+        }
         try {
           await repository.addMember(id, userId);
         } catch (error) {

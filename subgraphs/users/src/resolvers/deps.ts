@@ -15,4 +15,6 @@ export interface ResolverDeps {
   announcements?: Pick<EventBus, 'publish'>;
   /** Where announcements are counted (/metrics). */
   metrics?: MetricsRegistry;
+  /** Members a conversation may have in all (CONVERSATION_MAX_MEMBERS). */
+  maxMembers: number;
 }

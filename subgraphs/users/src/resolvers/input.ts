@@ -13,6 +13,8 @@ export const DISPLAY_NAME_MAX = 64;
 export const TITLE_MAX = 200;
 /** Most member ids one createConversation accepts (the caller is added on top). */
 export const CREATE_MEMBERS_MAX = 100;
+/** Default of CONVERSATION_MAX_MEMBERS: members a conversation may have in all (its member list is read whole). */
+export const CONVERSATION_MAX_MEMBERS_DEFAULT = 1000;
 export const DEFAULT_PAGE_SIZE = 20;
 
 const USERNAME = /^[a-zA-Z0-9_.-]+$/;

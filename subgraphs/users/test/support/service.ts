@@ -27,7 +27,9 @@ export interface UsersHarness {
  * The users service as `main.ts` builds it, on a test database and a free port, with fresh secrets, and a repository
  * that records its SQL. With `bus`, the activity consumer runs too.
  */
-export async function startUsersHarness(options: Pick<UsersDependencies, 'bus' | 'activity' | 'announcements'> = {}): Promise<UsersHarness> {
+export async function startUsersHarness(
+  options: Pick<UsersDependencies, 'bus' | 'activity' | 'announcements'> & { env?: Record<string, string> } = {},
+): Promise<UsersHarness> {
   const database = await ensureDatabase('chat4all_test');
   const log = createLogger('users-test', process.env.TEST_LOG_LEVEL ?? 'silent');
   await migrateDatabase(database, log);
@@ -37,6 +39,7 @@ export async function startUsersHarness(options: Pick<UsersDependencies, 'bus' |
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     JWT_SECRET: randomBytes(32).toString('base64url'),
     IDENTITY_SIGNING_KEY: randomBytes(32).toString('base64url'),
+    ...options.env,
   };
   const config = loadServiceConfig(env);
   const statements: string[] = [];
@@ -48,7 +51,7 @@ export async function startUsersHarness(options: Pick<UsersDependencies, 'bus' |
         name: 'users-test',
         configSchema,
         start: (context) =>
-          startUsersService(context, { ...options, repository, checkDatabase: () => repository.checkConnection() }),
+          startUsersService(context, { bus: options.bus, activity: options.activity, announcements: options.announcements, repository, checkDatabase: () => repository.checkConnection() }),
       },
       { env, host: '127.0.0.1' },
     );
