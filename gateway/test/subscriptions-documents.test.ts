@@ -40,4 +40,18 @@ describe('DocumentCache (subscription documents shared by their text)', () => {
     expect(cache.parse('subscription A { tick { at } }', 100)).toBe(a);
     expect(cache.parse('subscription B { tick { at } }', 100)).not.toBe(b);
   });
+
+  it('keeps at most maxText characters of text in all, least recently used out; a larger text is parsed, not kept', () => {
+    const text = (name: string, pad: number) => `subscription ${name} { tick { at } }${' '.repeat(pad)}`;
+    const cache = new DocumentCache(100, 200);
+    const a = cache.parse(text('A', 60), 100);
+    const b = cache.parse(text('B', 60), 100);
+    cache.parse(text('A', 60), 100); // B is now the least recently used
+    cache.parse(text('C', 60), 100); // ~270 characters with A, B and C: B goes
+    expect(cache.parse(text('A', 60), 100)).toBe(a);
+    expect(cache.parse(text('B', 60), 100)).not.toBe(b);
+    const huge = text('H', 500);
+    expect(cache.parse(huge, 100)).not.toBe(cache.parse(huge, 100));
+    expect(cache.parse(text('B', 60), 100)).toBe(cache.parse(text('B', 60), 100)); // the huge one pushed nothing out
+  });
 });

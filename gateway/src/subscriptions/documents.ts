@@ -1,4 +1,3 @@
-import { TtlLru } from '@chat4all/common';
 import { parse, validate, type DocumentNode, type GraphQLError, type GraphQLSchema } from 'graphql';
 
 /** A subscription document, parsed once, and the schema it was last found valid against. */
@@ -8,25 +7,47 @@ interface Parsed {
 }
 
 /**
+ * Text the cache may hold in all, in characters. A parsed document takes up to ~70 times its text (tokens and
+ * locations), and a client may send up to GRAPHQL_MAX_BODY_BYTES of it per subscribe: bounded by count alone, 1,000
+ * entries could hold gigabytes. An app's subscriptions are a few hundred characters each, so thousands fit.
+ */
+export const MAX_CACHED_TEXT = 1024 * 1024;
+
+/**
  * Parsed and validated subscription documents by their text, shared by every subscriber sending the same text (clients
  * of one app send the same few operations). A subscription holds its document for as long as it runs: one AST for
  * 10,000 subscribers instead of 10,000 copies, and one parse and validation instead of one per subscriber. ASTs are
- * never changed after parsing (graphql-js treats them as immutable), so sharing one is safe. Bounded: least recently
- * used out.
+ * never changed after parsing (graphql-js treats them as immutable), so sharing one is safe. Bounded by count and by
+ * text (`maxText`): least recently used out; a text larger than the whole budget is parsed and not kept.
  */
 export class DocumentCache {
-  private readonly parsed: TtlLru<string, Parsed>;
+  // Map order is recency order: a hit moves its entry to the end, eviction takes from the front.
+  private readonly parsed = new Map<string, Parsed>();
+  private text = 0;
 
-  constructor(maxEntries: number) {
-    this.parsed = new TtlLru(maxEntries, Infinity);
-  }
+  constructor(
+    private readonly maxEntries: number,
+    private readonly maxText: number = MAX_CACHED_TEXT,
+  ) {}
 
   /** The document for `query` (parsing throws as graphql's `parse` does: syntax errors, the token limit). */
   parse(query: string, maxTokens: number): DocumentNode {
     const found = this.parsed.get(query);
-    if (found) return found.document;
+    if (found) {
+      this.parsed.delete(query);
+      this.parsed.set(query, found);
+      return found.document;
+    }
     const document = parse(query, { maxTokens });
-    this.parsed.set(query, { document, validAgainst: undefined });
+    if (this.maxEntries > 0 && query.length <= this.maxText) {
+      this.parsed.set(query, { document, validAgainst: undefined });
+      this.text += query.length;
+      for (const oldest of this.parsed.keys()) {
+        if (this.parsed.size <= this.maxEntries && this.text <= this.maxText) break;
+        this.parsed.delete(oldest);
+        this.text -= oldest.length;
+      }
+    }
     return document;
   }
 
