@@ -92,7 +92,11 @@ export class WebhookReceiver {
     const fresh: StatusUpdate[] = [];
     let refused = 0;
     let inFlight = 0;
+    const inBody = new Set<string>();
     for (const update of updates) {
+      // The same event twice in one body is one event (its second copy is no delivery still being handled).
+      if (inBody.has(update.eventId)) continue;
+      inBody.add(update.eventId);
       const verdict = guard.reserve(update.eventId, new Date(update.at));
       if (verdict === 'new') {
         fresh.push(update);

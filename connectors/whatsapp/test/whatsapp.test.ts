@@ -162,6 +162,17 @@ describe('webhook endpoint', () => {
     expect(await counterValue(p.registry, 'webhook_rejected_total', { reason: 'in_flight' })).toBe(1);
   });
 
+  test('the same status twice in one body is one event, published once', async () => {
+    const p = await start();
+    type Body = { entry: { changes: { value: { statuses: unknown[] } }[] }[] };
+    const body = JSON.parse(statusBody('wamid.I', 'read', ctx())) as Body;
+    const statuses = body.entry[0]!.changes[0]!.value.statuses;
+    statuses.push(statuses[0]);
+    const raw = JSON.stringify(body);
+    expect(await postWebhook(p.webhookUrl, raw, { [SIGNATURE_HEADER]: signBody(SECRET, raw) })).toBe(200);
+    expect(p.statuses()).toEqual([expect.objectContaining({ status: 'READ' })]);
+  });
+
   test('statuses of messages we did not send (no metadata of ours) are acknowledged and counted, not published', async () => {
     const p = await start();
     const raw = JSON.stringify(platform.statusWebhook({ platformMessageId: 'wamid.E', status: 'read', at: new Date(), send: { recipient: 'x', kind: 'text' } }));
