@@ -11,20 +11,25 @@ export type Caller = Pick<UserIdentity, 'userId' | 'username'>;
  */
 export async function callerFromAuthorization(header: string | undefined, jwt: Pick<JwtService, 'verify'>): Promise<Caller | null> {
   if (header === undefined || header.trim() === '') return null;
-  const match = /^Bearer +(\S+) *$/i.exec(header);
-  if (!match) throw unauthenticated('the Authorization header must be "Bearer <token>"');
+  const token = bearerToken(header);
+  if (token === undefined) throw unauthenticated('the Authorization header must be "Bearer <token>"');
   try {
-    return await jwt.verify(match[1] as string);
+    return await jwt.verify(token);
   } catch (error) {
     if (error instanceof AuthError) throw unauthenticated(`invalid token: ${error.message}`);
     throw error;
   }
 }
 
+/** The token of a `Bearer <token>` header, or undefined for any other shape. */
+function bearerToken(header: string): string | undefined {
+  return /^Bearer +(\S+) *$/i.exec(header)?.[1];
+}
+
 /** When the bearer token in this header expires (ms since the epoch); read only after `callerFromAuthorization` took it. */
 export function bearerExpiryMs(header: string): number | undefined {
-  const match = /^Bearer +(\S+) *$/i.exec(header);
-  return match ? expiryMs(match[1] as string) : undefined;
+  const token = bearerToken(header);
+  return token === undefined ? undefined : expiryMs(token);
 }
 
 /** The `exp` (seconds) of a token whose signature was just verified, in milliseconds. */

@@ -1,10 +1,20 @@
 /**
+ * A weight limit beside the count: the entries' weights (e.g. a text key's length) may add up to at most `max`; an
+ * entry heavier than `max` on its own is not kept.
+ */
+export interface LruBudget<K, V> {
+  max: number;
+  weigh(key: K, value: V): number;
+}
+
+/**
  * A bounded map whose entries expire: at most `maxEntries` live entries (the least recently used is evicted first),
- * each valid for `ttlMs` after it was set. Map iteration order is insertion order, so re-inserting on every hit keeps
- * the least recently used entry first.
+ * and with a `budget`, at most that much weight in all; each valid for `ttlMs` after it was set. Map iteration order is
+ * insertion order, so re-inserting on every hit keeps the least recently used entry first.
  */
 export class TtlLru<K, V> {
-  private readonly entries = new Map<K, { value: V; expiresAt: number }>();
+  private readonly entries = new Map<K, { value: V; expiresAt: number; weight: number }>();
+  private weight = 0;
   /** The most recently used key: a hit on it has nothing to move (10,000 subscribers of one conversation ask in a row). */
   private newest: { key: K } | undefined;
 
@@ -12,6 +22,7 @@ export class TtlLru<K, V> {
     private readonly maxEntries: number,
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
+    private readonly budget?: LruBudget<K, V>,
   ) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError(`maxEntries must be a positive integer (got ${maxEntries})`);
     if (!(ttlMs >= 0)) throw new RangeError(`ttlMs must be >= 0 (got ${ttlMs})`);
@@ -45,10 +56,13 @@ export class TtlLru<K, V> {
 
   set(key: K, value: V): void {
     if (this.ttlMs === 0) return; // caching disabled
-    this.entries.delete(key);
-    this.entries.set(key, { value, expiresAt: this.now() + this.ttlMs });
+    const weight = this.budget?.weigh(key, value) ?? 0;
+    this.delete(key);
+    if (this.budget && weight > this.budget.max) return;
+    this.entries.set(key, { value, expiresAt: this.now() + this.ttlMs, weight });
+    this.weight += weight;
     this.newest = { key };
-    while (this.entries.size > this.maxEntries) {
+    while (this.entries.size > this.maxEntries || (this.budget && this.weight > this.budget.max)) {
       const oldest = this.entries.keys().next();
       if (oldest.done) break;
       this.delete(oldest.value);
@@ -56,7 +70,10 @@ export class TtlLru<K, V> {
   }
 
   delete(key: K): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
     this.entries.delete(key);
+    this.weight -= entry.weight;
     if (this.newest?.key === key) this.newest = undefined;
   }
 }

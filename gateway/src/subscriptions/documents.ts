@@ -1,3 +1,4 @@
+import { TtlLru } from '@chat4all/common';
 import { parse, validate, type DocumentNode, type GraphQLError, type GraphQLSchema } from 'graphql';
 
 /** A subscription document, parsed once, and the schema it was last found valid against. */
@@ -21,33 +22,18 @@ export const MAX_CACHED_TEXT = 1024 * 1024;
  * text (`maxText`): least recently used out; a text larger than the whole budget is parsed and not kept.
  */
 export class DocumentCache {
-  // Map order is recency order: a hit moves its entry to the end, eviction takes from the front.
-  private readonly parsed = new Map<string, Parsed>();
-  private text = 0;
+  private readonly parsed: TtlLru<string, Parsed>;
 
-  constructor(
-    private readonly maxEntries: number,
-    private readonly maxText: number = MAX_CACHED_TEXT,
-  ) {}
+  constructor(maxEntries: number, maxText: number = MAX_CACHED_TEXT) {
+    this.parsed = new TtlLru(maxEntries, Infinity, Date.now, { max: maxText, weigh: (query) => query.length });
+  }
 
   /** The document for `query` (parsing throws as graphql's `parse` does: syntax errors, the token limit). */
   parse(query: string, maxTokens: number): DocumentNode {
     const found = this.parsed.get(query);
-    if (found) {
-      this.parsed.delete(query);
-      this.parsed.set(query, found);
-      return found.document;
-    }
+    if (found) return found.document;
     const document = parse(query, { maxTokens });
-    if (this.maxEntries > 0 && query.length <= this.maxText) {
-      this.parsed.set(query, { document, validAgainst: undefined });
-      this.text += query.length;
-      for (const oldest of this.parsed.keys()) {
-        if (this.parsed.size <= this.maxEntries && this.text <= this.maxText) break;
-        this.parsed.delete(oldest);
-        this.text -= oldest.length;
-      }
-    }
+    this.parsed.set(query, { document, validAgainst: undefined });
     return document;
   }
 

@@ -42,20 +42,6 @@ type ConnectionExtra = {
   starting?: Set<string>;
 };
 
-// How to mark a subscription started, by its context (graphql-ws hands `subscribe` only the execution arguments).
-const onceStarted = new WeakMap<object, () => void>();
-
-/** `subscribe`, then its subscription marked started (or failed to): its id may be used again once it is done with. */
-function startedOnce<R>(subscribe: (args: ExecutionArgs) => Promise<R>): (args: ExecutionArgs) => Promise<R> {
-  return async (args) => {
-    try {
-      return await subscribe(args);
-    } finally {
-      if (typeof args.contextValue === 'object' && args.contextValue !== null) onceStarted.get(args.contextValue)?.();
-    }
-  };
-}
-
 // setTimeout's longest delay (~24.8 days); a token living longer closes the socket then, and the client reconnects.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -141,7 +127,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         const { socket } = ctx.extra;
         const closeSocket = (code: number, reason: string) => socket.close(code, reason);
         const prefix = nextPrefix(id);
-        const context: SubscriptionContext = {
+        return {
           caller,
           closeSocket,
           socketBuffered: () => socket.bufferedAmount,
@@ -153,10 +139,13 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
             socket.send(nextMessage(prefix, payload), { binary: false });
           },
         };
-        onceStarted.set(context, () => ctx.extra.starting?.delete(id));
-        return context;
       },
-      subscribe: startedOnce(subscribeThroughPlans(options, subscribeFieldResolver)),
+      subscribe: subscribeThroughPlans(options, subscribeFieldResolver),
+      // graphql-ws calls this once `subscribe` answered (a stream or errors): the id is no longer starting. (Should
+      // `subscribe` throw, graphql-ws closes the socket, and its set goes with it.)
+      onOperation: (ctx, id) => {
+        ctx.extra.starting?.delete(id);
+      },
       onError: (_ctx, _id, _payload, errors) => {
         log.debug({ errors: errors.map((e) => e.message) }, 'subscription refused');
       },

@@ -41,6 +41,23 @@ describe('TtlLru', () => {
     expect([lru.get('a'), lru.get('c'), lru.get('d')]).toEqual([1, 3, 4]);
   });
 
+  it('with a budget, holds at most that much weight, least recently used out; an entry heavier than it is not kept', () => {
+    const lru = new TtlLru<string, number>(100, 10_000, clock, { max: 10, weigh: (key) => key.length });
+    lru.set('aaaa', 1);
+    lru.set('bbbb', 2);
+    expect(lru.get('aaaa')).toBe(1); // bbbb is now the least recently used
+    lru.set('cccc', 3); // 12 in all: bbbb goes
+    expect([lru.get('aaaa'), lru.get('bbbb'), lru.get('cccc')]).toEqual([1, undefined, 3]);
+    lru.set('aaaa', 4); // setting again weighs it once
+    expect(lru.size).toBe(2);
+    lru.set('x'.repeat(11), 5);
+    expect(lru.get('x'.repeat(11))).toBeUndefined();
+    expect(lru.size).toBe(2); // nothing was pushed out for it
+    lru.delete('cccc');
+    lru.set('dddddd', 6); // 4 + 6: fits once cccc's weight was given back
+    expect([lru.get('aaaa'), lru.get('dddddd')]).toEqual([4, 6]);
+  });
+
   it('keeps the recency order through runs of hits on the newest entry, deletes and expiries', () => {
     const lru = new TtlLru<string, number>(3, 10_000, clock);
     lru.set('a', 1);
