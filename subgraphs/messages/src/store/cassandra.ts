@@ -45,6 +45,17 @@ const CQL = {
  */
 const PREFETCHED_STATUS_ROWS_PER_MESSAGE = 2;
 
+/**
+ * The write timestamp of a status row: the earlier its time, the later the write. Two writers can both pass
+ * `canAdvance` (there is no transaction around the read and the write) and write the same row, e.g. the router's own
+ * DELIVERED and the connector's; Cassandra keeps the write with the highest timestamp, so this keeps the first time
+ * whatever order the writes land in. Rows of `message_status` are never deleted or updated otherwise; a delete
+ * added one day must use a timestamp above these (2^53 minus the time in microseconds: above the clock until 2112).
+ */
+function firstTimeWins(at: Date): number {
+  return Number.MAX_SAFE_INTEGER - at.getTime() * 1000;
+}
+
 const WRITTEN_BUCKETS = 100_000;
 /**
  * Message id → conversation id pairs remembered (~200 bytes each with the map's own, so ~4 MB): lookups by id come
@@ -186,7 +197,8 @@ export class CassandraMessageStore implements MessageStore {
     const recordedAt = transitionTime(messageIdTime(id), transitions, at);
     // A status event can outrun the message's insert (they travel on different topics), so it is recorded without
     // checking that the message exists; the row stays invisible until the message itself is stored.
-    await this.client.execute(CQL.insertStatus, [conversationId, bucket, id, status, recordedAt, status === 'FAILED' ? reason : undefined]);
+    const failure = status === 'FAILED' ? (reason ?? null) : undefined;
+    await this.client.execute(CQL.insertStatus, [conversationId, bucket, id, status, recordedAt, failure], { timestamp: firstTimeWins(recordedAt) });
     return true;
   }
 

@@ -352,6 +352,29 @@ export function describeMessageStoreContract(name: string, setup: () => Promise<
         ]);
       });
 
+      it('keeps the first time when two writers record the same status at once', async () => {
+        // E.g. the router's own DELIVERED and the connector's, applied by the status persister. Without a transaction
+        // around read and write (Cassandra) both see SENT and both write, in either order: eight races, so that the
+        // write of the later time lands last in some of them.
+        const raced = await Promise.all(
+          Array.from({ length: 8 }, async () => {
+            const m = await inserted();
+            const [first] = await Promise.all([
+              store.recordStatus(m.id, m.conversationId, 'DELIVERED', later(m, 100)),
+              store.recordStatus(m.id, m.conversationId, 'DELIVERED', later(m, 200)),
+            ]);
+            expect(first).toBe(true);
+            return m;
+          }),
+        );
+        for (const m of raced) {
+          expect((await store.get(m.id))?.statusHistory).toEqual([
+            { status: 'SENT', at: m.createdAt },
+            { status: 'DELIVERED', at: later(m, 100) },
+          ]);
+        }
+      });
+
       it('records a transition whose clock is behind the previous one at the previous time, keeping history in order', async () => {
         const m = await inserted();
         expect(await store.recordStatus(m.id, m.conversationId, 'DELIVERED', later(m, 700))).toBe(true);
