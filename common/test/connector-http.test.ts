@@ -61,6 +61,29 @@ describe('postJson (a connector calling its platform)', () => {
     expect(await failure(postJson(`${base}/x`, {}, { timeoutMs: 2_000 }))).toMatchObject({ retriable: true, httpStatus: 200 });
   });
 
+  it('an answer longer than the limit is not read to its end: a retriable failure, the connection dropped', async () => {
+    let written = 0;
+    answer = (_req, res) => {
+      // Never ends: without a bound the whole of it would be held, growing until the process runs out of memory.
+      const chunk = Buffer.alloc(64 * 1024, 'x');
+      const more = () => {
+        while (!res.destroyed && res.write(chunk)) written += chunk.length;
+      };
+      res.on('drain', more);
+      more();
+    };
+    const endless = await failure(postJson(`${base}/x`, {}, { timeoutMs: 2_000, maxAnswerBytes: 256 * 1024 }));
+    expect(endless).toMatchObject({ retriable: true, httpStatus: 200, message: 'HTTP 200 with an answer over 262144 bytes' });
+    expect(written).toBeLessThan(64 * 1024 * 1024);
+
+    answer = (_req, res) => {
+      res.statusCode = 500;
+      res.end('x'.repeat(2048));
+    };
+    const long = await failure(postJson(`${base}/x`, {}, { timeoutMs: 2_000, maxAnswerBytes: 1024 }));
+    expect(long).toMatchObject({ retriable: true, httpStatus: 500, message: `HTTP 500: ${'x'.repeat(200)}` });
+  });
+
   it('no answer in time, and no server at all, are retriable failures that say so', async () => {
     answer = () => undefined; // never answers
     const slow = await failure(postJson(`${base}/x`, {}, { timeoutMs: 200 }));
