@@ -404,6 +404,29 @@ describe('event consumer', () => {
     await consumer.stop();
   });
 
+  test('forgets records that were never handed back (their partition moved on), oldest first, beyond 1024', async () => {
+    const seen = new Map<string, number[]>();
+    const { bus, consumer } = await setup({
+      retry: { maxAttempts: 5, initialDelayMs: 0, maxDelayMs: 0 },
+      handle: async (_event, context) => {
+        const attempts = seen.get(context.record.offset) ?? [];
+        attempts.push(context.attempt);
+        seen.set(context.record.offset, attempts);
+        throw new Error('fails until its partition goes to another member');
+      },
+    });
+    // The bus's own retry is skipped: each record fails once and is never handed to this member again.
+    const handler = bus.subscription!.options.handler;
+    const abandoned = Array.from({ length: 1025 }, () => acceptedRecord());
+    for (const r of abandoned) await expect(handler(r)).rejects.toThrow('fails until');
+    // Handed back after all: the oldest was forgotten (a fresh count), the newest is remembered (its second attempt).
+    await expect(handler(abandoned[0]!)).rejects.toThrow('fails until');
+    await expect(handler(abandoned[1024]!)).rejects.toThrow('fails until');
+    expect(seen.get(abandoned[0]!.offset)).toEqual([1, 1]);
+    expect(seen.get(abandoned[1024]!.offset)).toEqual([1, 2]);
+    await consumer.stop();
+  });
+
   test('stop() ends a back-off at once and leaves the record uncommitted', async () => {
     const { bus, consumer } = await setup({
       retry: { maxAttempts: 5, initialDelayMs: 20_000, maxDelayMs: 20_000 },

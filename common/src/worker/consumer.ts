@@ -6,6 +6,7 @@ import type { Logger } from '../logging';
 import type { BusRecord, EventBus, Subscription } from '../bus/port';
 import { DEFAULT_ATTEMPT_POLICY, RetryLaterError, backoffDelayMs, checkAttemptPolicy, type AttemptPolicy } from './backoff';
 import { publishDeadLetter, type DeadLetterKind } from '../bus/dead-letter';
+import { TtlLru } from '../peers/lru';
 import { startLagSampler, type LagSampler, type LagSource } from './lag';
 import type { WorkerMetrics } from './metrics';
 
@@ -64,6 +65,9 @@ export interface EventConsumer {
   stop(): Promise<void>;
 }
 
+/** The least number of records under way remembered (see `states` in `startEventConsumer`). */
+const RECORD_STATES_MIN = 1024;
+
 /** Where the runtime is with a record under way (several per partition with keyConcurrency). */
 interface RecordState {
   offset: string;
@@ -114,7 +118,13 @@ export async function startEventConsumer<S extends z.ZodType>(options: EventCons
   const identify = options.identify ?? defaultRecordIds;
   const log = options.log.child({ groupId });
   const stopping = new AbortController();
-  const states = new Map<string, RecordState>();
+  const concurrency = options.concurrency ?? 1;
+  const keyConcurrency = options.keyConcurrency ?? 1;
+  // Entries of records under way only (a settled record's is deleted), each touched on every attempt: an LRU well
+  // above the records that can be under way at once only ever drops records this member will not see again, those
+  // whose partition moved to another member between two attempts (a rebalance gives the retried batch up), which a
+  // plain map kept until the process ended.
+  const states = new TtlLru<string, RecordState>(Math.max(RECORD_STATES_MIN, 4 * concurrency * keyConcurrency), Infinity);
 
   /** A wait that ends early (by throwing) when the consumer stops. */
   const pause = (ms: number) => sleep(ms, undefined, { signal: stopping.signal });
@@ -128,7 +138,7 @@ export async function startEventConsumer<S extends z.ZodType>(options: EventCons
   function stateOf(record: BusRecord): [string, RecordState] {
     // Kept while the record is retried in place (the bus hands the same offset again); dropped once it is settled.
     const slot = `${record.topic}/${record.partition}/${record.offset}`;
-    let state = states.get(slot);
+    let state = states.get(slot); // a use: each attempt makes it the most recent entry again
     if (!state) {
       state = { offset: record.offset, failures: 0, waits: 0 };
       states.set(slot, state);
@@ -202,8 +212,8 @@ export async function startEventConsumer<S extends z.ZodType>(options: EventCons
     groupId,
     topics: options.topics,
     fromBeginning: options.fromBeginning ?? true,
-    concurrency: options.concurrency ?? 1,
-    keyConcurrency: options.keyConcurrency ?? 1,
+    concurrency,
+    keyConcurrency,
     // The runtime waits itself (with jitter, and stoppably); the bus only commits, heartbeats and hands the record back.
     retry: { initialDelayMs: 0, maxDelayMs: 0 },
     handler: onRecord,
