@@ -16,6 +16,7 @@ import {
   type RunningService,
   type SubgraphContext,
 } from '../src';
+import { rawRequest } from './support/http';
 
 const typeDefs = /* GraphQL */ `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
@@ -242,7 +243,9 @@ describe('subgraph kit on the service bootstrap', () => {
     expect(introspection.json.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 
-  it('answers 404 off the GraphQL path', async () => {
+  it('answers 404 off the GraphQL path, and 400 to a request target that is no URL path (the process keeps serving)', async () => {
+    expect((await fetch(url('/elsewhere'))).status).toBe(404);
+    expect(await rawRequest(url(), 'GET //[ HTTP/1.1\r\nHost: x')).toBe(400);
     expect((await fetch(url('/elsewhere'))).status).toBe(404);
   });
 

@@ -13,6 +13,7 @@ import { EventResolver } from '../src/subscriptions/resolve';
 import { createSubscriptionServer, type SubscriptionServer } from '../src/subscriptions/ws';
 import { apiSchemaSdl } from '../src/supergraph/api-schema';
 import { defaultSupergraphPath } from '../src/supergraph/load';
+import { rawRequest } from '../../common/test/support/http';
 import { serveSubscriptions } from './fixtures/ws-server';
 
 /**
@@ -229,6 +230,16 @@ describe('graphql-ws server (in process)', () => {
     await gone.client.dispose();
     await until(() => fanOut.listenerCount <= before);
     expect(fanOut.listenerCount).toBe(before);
+  });
+
+  it('drops an upgrade whose request target is no URL path, and keeps serving', async () => {
+    const upgrade = 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==';
+    expect(await rawRequest(url.replace('ws:', 'http:'), `GET //[ HTTP/1.1\r\nHost: x\r\n${upgrade}`)).toBe('closed');
+    const before = fanOut.listenerCount;
+    const after = subscribe(C_MEMBER);
+    await listening(before + 1);
+    expect(fanOut.listenerCount).toBe(before + 1);
+    await after.client.dispose();
   });
 
   it('refuses what is not a valid subscription within the limits before it starts', async () => {

@@ -3,7 +3,7 @@ import type { EventBus, OutgoingRecord } from '../bus/port';
 import { encodeEvent, MessageStatusChanged, type Channel } from '../contracts/events';
 import { TOPICS } from '../contracts/topics';
 import type { Logger } from '../logging';
-import type { RequestHandler } from '../service/http';
+import { requestUrl, type RequestHandler } from '../service/http';
 import { WebhookRejectedError, type WebhookRejection } from './errors';
 import { BodyTooLargeError, readRawBody, sendJson, sendText } from './http';
 import type { ConnectorMetrics } from './metrics';
@@ -47,7 +47,8 @@ export class WebhookReceiver {
   }
 
   readonly handler: RequestHandler = (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://webhook');
+    const url = requestUrl(req);
+    if (url === null) return sendJson(res, 400, { error: 'the request target is not a URL path' });
     if (url.pathname !== WEBHOOK_PATH) return sendJson(res, 404, { error: 'not found' });
     if (req.method === 'GET') return this.handshake(url.searchParams, res);
     if (req.method !== 'POST') {

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext, type HTTPGraphQLResponse } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import type { Logger } from '../logging';
-import type { RequestHandler } from '../service';
+import { requestUrl, type RequestHandler } from '../service';
 import { ErrorCode, errorCode, errorResponseBody, graphqlError, httpStatusFor, payloadTooLarge } from './errors';
 import { isMultipartRequest, parseMultipartRequest, type UploadOptions } from './uploads';
 
@@ -124,7 +124,8 @@ export function createGraphQLHttpHandler<C extends BaseContext>(options: GraphQL
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req);
+    if (url === null) return refuse(res, ErrorCode.BAD_REQUEST, 'the request target is not a URL path');
     if (url.pathname !== path) return refuse(res, ErrorCode.NOT_FOUND, `no route for ${url.pathname}`);
 
     let body: unknown;

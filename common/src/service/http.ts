@@ -16,6 +16,18 @@ export interface OpsHttpOptions {
   handler?: RequestHandler;
 }
 
+/**
+ * The request's target as a URL, or null when it is none: Node's HTTP parser lets targets such as `//[` through, and
+ * `new URL` throws on them (in a synchronous listener, an uncaught exception that ends the process).
+ */
+export function requestUrl(req: http.IncomingMessage): URL | null {
+  try {
+    return new URL(req.url ?? '/', 'http://localhost');
+  } catch {
+    return null;
+  }
+}
+
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   const payload = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });

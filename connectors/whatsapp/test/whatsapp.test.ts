@@ -1,6 +1,6 @@
 import { PlatformError, SIGNATURE_HEADER, newUuidV7, signBody, type SendContext } from '@chat4all/common';
 import { encodeRefMetadata } from '@chat4all/common';
-import { counterValue } from '../../../common/test/support/http';
+import { counterValue, rawRequest } from '../../../common/test/support/http';
 import { postWebhook, startPlatformPair, type PairOptions, type PlatformPair } from '../../../common/test/support/platform-pair';
 import { WhatsAppConnector, mapWhatsAppStatus } from '../src/whatsapp';
 import { whatsappPlatform } from '../src/simulator/platform';
@@ -193,6 +193,12 @@ describe('webhook endpoint', () => {
     expect(await postWebhook(p.webhookUrl, raw, { [SIGNATURE_HEADER]: signBody(SECRET, raw) })).toBe(200);
     expect(await counterValue(p.registry, 'webhook_unmatched_total')).toBe(1);
     expect(p.statuses()).toEqual([expect.objectContaining({ messageId: good.messageId, status: 'READ' })]);
+  });
+
+  test('a request target that is no URL path is answered 400, and the connector keeps serving', async () => {
+    const p = await start();
+    expect(await rawRequest(p.webhookUrl, 'POST //[ HTTP/1.1\r\nHost: x\r\nContent-Length: 0')).toBe(400);
+    expect(await postWebhook(p.webhookUrl, '{}')).toBe(401);
   });
 
   test('the GET subscription handshake echoes the challenge for our verify token only', async () => {

@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import { requestUrl } from '@chat4all/common';
 import type { PlaygroundAsset, PlaygroundAssets } from './assets';
 
 /** Where the playground page is served (a browser opening `/graphql` is sent here too). */
@@ -58,8 +59,8 @@ function isBrowserVisit(req: http.IncomingMessage): boolean {
   if (req.method !== 'GET') return false;
   const accept = req.headers.accept ?? '';
   if (!accept.includes('text/html')) return false;
-  const query = new URL(req.url ?? '/', 'http://gateway').searchParams;
-  return !query.has('query') && !query.has('extensions');
+  const query = requestUrl(req)?.searchParams;
+  return query !== undefined && !query.has('query') && !query.has('extensions');
 }
 
 function plain(res: http.ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { JwtService } from '@chat4all/common';
+import { requestUrl, type JwtService } from '@chat4all/common';
 import { GraphQLError, getOperationAST, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -155,8 +155,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
 
   return {
     upgrade(request, socket, head) {
-      const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-      if (path !== options.path) {
+      if (requestUrl(request)?.pathname !== options.path) {
         socket.destroy();
         return;
       }
