@@ -425,6 +425,18 @@ describe('membership announcements (conversations.members)', () => {
     expect(at).toBeGreaterThanOrEqual(before - 1_000);
   });
 
+  it('announces a userId given in upper case as every service keys users, in lower case', async () => {
+    const [me, friend] = await Promise.all([newUser(), newUser()]);
+    const conversation = await createConversation(me, []);
+    for (const query of [ADD, REMOVE]) {
+      expect((await h.gql(query, { conversationId: conversation.id, userId: friend.id.toUpperCase() }, as(me))).errors).toBeUndefined();
+    }
+    expect(announcedFor(conversation.id)).toEqual([
+      [TOPICS.conversationMembers, conversation.id, friend.id, 'ADDED'],
+      [TOPICS.conversationMembers, conversation.id, friend.id, 'REMOVED'],
+    ]);
+  });
+
   it('says so with UNAVAILABLE when the bus does not take the announcement; the change stands, and a retry announces it', async () => {
     const [me, friend] = await Promise.all([newUser(), newUser()]);
     const conversation = await createConversation(me, [friend.id]);

@@ -3,7 +3,7 @@ import {
   announceMembershipChange,
   badUserInput,
   hashPassword,
-  isUuid,
+  canonicalUuid,
   notFound,
   requireUser,
   unauthenticated,
@@ -54,15 +54,17 @@ export function mutationResolvers({ repository, jwt, log, announcements, metrics
     conversationId: string,
     userId: string,
     kind: MembershipChange,
-    change: (conversationId: string) => Promise<unknown>,
+    change: (conversationId: string, userId: string) => Promise<unknown>,
   ): Promise<Conversation> => {
     const caller = requireUser(identity);
-    // Every user id is a UUID: anything else is nobody's, and could not be announced.
-    if (!isUuid(userId)) throw badUserInput('userId is not a user id', 'userId');
+    // Every user id is a UUID: anything else is nobody's, and could not be announced. Announced as every service
+    // keys users (lower case): a notice in another case would match no one's cached conversations.
+    const member = canonicalUuid(userId);
+    if (member === null) throw badUserInput('userId is not a user id', 'userId');
     const conversation = await conversationForMember(loaders, conversationId, caller.userId);
     if (!conversation) throw notAMember();
     try {
-      await change(conversation.id);
+      await change(conversation.id, member);
     } catch (error) {
       // Deleted since it was read: the same answer as for any conversation the caller is not in.
       if (error instanceof ConversationNotFoundError) throw notAMember();
@@ -71,7 +73,7 @@ export function mutationResolvers({ repository, jwt, log, announcements, metrics
     // The members read earlier in this request, and the caller's membership, are stale now.
     loaders.memberIds.clear(conversation.id);
     loaders.conversationForMember.clear({ conversationId: conversation.id, userId: caller.userId });
-    await announce(conversation.id, userId, kind);
+    await announce(conversation.id, member, kind);
     return conversation;
   };
 
@@ -128,14 +130,14 @@ export function mutationResolvers({ repository, jwt, log, announcements, metrics
      * which ids exist). Adding someone who is already a member succeeds and changes nothing.
      */
     addConversationMember: (_parent, { conversationId, userId }, { identity, loaders }) =>
-      changeMembers(identity, loaders, conversationId, userId, 'ADDED', async (id) => {
+      changeMembers(identity, loaders, conversationId, userId, 'ADDED', async (id, member) => {
         // Checked before the insert, so two adds at once may pass it together: the bound is on memory, not exact.
         const members = await loaders.memberIds.load(id);
-        if (members.length >= maxMembers && !members.includes(userId.toLowerCase())) {
+        if (members.length >= maxMembers && !members.includes(member)) {
           throw badUserInput(`a conversation has at most ${maxMembers} members`, 'conversationId');
         }
         try {
-          await repository.addMember(id, userId);
+          await repository.addMember(id, member);
         } catch (error) {
           if (error instanceof UserNotFoundError) throw notFound(`no user with id "${userId}"`);
           throw error;
@@ -148,6 +150,6 @@ export function mutationResolvers({ repository, jwt, log, announcements, metrics
      * change once its announcement reaches them (docs/subscriptions.md).
      */
     removeConversationMember: (_parent, { conversationId, userId }, { identity, loaders }) =>
-      changeMembers(identity, loaders, conversationId, userId, 'REMOVED', (id) => repository.removeMember(id, userId)),
+      changeMembers(identity, loaders, conversationId, userId, 'REMOVED', (id, member) => repository.removeMember(id, member)),
   };
 }
