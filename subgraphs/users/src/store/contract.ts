@@ -341,6 +341,13 @@ export function describeUserRepositoryContract(name: string, setup: () => Promis
         const a = await newUser();
         await expect(repo.listConversationsForUser(a.id, { first: 5, after: 'bm9wZQ' })).rejects.toBeInstanceOf(InvalidCursorError);
         await expect(repo.listConversationsForUser(a.id, { first: 5, after: '%%%' })).rejects.toBeInstanceOf(InvalidCursorError);
+        for (const at of ['0000-01-01T00:00:00.000Z', '0001-01-01T00:00:00.000Z']) {
+          // Year 0000 is a date JavaScript writes and PostgreSQL refuses; year 0001 is the first both take.
+          const forged = Buffer.from(JSON.stringify([at, randomUUID()])).toString('base64url');
+          const listed = repo.listConversationsForUser(a.id, { first: 5, after: forged });
+          if (at.startsWith('0000')) await expect(listed).rejects.toBeInstanceOf(InvalidCursorError);
+          else expect((await listed).items).toEqual([]);
+        }
         await expect(repo.listConversationsForUser(a.id, { first: 0 })).rejects.toBeInstanceOf(RangeError);
         await expect(repo.listConversationsForUser(a.id, { first: 1.5 })).rejects.toBeInstanceOf(RangeError);
       });

@@ -23,8 +23,10 @@ export function decodeConversationCursor(cursor: string): ConversationCursor {
     const [at, id] = parsed as unknown[];
     if (typeof at === 'string' && typeof id === 'string' && isUuid(id)) {
       const lastActivityAt = new Date(at);
-      // Only a time as this module writes it (a 4-digit year): JavaScript parses dates PostgreSQL refuses to take.
-      if (!Number.isNaN(lastActivityAt.getTime()) && lastActivityAt.toISOString() === at && /^\d{4}-/.test(at)) return { lastActivityAt, id };
+      // Only a time as this module writes it (a 4-digit year from 0001): JavaScript parses dates PostgreSQL refuses to
+      // take, such as year 0000 (ISO's 1 BC) as text.
+      const written = !Number.isNaN(lastActivityAt.getTime()) && lastActivityAt.toISOString() === at && /^\d{4}-/.test(at);
+      if (written && lastActivityAt.getUTCFullYear() >= 1) return { lastActivityAt, id };
     }
   }
   throw new InvalidCursorError(cursor);
