@@ -10,6 +10,7 @@ export * from './bus/kafka-admin';
 export * from './auth';
 export * from './graphql';
 export * from './ids';
+export * from './text';
 export * from './worker';
 export * from './connector';
 export * from './bus/dead-letter';

@@ -41,6 +41,14 @@ describe('validateSend', () => {
     expect(rejection({ conversationId, content: ' \n\t' })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'content' });
   });
 
+  it('refuses control characters other than tab and line breaks, and lone UTF-16 surrogates', () => {
+    expect(validateSend({ conversationId, content: 'a\tb\r\nc' }, limits).content).toBe('a\tb\r\nc');
+    for (const content of ['a\u0000b', '\u0007', 'x\u007f', 'a\ud800b', '\udc00', 'end\ud83d']) {
+      expect(rejection({ conversationId, content })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'content' });
+    }
+    expect(validateSend({ conversationId, content: '😀' }, limits).content).toBe('😀'); // a surrogate pair is one character
+  });
+
   it('counts the limit in characters (code points), not UTF-16 units', () => {
     expect(validateSend({ conversationId, content: '😀'.repeat(10) }, limits).content).toBe('😀'.repeat(10));
     expect(validateSend({ conversationId, content: 'a'.repeat(10) }, limits).content).toHaveLength(10);

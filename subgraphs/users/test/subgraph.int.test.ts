@@ -263,6 +263,10 @@ describe('conversations and membership', () => {
     const missing = expectError(await h.gql(CREATE, { title: 't', memberIds: [unknown] }, as(me)), 'BAD_USER_INPUT', 'memberIds');
     expect(missing.message).toContain(unknown);
     expectError(await h.gql(CREATE, { title: 'x'.repeat(201), memberIds: [] }, as(me)), 'BAD_USER_INPUT', 'title');
+    // A lone surrogate: every store would keep U+FFFD in its place, not what the client sent.
+    expectError(await h.gql(CREATE, { title: 'a\ud800b', memberIds: [] }, as(me)), 'BAD_USER_INPUT', 'title');
+    expectError(await h.gql(REGISTER, { username: unique('s'), password: 'password1', displayName: 'x\udc00' }), 'BAD_USER_INPUT', 'displayName');
+    expectError(await h.gql(REGISTER, { username: unique('s'), password: 'password\ud83d' }), 'BAD_USER_INPUT', 'password');
     expectError(await h.gql(CREATE, { title: 't', memberIds: [] }), 'UNAUTHENTICATED');
     expectError(await h.gql(CREATE, { title: 't', memberIds: [] }, service), 'UNAUTHENTICATED');
     expect((await h.repository.listConversationsForUser(me.id, { first: 5 })).items).toEqual([]);

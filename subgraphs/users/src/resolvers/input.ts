@@ -1,4 +1,4 @@
-import { badUserInput } from '@chat4all/common';
+import { badUserInput, isWellFormedText } from '@chat4all/common';
 
 /**
  * Input rules for the users API. Lengths count Unicode code points (what a person sees as characters, and what
@@ -24,6 +24,11 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 export const codePoints = (text: string): number => [...text].length;
 
+/** 1 to `max` characters of well-formed text without control characters. */
+function isPlainText(text: string, max: number): boolean {
+  return text.length > 0 && codePoints(text) <= max && !CONTROL.test(text) && isWellFormedText(text);
+}
+
 /** Whether any account could have this username (every one was registered through `checkUsername`). */
 export function isUsername(username: string): boolean {
   return username.length >= USERNAME_MIN && username.length <= USERNAME_MAX && USERNAME.test(username);
@@ -41,7 +46,7 @@ export function checkUsername(username: string): string {
 
 export function checkPassword(password: string): string {
   const length = codePoints(password);
-  if (length < PASSWORD_MIN || length > PASSWORD_MAX) {
+  if (length < PASSWORD_MIN || length > PASSWORD_MAX || !isWellFormedText(password)) {
     throw badUserInput(`password must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters`, 'password');
   }
   return password;
@@ -51,7 +56,7 @@ export function checkPassword(password: string): string {
 export function checkDisplayName(displayName: string | null | undefined, username: string): string {
   if (displayName == null) return username;
   const trimmed = displayName.trim();
-  if (trimmed.length === 0 || codePoints(trimmed) > DISPLAY_NAME_MAX || CONTROL.test(trimmed)) {
+  if (!isPlainText(trimmed, DISPLAY_NAME_MAX)) {
     throw badUserInput(`displayName must be 1 to ${DISPLAY_NAME_MAX} characters without control characters`, 'displayName');
   }
   return trimmed;
@@ -61,7 +66,7 @@ export function checkDisplayName(displayName: string | null | undefined, usernam
 export function checkTitle(title: string | null | undefined): string | null {
   if (title == null) return null;
   const trimmed = title.trim();
-  if (trimmed.length === 0 || codePoints(trimmed) > TITLE_MAX || CONTROL.test(trimmed)) {
+  if (!isPlainText(trimmed, TITLE_MAX)) {
     throw badUserInput(`title must be 1 to ${TITLE_MAX} characters without control characters (or absent)`, 'title');
   }
   return trimmed;
