@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { conflict, forbidden, notFound, unavailable, type EventBus, type Logger } from '@chat4all/common';
+import { badUserInput, conflict, forbidden, notFound, unavailable, type EventBus, type Logger } from '@chat4all/common';
 import type { ClaimedMessage, SendClaimStore } from '../claims/port';
 import { acceptedEvent, publishAccepted } from '../events/accepted';
 import type { Membership } from '../peers/membership';
@@ -66,6 +66,11 @@ export class MessageSender {
     const deadline = Date.now() + options.claimLeaseMs + 1_000;
     for (let pause = 20; ; pause = Math.min(pause * 2, MAX_POLL_MS)) {
       const outcome = await claims.claim(proposal, options.claimLeaseMs);
+      if (!sameMessage(outcome.claim, proposal)) {
+        // The pair names another message: answering with it would drop this one while telling the client it was sent.
+        if (outcome.kind === 'claimed') await claims.release(outcome.lease).catch((e: unknown) => log.warn({ err: e }, 'could not release send claim'));
+        throw badUserInput('clientMessageId was used for another message (another conversation, content or file); a new message needs a new one', 'clientMessageId');
+      }
       if (outcome.kind === 'produced') return this.stored(outcome.claim);
       if (outcome.kind === 'claimed') {
         const message = toNewMessage(outcome.claim);
@@ -119,6 +124,11 @@ export class MessageSender {
     const retry = message.clientMessageId === undefined ? 'retry' : 'retry with the same clientMessageId';
     return unavailable(`message not accepted: the event bus did not confirm it; ${retry}`);
   }
+}
+
+/** Whether a claim and a send are one message: a retry sends the same conversation, content and file again. */
+function sameMessage(claim: ClaimedMessage, send: ClaimedMessage): boolean {
+  return claim.conversationId === send.conversationId && claim.content === send.content && claim.fileId === send.fileId;
 }
 
 function toNewMessage(m: ClaimedMessage): NewMessage {
