@@ -282,7 +282,7 @@ describe('outbound sender', () => {
     };
   }
 
-  function setup(connector: ScriptedConnector, opts: { threshold?: number; refs?: MapRefs } = {}) {
+  function setup(connector: ScriptedConnector, opts: { threshold?: number; refs?: PlatformMessageRefs; files?: FileLinks } = {}) {
     const bus = new RecordingBus();
     const registry = new Registry();
     const workerMetrics = new WorkerMetrics(registry);
@@ -291,7 +291,7 @@ describe('outbound sender', () => {
       connector,
       breaker,
       ...(opts.refs ? { refs: opts.refs } : {}),
-      files,
+      files: opts.files ?? files,
       bus,
       groupId: GROUP,
       source: 'connector-whatsapp',
@@ -355,6 +355,24 @@ describe('outbound sender', () => {
     expect(breaker.state).toBe('open');
     await expect(run(event, 2).handle()).rejects.toBeInstanceOf(RetryLaterError);
     expect(connector.calls).toHaveLength(2); // the open circuit did not call the platform
+  });
+
+  test('our own services failing (refs store, files service) make the message wait: no attempt used, never FAILED', async () => {
+    const refs = new MapRefs();
+    const down = (what: string) => () => Promise.reject(new Error(`${what} unreachable`));
+    const connector = new ScriptedConnector(['mid.1', 'mid.1'], false);
+    const event = outbound();
+    const flaky = setup(connector, { refs: { save: down('refs'), find: (c, id) => refs.find(c, id), close: async () => {} } });
+    const waiting = flaky.run(event).handle();
+    await expect(waiting).rejects.toBeInstanceOf(RetryLaterError);
+    await expect(waiting).rejects.toThrow('saving the platform message id failed (refs unreachable); the message waits');
+    await setup(connector, { refs }).run(event, 2).handle(); // the store is back: the same send again, its id saved
+    expect(await refs.find('WHATSAPP', 'mid.1')).toEqual({ messageId: event.message.messageId, conversationId: 'conv-9' });
+
+    const noLinks = setup(new ScriptedConnector([]), { files: { link: down('files') } });
+    await expect(noLinks.run(outbound({ fileId: 'f1' })).handle()).rejects.toBeInstanceOf(RetryLaterError);
+    expect(flaky.statuses()).toEqual([]);
+    expect(noLinks.statuses()).toEqual([]);
   });
 
   test('a permanent refusal fails the message at once: FAILED with the reason, then dead-lettered', async () => {

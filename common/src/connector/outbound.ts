@@ -44,10 +44,21 @@ type Part = { kind: 'file'; file: OutboundFile } | { kind: 'text'; text: string 
  *   outage makes messages wait rather than fail.
  * - A permanent platform error (a 4xx such as a bad recipient) fails the message at once: FAILED status, then the
  *   record is dead-lettered with the reason; retrying could not help.
+ * - Our own dependencies failing (the refs store, the files service) says nothing about the message either: it waits
+ *   (`RetryLaterError`) as during a platform outage. Used-up attempts would end a message already sent as FAILED.
  *
  * The recipient is the conversation id: in this system a conversation is the platform chat (a real deployment would
  * look up the chat's phone number or Instagram-scoped id here).
  */
+/** Runs a call to one of our own services; its failure makes the message wait instead of using up an attempt. */
+async function waitOutOwnOutage<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw new RetryLaterError(`${what} failed (${error instanceof Error ? error.message : String(error)}); the message waits`);
+  }
+}
+
 export class OutboundSender {
   private readonly channel: Channel;
   private readonly now: () => Date;
@@ -87,7 +98,8 @@ export class OutboundSender {
       }
       // Saved after every send, a redelivered one too (same id, idempotent upsert): a crash between the send and the
       // save leaves the record uncommitted, and its redelivery saves it.
-      await this.options.refs?.save(this.channel, platformMessageId, ref);
+      const { refs } = this.options;
+      if (refs) await waitOutOwnOutage('saving the platform message id', () => refs.save(this.channel, platformMessageId, ref));
       ids.push(platformMessageId);
     }
     this.options.metrics.messages.inc({ channel: this.channel, outcome: 'sent' });
@@ -106,7 +118,8 @@ export class OutboundSender {
     const { message } = event;
     if (message.fileId === undefined) return [{ kind: 'text', text: message.content ?? '' }];
     // A link is asked for at each attempt: it expires, so a stored one could be dead by the time a retry runs.
-    const link = await this.options.files.link(message.fileId);
+    const { fileId } = message;
+    const link = await waitOutOwnOutage('asking the files service for a link', () => this.options.files.link(fileId));
     if (link === null) return `file ${message.fileId} does not exist`;
     const caption = message.content !== undefined && message.content !== '' ? message.content : undefined;
     if (caption === undefined) return [{ kind: 'file', file: link }];
