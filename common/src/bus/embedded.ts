@@ -178,6 +178,10 @@ async function scanLines(file: string, pos: number, onLine: (line: string, endPo
 /**
  * Reads one partition's log on from `offset`, a bounded batch (BATCH records) at a time, remembering the byte position
  * of the next record so each batch reads on from where the last one ended.
+ *
+ * The log's owner reads only the records counted as appended: an append's lines are in the file before its fsync, and
+ * one that fails is cut off again, so reading them earlier could act on (and commit past) records that never were.
+ * A follower of another process's log has no count to go by and reads every complete line.
  */
 class PartitionCursor {
   private pos = 0;
@@ -187,6 +191,7 @@ class PartitionCursor {
     private readonly partition: number,
     private readonly plog: PartitionLog,
     public offset: number,
+    private readonly reads: 'appended' | 'complete-lines' = 'appended',
   ) {}
 
   async hasMore(): Promise<boolean> {
@@ -196,8 +201,10 @@ class PartitionCursor {
   async nextBatch(): Promise<{ record: BusRecord; endPos: number }[]> {
     const { topic, partition, offset } = this;
     const batch: { record: BusRecord; endPos: number }[] = [];
+    const end = this.reads === 'appended' ? await this.plog.count() : Infinity;
     let line = this.posLine;
     await scanLines(this.plog.file, this.pos, (text, endPos) => {
+      if (line >= end) return false;
       if (line >= offset) {
         const s = JSON.parse(text) as StoredRecord;
         batch.push({ endPos, record: { topic, partition, offset: String(line), key: s.k, value: Buffer.from(s.v, 'base64'), headers: s.h } });
@@ -361,7 +368,7 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EmbeddedBus {
       let handled = false;
       while (!abort.signal.aborted && (await cursor.hasMore())) {
         const batch = await cursor.nextBatch();
-        // Counted but not readable yet (a record still being appended): the publish that ends it wakes this drain.
+        // Counted but not there (the file was cut short behind the bus's back): the next publish or poll tries again.
         if (batch.length === 0) return handled;
         const ends = new Map(batch.map(({ record, endPos }) => [record.offset, endPos]));
         let uncommitted = false;
@@ -559,7 +566,7 @@ export function followEmbeddedTopic(dataDir: string, topic: string): EmbeddedTop
         const dir = path.join(topicsDir(dataDir), safe(topic));
         const meta = await readMeta(dir);
         if (!meta) return [];
-        cursors = Array.from({ length: meta.partitions }, (_, p) => new PartitionCursor(topic, p, new PartitionLog(path.join(dir, `${p}.log`)), 0));
+        cursors = Array.from({ length: meta.partitions }, (_, p) => new PartitionCursor(topic, p, new PartitionLog(path.join(dir, `${p}.log`)), 0, 'complete-lines'));
       }
       const records: BusRecord[] = [];
       for (const cursor of cursors) {
