@@ -47,9 +47,11 @@ function deliveredAt(message: Message | null): Date | undefined {
  * 3. hand it to its channel's outbound topic, keyed by conversation (order per conversation holds downstream);
  * 4. record DELIVERED (forward-only) and 5. emit the DELIVERED status event, with the time that was recorded.
  * The caller commits the record only after all five. A redelivered message that is already DELIVERED (or beyond) is
- * not handed to its channel again (its outbound event went out before DELIVERED was recorded); its status event is
- * emitted again, which consumers of status events ignore when they have it. The channel of a message stored with one
- * is kept, so a redelivery after a rule change goes where the first delivery went.
+ * not handed to its channel again (its outbound event went out before DELIVERED was recorded). Its DELIVERED event is
+ * emitted again while DELIVERED is its status (the first emission may have been lost in a crash; consumers of status
+ * events ignore one they have), but not once it is READ or FAILED: that status's own event is out, and a consumer that
+ * no longer remembers the message would show the late DELIVERED as a step back. The channel of a message stored with
+ * one is kept, so a redelivery after a rule change goes where the first delivery went.
  */
 export function createRouteHandler(deps: RouterDependencies): (event: MessageAccepted, context: HandlerContext) => Promise<void> {
   const now = deps.now ?? (() => new Date());
@@ -71,9 +73,8 @@ export function createRouteHandler(deps: RouterDependencies): (event: MessageAcc
         at = deliveredAt(await deps.store.get(messageId, conversationId));
       }
     }
-    if (at === undefined) {
-      // Final (FAILED) without ever being DELIVERED: there is no DELIVERED to announce.
-      log.info({ channel, status: existing?.status }, 'message already final without DELIVERED; no status event');
+    if (at === undefined || existing?.status === 'READ' || existing?.status === 'FAILED') {
+      log.info({ channel, status: existing?.status }, 'message already final; no status event');
       return;
     }
     const status: MessageStatusChanged = { version: EVENT_VERSION, messageId, conversationId, status: 'DELIVERED', at: at.toISOString(), channel, source: ROUTER_SOURCE };
