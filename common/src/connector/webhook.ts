@@ -35,7 +35,9 @@ const REJECTION_STATUS: Record<WebhookRejection, number> = { unsigned: 401, forg
  * 2. Each event passes the replay guard: one seen before (same event id) or stamped outside the window is dropped and
  *    counted (`replayed`, `stale`). A call whose events are all dropped that way is refused with 409.
  * 3. Each event is traced back to our message: from the echoed metadata, or else from the refs store. A platform id
- *    the store does not know yet (its send is still being saved) answers 503, so the platform delivers it again.
+ *    the store does not know yet (its send is still being saved) answers 503, so the platform delivers it again; the
+ *    body's other events are published first and taken (its redelivery finds them replayed), so one unknown id does
+ *    not hold them back. An id still unknown once the event is outside the replay window is dropped as stale.
  * 4. The statuses are published to `messages.status`, keyed by conversation id, in body order; only then does the
  *    platform get its 200. A failed publish releases the events' ids (503: deliver again).
  */
@@ -121,15 +123,22 @@ export class WebhookReceiver {
     if (fresh.length === 0 && refused > 0) return { status: 409, body: { error: 'events already received or outside the time window' } };
 
     let traced: { update: StatusUpdate; ref: MessageRef }[];
+    let unknown: StatusUpdate[];
     try {
-      traced = await this.trace(fresh);
+      ({ traced, unknown } = await this.trace(fresh));
     } catch (error) {
       release();
-      if (error instanceof UnknownPlatformMessage) {
-        log.info({ platformMessageId: error.platformMessageId }, 'webhook names a message whose send is not recorded yet; asking for redelivery');
-        return { status: 503, body: { error: 'unknown message id; deliver again later' } };
-      }
       throw error;
+    }
+    const unknownIds = new Set(unknown.map((u) => u.eventId));
+    const askAgain = () => {
+      unknown.forEach((u) => guard.release(u.eventId));
+      log.info({ platformMessageIds: unknown.map((u) => u.platformMessageId) }, 'webhook names messages whose send is not recorded yet; asking for redelivery');
+      return { status: 503, body: { error: 'unknown message id; deliver again later' } };
+    };
+    if (traced.length === 0 && unknown.length > 0) {
+      release();
+      return askAgain();
     }
 
     // Any failure from here on gives the reservations back, so the platform's redelivery is taken, not refused as a replay.
@@ -152,23 +161,32 @@ export class WebhookReceiver {
       release();
       throw error;
     }
-    for (const update of fresh) guard.confirm(update.eventId);
+    for (const update of fresh) if (!unknownIds.has(update.eventId)) guard.confirm(update.eventId);
     for (const { update, ref } of traced) {
       metrics.webhookStatuses.inc({ channel: this.channel, status: update.status });
       log.info({ messageId: ref.messageId, conversationId: ref.conversationId, status: update.status, platformMessageId: update.platformMessageId }, 'status from platform');
     }
+    // The events traced are taken (a redelivery finds them replayed); only the unknown ones are asked for again.
+    if (unknown.length > 0) return askAgain();
     return { status: 200, body: { received: traced.length } };
   }
 
-  /** Our ids for each event; events about messages that are not ours are counted and left out. */
-  private async trace(updates: StatusUpdate[]): Promise<{ update: StatusUpdate; ref: MessageRef }[]> {
+  /**
+   * Our ids for each event; events about messages that are not ours are counted and left out, and those whose
+   * platform id the refs store does not know (yet: its send is still being saved) are `unknown`.
+   */
+  private async trace(updates: StatusUpdate[]): Promise<{ traced: { update: StatusUpdate; ref: MessageRef }[]; unknown: StatusUpdate[] }> {
     const { refs, connector, metrics, log } = this.options;
     const traced: { update: StatusUpdate; ref: MessageRef }[] = [];
+    const unknown: StatusUpdate[] = [];
     for (const update of updates) {
       let ref = update.ref ?? null;
       if (ref === null && !connector.echoesMetadata && refs) {
         ref = await refs.find(this.channel, update.platformMessageId);
-        if (ref === null) throw new UnknownPlatformMessage(update.platformMessageId);
+        if (ref === null) {
+          unknown.push(update);
+          continue;
+        }
       }
       if (ref === null) {
         // The platform echoes our metadata on every message we send: one without it was sent by someone else.
@@ -178,18 +196,12 @@ export class WebhookReceiver {
       }
       traced.push({ update, ref });
     }
-    return traced;
+    return { traced, unknown };
   }
 
   private reject(reason: string, status: number, detail: string): { status: number; body: unknown } {
     this.options.metrics.webhookRejected.inc({ reason });
     this.options.log.warn({ reason, status, detail }, 'webhook call refused');
     return { status, body: { error: detail } };
-  }
-}
-
-class UnknownPlatformMessage extends Error {
-  constructor(readonly platformMessageId: string) {
-    super(`no message recorded for platform message ${platformMessageId}`);
   }
 }

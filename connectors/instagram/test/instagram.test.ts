@@ -91,6 +91,26 @@ describe('against the simulated Send API', () => {
     expect(p.statuses()).toEqual([expect.objectContaining({ messageId: c.messageId, status: 'READ' })]);
   });
 
+  test('an unknown mid holds back only its own receipt: the others of the body are published at once', async () => {
+    const p = await start();
+    const known = ctx('conv-known');
+    await refs.save('INSTAGRAM', 'mid.known', known);
+    const receipt = (mid: string, recipient: string) => platform.statusWebhook({ platformMessageId: mid, status: 'read', at: new Date(), send: { recipient, kind: 'text' } });
+    const [first, second] = [receipt('mid.known', 'conv-known'), receipt('mid.unknown', 'conv-unknown')] as { entry: unknown[] }[];
+    const raw = JSON.stringify({ ...first, entry: [...first!.entry, ...second!.entry] });
+    const signed = { [SIGNATURE_HEADER]: signBody(SECRET, raw) };
+    expect(await postWebhook(p.webhookUrl, raw, signed)).toBe(503);
+    expect(p.statuses()).toEqual([expect.objectContaining({ messageId: known.messageId, status: 'READ' })]);
+
+    const late = ctx('conv-unknown');
+    await refs.save('INSTAGRAM', 'mid.unknown', late);
+    expect(await postWebhook(p.webhookUrl, raw, signed)).toBe(200); // the known receipt is a replay now, not published twice
+    expect(p.statuses()).toEqual([
+      expect.objectContaining({ messageId: known.messageId, status: 'READ' }),
+      expect.objectContaining({ messageId: late.messageId, status: 'READ' }),
+    ]);
+  });
+
   test('unsigned and forged receipts are refused and counted', async () => {
     const p = await start();
     const raw = JSON.stringify(platform.statusWebhook({ platformMessageId: 'mid.x', status: 'delivered', at: new Date(), send: { recipient: 'r', kind: 'text' } }));
