@@ -33,6 +33,15 @@ export interface OutboundSenderOptions {
 /** One platform request of a message: its file (with the caption when the platform takes captions) or its text. */
 type Part = { kind: 'file'; file: OutboundFile } | { kind: 'text'; text: string };
 
+/** Runs a call to one of our own services; its failure makes the message wait instead of using up an attempt. */
+async function waitOutOwnOutage<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw new RetryLaterError(`${what} failed (${error instanceof Error ? error.message : String(error)}); the message waits`);
+  }
+}
+
 /**
  * The work for one outbound event, run by the worker runtime (`startEventConsumer`), which retries a failed attempt
  * with back-off and jitter and, after the last attempt, calls `giveUp` and dead-letters the record. Here:
@@ -50,15 +59,6 @@ type Part = { kind: 'file'; file: OutboundFile } | { kind: 'text'; text: string 
  * The recipient is the conversation id: in this system a conversation is the platform chat (a real deployment would
  * look up the chat's phone number or Instagram-scoped id here).
  */
-/** Runs a call to one of our own services; its failure makes the message wait instead of using up an attempt. */
-async function waitOutOwnOutage<T>(what: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    throw new RetryLaterError(`${what} failed (${error instanceof Error ? error.message : String(error)}); the message waits`);
-  }
-}
-
 export class OutboundSender {
   private readonly channel: Channel;
   private readonly now: () => Date;
