@@ -154,10 +154,15 @@ describe('resume on the embedded bus', () => {
     const received: LiveEvent[] = [];
     const stream = new SubscriberStream(50, start, () => undefined, () => stop());
     const stop = fanOut.listen(conversationId, (event) => stream.live(event));
+    const ended: { error?: unknown } = {};
     void (async () => {
-      for await (const event of stream.queue) received.push(event);
+      try {
+        for await (const event of stream.queue) received.push(event);
+      } catch (error) {
+        ended.error = error; // what the subscriber's client would be sent
+      }
     })();
-    return { stream, received, stop };
+    return { stream, received, stop, ended };
   }
   const seen = (events: LiveEvent[]) => events.map((e) => `${e.messageId.slice(-4)}:${e.previousStatus}>${e.status}`);
 
@@ -246,5 +251,26 @@ describe('resume on the embedded bus', () => {
     const third = subscribe({ resumeAfter: feed.position() });
     await expect(replays.start(feed.position(), third.stream, filter)).resolves.toBeInstanceOf(Function);
     for (const s of [first, second, third]) s.stop();
+  });
+
+  it('ends a resume with UNAVAILABLE (the cursor still good) when the log cannot be read, and frees its slot', async () => {
+    const down = () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:9092'));
+    await publish([status(newUuidV7(), 'SENT')]);
+    await waitFor('a record to replay', () => feed.position().some((p) => p >= 0n));
+    const behind = feed.position().map((p) => (p >= 0n ? p - 1n : p));
+    const unavailable = { extensions: { code: 'UNAVAILABLE' }, message: expect.stringMatching(/same cursor/) };
+
+    const noOffsets = new Replays({ offsets: down, read: (options) => bus.read(options) }, LIMITS, log);
+    const first = subscribe({ resumeAfter: behind });
+    await expect(noOffsets.start(behind, first.stream, filter)).rejects.toMatchObject(unavailable);
+    expect(noOffsets.active).toBe(0);
+
+    const noReader = new Replays({ offsets: (topic) => bus.offsets(topic), read: down }, LIMITS, log);
+    const second = subscribe({ resumeAfter: behind });
+    await noReader.start(behind, second.stream, filter);
+    await waitFor('the resume to fail', () => second.ended.error !== undefined);
+    expect(second.ended.error).toMatchObject(unavailable);
+    await waitFor('the slot freed', () => noReader.active === 0);
+    for (const s of [first, second]) s.stop();
   });
 });

@@ -43,6 +43,7 @@ describe('graphql-ws server (in process)', () => {
   const members = new Set([C_MEMBER]);
   // What the users subgraph lists as u1's conversations: its memberships, plus one the exact check at delivery refuses.
   let listsDown = false;
+  let membershipDown = false;
   const memberLists = new MemberLists(
     {
       conversationIdsOf: async (userIds) => {
@@ -79,7 +80,14 @@ describe('graphql-ws server (in process)', () => {
       fanOut,
       feed: { position: () => [-1n] },
       replays: { start: () => Promise.reject(new Error('resuming is tested in subscriptions-resume.test.ts')) },
-      membership: { isMember: async (conversationId: string) => members.has(conversationId), isMemberNow: () => undefined, forget: () => undefined },
+      membership: {
+        isMember: async (conversationId: string) => {
+          if (membershipDown) throw new PeerUnavailableError('users', 'connect ECONNREFUSED 10.0.0.7:4001');
+          return members.has(conversationId);
+        },
+        isMemberNow: () => undefined,
+        forget: () => undefined,
+      },
       memberLists,
       bufferSize: 3,
       maxSocketBufferBytes: 1024 * 1024,
@@ -219,6 +227,26 @@ describe('graphql-ws server (in process)', () => {
     expect(again.data).toEqual([{ myEvents: { cursor: event(C_MEMBER, 130).cursor, message: { id: 'm130', status: 'DELIVERED', conversation: { id: C_MEMBER } } } }]);
     await again.client.dispose();
     await until(() => fanOut.listenerCount === before);
+  });
+
+  it('ends a subscription with UNAVAILABLE when membership cannot be checked, leaving no listener behind', async () => {
+    const before = fanOut.listenerCount;
+    const s = subscribe(C_MEMBER);
+    await listening(before + 1);
+    membershipDown = true;
+    try {
+      fanOut.publish(event(C_MEMBER, 140));
+      await until(() => s.errors.length > 0);
+    } finally {
+      membershipDown = false;
+    }
+    expect(s.errors.flat()).toEqual([
+      expect.objectContaining({ message: 'membership in this conversation could not be checked: subscribe again in a moment', extensions: { code: 'UNAVAILABLE' } }),
+    ]);
+    expect(s.data).toEqual([]);
+    await until(() => fanOut.listenerCount === before);
+    expect(fanOut.listenerCount).toBe(before);
+    await s.client.dispose();
   });
 
   it('forgets a subscriber once its client goes away (no listener left behind)', async () => {

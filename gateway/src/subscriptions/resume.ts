@@ -5,6 +5,7 @@ import {
   decodeEvent,
   graphqlError,
   rateLimited,
+  unavailable,
   type EventBus,
   type Logger,
   type PartitionOffsets,
@@ -75,6 +76,11 @@ export function replayPlan(after: PositionVector, offsets: readonly PartitionOff
   return plan;
 }
 
+/** The event log could not be read back: the client's cursor is still good, so subscribing again later resumes. */
+function cannotResume() {
+  return unavailable('the events after your cursor could not be read: subscribe again with the same cursor in a moment');
+}
+
 /**
  * Resumes subscriptions: reads `messages.status` after a cursor with a reader of its own (the port's `read`), into a
  * subscription's stream, up to the end offsets taken after its live listener was attached; then the stream goes live.
@@ -116,8 +122,12 @@ export class Replays {
       plan = replayPlan(after, await this.bus.offsets(TOPICS.messagesStatus), this.limits);
     } catch (error) {
       release();
-      if ((error as GraphQLError).extensions?.code === ErrorCode.CURSOR_EXPIRED) this.onOutcome('expired');
-      throw error;
+      if ((error as GraphQLError).extensions?.code === ErrorCode.CURSOR_EXPIRED) {
+        this.onOutcome('expired');
+        throw error;
+      }
+      this.log.error({ err: error }, 'replay refused: the log offsets could not be read');
+      throw cannotResume();
     }
     if (plan.pending.size === 0) {
       stream.goLive(plan.end);
@@ -186,7 +196,7 @@ export class Replays {
     });
     reader.catch((error: unknown) => {
       this.log.error({ err: error }, 'replay reader failed');
-      finish('failed', error);
+      finish('failed', cannotResume());
     });
     return () => finish('abandoned');
   }

@@ -85,6 +85,20 @@ export function eventSubscriber(deps: SubscriptionDeps): GraphQLFieldResolver<un
       }
     }
     const { queue } = stream;
+    /**
+     * The exact check when the cache has no answer. If the users subgraph cannot answer, the subscription ends with
+     * UNAVAILABLE: graphql-ws sends the error but, when `next()` rejects, never calls `return()`, so the queue is
+     * ended here (else its listener would stay, collecting events for no reader until the socket is closed as too slow).
+     */
+    const checkMember = async (conversationId: string): Promise<boolean> => {
+      try {
+        return await deps.membership.isMember(conversationId, userId);
+      } catch (error) {
+        deps.log.warn({ err: error, userId, conversationId }, 'subscription ended: membership could not be checked');
+        await queue.return();
+        throw unavailable('membership in this conversation could not be checked: subscribe again in a moment');
+      }
+    };
     const iterator: AsyncIterableIterator<LiveEvent> = {
       async next() {
         for (;;) {
@@ -92,7 +106,7 @@ export function eventSubscriber(deps: SubscriptionDeps): GraphQLFieldResolver<un
           if (item.done) return item;
           // Answered from the membership cache without a promise when it can be (every event of every subscriber asks).
           const { conversationId } = item.value;
-          if (deps.membership.isMemberNow(conversationId, userId) ?? (await deps.membership.isMember(conversationId, userId))) return item;
+          if (deps.membership.isMemberNow(conversationId, userId) ?? (await checkMember(conversationId))) return item;
         }
       },
       return: () => queue.return(),
