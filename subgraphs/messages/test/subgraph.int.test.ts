@@ -325,8 +325,12 @@ describe('sendMessage', () => {
       expect(refused.errors?.[0]?.extensions?.field).toBe('clientMessageId');
     }
     expect((await send(alice, { conversationId: conv.toUpperCase(), content: 'first', clientMessageId })).id).toBe(first.id);
+    // A file alone (no content stored in the claim) is the same message when retried.
+    const fileOnly = `c-${randomUUID()}`;
+    const attached = await send(alice, { conversationId: other, fileId, clientMessageId: fileOnly });
+    expect((await send(alice, { conversationId: other, fileId, clientMessageId: fileOnly })).id).toBe(attached.id);
     expect((await eventsOf(conv, 1, 500)).map((e) => e.event.messageId)).toEqual([first.id]);
-    expect(seen.get(other)).toBeUndefined();
+    expect((await eventsOf(other, 1, 500)).map((e) => e.event.messageId)).toEqual([attached.id]);
   });
 
   it('gives concurrent retries of one clientMessageId one id and exactly one event', async () => {
