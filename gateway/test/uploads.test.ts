@@ -24,7 +24,10 @@ const blocks = Array.from({ length: 4 }, () => randomBytes(MiB));
  * random blocks (never mutated, so nothing is corrupted while queued), hashing it on the way out.
  * The client holds no copy of the file, so memory growth is the gateway's and the subgraph's.
  */
-async function upload(url: string, size: number, headers: Record<string, string> = {}): Promise<UploadResult> {
+/** A signed-in caller's header (set once the subgraphs run): every upload needs one. */
+let signedIn: Record<string, string> = {};
+
+async function upload(url: string, size: number, headers: Record<string, string> = signedIn): Promise<UploadResult> {
   const boundary = `test-${randomBytes(8).toString('hex')}`;
   const hash = createHash('sha256');
   const head =
@@ -69,6 +72,7 @@ describe('uploads through the gateway', () => {
 
   beforeAll(async () => {
     subgraphs = await startTestSubgraphs();
+    signedIn = { authorization: `Bearer ${await subgraphs.jwt.issue('u-7', 'dana')}` };
     gateway = await startTestGateway(subgraphs);
     small = await startTestGateway(subgraphs, { MAX_UPLOAD_BYTES: String(MiB) });
   }, 60_000);
@@ -138,7 +142,7 @@ describe('uploads through the gateway', () => {
     form.set('a', new Blob([contents[0]!]), 'a.txt');
     form.set('b', new Blob([contents[1]!]), 'b.txt');
     form.set('c', new Blob([contents[2]!]), 'c.txt');
-    const response = await fetch(gateway.url, { method: 'POST', headers: { 'apollo-require-preflight': 'true' }, body: form });
+    const response = await fetch(gateway.url, { method: 'POST', headers: { 'apollo-require-preflight': 'true', ...signedIn }, body: form });
     const body = (await response.json()) as { data?: { uploadFiles: { filename: string; size: number; sha256: string }[] }; errors?: unknown };
     expect(body.errors).toBeUndefined();
     const sha = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -176,6 +180,25 @@ describe('uploads through the gateway', () => {
     } finally {
       await down.service.stop();
       await new Promise((resolve) => proxy.close(resolve));
+    }
+  }, 30_000);
+
+  it('refuses an anonymous upload before opening a request to the files service', async () => {
+    let opened = 0;
+    const counting = http.createServer((req, res) => {
+      opened++;
+      req.resume();
+      req.on('end', () => res.writeHead(500).end());
+    });
+    await new Promise<void>((resolve) => counting.listen(0, '127.0.0.1', resolve));
+    const watched = await startTestGateway(subgraphs, { SUBGRAPH_FILES_URL: `http://127.0.0.1:${(counting.address() as AddressInfo).port}/graphql` });
+    try {
+      const result = await upload(watched.url, 64 * 1024, {});
+      expect(result.body.errors).toEqual([expect.objectContaining({ message: 'sign in to upload a file', extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) })]);
+      expect(opened).toBe(0);
+    } finally {
+      await watched.service.stop();
+      await new Promise((resolve) => counting.close(resolve));
     }
   }, 30_000);
 

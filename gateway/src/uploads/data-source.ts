@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { errorCode, ErrorCode } from '@chat4all/common';
+import { errorCode, ErrorCode, unauthenticated } from '@chat4all/common';
 import { GraphQLError } from 'graphql';
 import type { Dispatcher } from 'undici';
 import type { GatewayContext } from '../context';
@@ -58,6 +58,9 @@ export class UploadingDataSource extends SubgraphDataSource {
     const { variables, paths } = extractUploads(request.variables);
     if (paths.size === 0) return super.process(options);
     if (!request.query) throw new Error('Missing query');
+    // Every upload needs a user, and the files service says so only once it has read the whole request: refused here,
+    // before the request is opened, an anonymous client cannot hold the pool's connections to it by stalling its file.
+    if (!(context as Partial<GatewayContext> | undefined)?.identity) throw unauthenticated('sign in to upload a file');
 
     const multipart = outgoingMultipart({ query: request.query, operationName: request.operationName, variables }, paths, requestUploads);
 
