@@ -259,6 +259,14 @@ describe('subgraph kit on the service bootstrap', () => {
     expect(calls).toEqual([{ resolver: 'store', identity: expect.objectContaining({ userId: 'user-1' }) }]);
   });
 
+  it('refuses one file given to two fields with BAD_USER_INPUT, not an internal error', async () => {
+    const twice = 'mutation ($f: Upload!) { a: store(file: $f) { size } b: store(file: $f) { size } }';
+    const { json } = await upload(randomBytes(1024), { 'apollo-require-preflight': 'true', ...user() }, twice);
+    expect(json.errors).toEqual([
+      expect.objectContaining({ message: 'a file can be given to one field only: map it to one variable, used once', extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }),
+    ]);
+  });
+
   it('accepts a file of exactly the size limit', async () => {
     const content = randomBytes(MAX_FILE);
     const { json } = await upload(content, { 'apollo-require-preflight': 'true' });

@@ -113,7 +113,9 @@ export async function parseMultipartRequest(
           mimetype: file.mimetype,
           encoding: file.encoding,
           createReadStream() {
-            if (taken) throw new Error('createReadStream() can be called once per upload');
+            // One file given to two fields (two variables mapped to one part, or one variable used twice): its bytes
+            // can be read once, so the second field is refused as the client's error.
+            if (taken) throw badUserInput('a file can be given to one field only: map it to one variable, used once', 'file');
             taken = true;
             let size = 0;
             const out = new Transform({
