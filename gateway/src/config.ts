@@ -47,6 +47,11 @@ export const configSchema = withSecrets(
     MAX_UPLOAD_BYTES: env.int(2 * 1024 * MiB, 1),
     MAX_UPLOAD_FILES: env.int(10, 1),
     /**
+     * Longest pause in an upload's bytes: a client that sends nothing for this long is refused (BAD_REQUEST), so it
+     * cannot hold one of the gateway's connections to the files service for good.
+     */
+    UPLOAD_IDLE_TIMEOUT_MS: env.int(60_000, 100),
+    /**
      * How far the heap may grow past what the last full collection kept, in percent, before the next one (heap.ts);
      * 0 leaves it to V8. Lower holds less garbage per subscriber for a little more collection work.
      */

@@ -128,6 +128,7 @@ export async function createGateway(config: Config, log: Logger, options: Gatewa
       identityKey: config.IDENTITY_SIGNING_KEY,
       maxFileBytes: config.MAX_UPLOAD_BYTES,
       timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+      idleTimeoutMs: config.UPLOAD_IDLE_TIMEOUT_MS,
     });
 
   const gateway = new ApolloGateway({

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { request } from 'undici';
@@ -199,6 +199,48 @@ describe('uploads through the gateway', () => {
     } finally {
       await watched.service.stop();
       await new Promise((resolve) => counting.close(resolve));
+    }
+  }, 30_000);
+
+  it('refuses an upload that stalls for UPLOAD_IDLE_TIMEOUT_MS with BAD_REQUEST, ending its request to the files service', async () => {
+    let ended = 0;
+    const files = http.createServer((req, res) => {
+      req.resume();
+      const done = () => {
+        ended++;
+        if (!res.headersSent) res.writeHead(500).end();
+      };
+      req.on('end', done);
+      req.on('aborted', done);
+    });
+    await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
+    const impatient = await startTestGateway(subgraphs, {
+      SUBGRAPH_FILES_URL: `http://127.0.0.1:${(files.address() as AddressInfo).port}/graphql`,
+      UPLOAD_IDLE_TIMEOUT_MS: '300',
+    });
+    try {
+      const boundary = `stall-${randomBytes(6).toString('hex')}`;
+      const head =
+        `--${boundary}\r\ncontent-disposition: form-data; name="operations"\r\n\r\n${JSON.stringify({ query: UPLOAD, variables: { file: null } })}\r\n` +
+        `--${boundary}\r\ncontent-disposition: form-data; name="map"\r\n\r\n${JSON.stringify({ 0: ['variables.file'] })}\r\n` +
+        `--${boundary}\r\ncontent-disposition: form-data; name="0"; filename="slow.bin"\r\ncontent-type: application/octet-stream\r\n\r\nthe first bytes, then nothing`;
+      const stalling = new PassThrough();
+      stalling.write(head); // and never more, nor an end
+      const answer = request(impatient.url, {
+        method: 'POST',
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'apollo-require-preflight': 'true', ...signedIn },
+        body: stalling,
+      });
+      // The request to the files service ends while the client still stalls: the pool's connection is free again.
+      for (let i = 0; i < 250 && ended === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(ended).toBe(1);
+      // The client is answered once its request ends (clients may not read an answer while still sending).
+      stalling.end(`\r\n--${boundary}--\r\n`);
+      const body = (await (await answer).body.json()) as UploadResult['body'];
+      expect(body.errors).toEqual([expect.objectContaining({ message: 'the upload stalled: no bytes for 300 ms', extensions: expect.objectContaining({ code: 'BAD_REQUEST' }) })]);
+    } finally {
+      await impatient.service.stop();
+      await new Promise((resolve) => files.close(resolve));
     }
   }, 30_000);
 

@@ -14,6 +14,30 @@ export interface UploadingDataSourceOptions extends SubgraphDataSourceOptions {
   maxFileBytes: number;
   /** How long the subgraph may take to answer once the whole file has been sent. */
   timeoutMs: number;
+  /** Longest pause in the client's bytes while they are forwarded (UPLOAD_IDLE_TIMEOUT_MS). */
+  idleTimeoutMs: number;
+}
+
+/**
+ * The parts of `source` as they come, refused with BAD_REQUEST when the next takes longer than `idleMs`: a client that
+ * stalls its file would otherwise hold the request to the subgraph, and a connection of the pool, open for good.
+ */
+async function* idleLimited(source: AsyncGenerator<Buffer>, idleMs: number): AsyncGenerator<Buffer> {
+  for (;;) {
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new GraphQLError(`the upload stalled: no bytes for ${idleMs} ms`, { extensions: { code: ErrorCode.BAD_REQUEST } })), idleMs);
+    });
+    let next: IteratorResult<Buffer>;
+    try {
+      next = await Promise.race([source.next(), stalled]);
+    } finally {
+      // Only the client's pause counts: not the time the subgraph takes to read what was yielded.
+      clearTimeout(timer);
+    }
+    if (next.done) return;
+    yield next.value;
+  }
 }
 
 function codeForStatus(status: number): string {
@@ -40,12 +64,14 @@ export class UploadingDataSource extends SubgraphDataSource {
   private readonly dispatcher: Dispatcher;
   private readonly maxFileBytes: number;
   private readonly timeoutMs: number;
+  private readonly idleTimeoutMs: number;
 
   constructor(options: UploadingDataSourceOptions) {
     super(options);
     this.dispatcher = options.dispatcher;
     this.maxFileBytes = options.maxFileBytes;
     this.timeoutMs = options.timeoutMs;
+    this.idleTimeoutMs = options.idleTimeoutMs;
   }
 
   override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayResponse> {
@@ -75,11 +101,11 @@ export class UploadingDataSource extends SubgraphDataSource {
     const abort = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     let bodyError: unknown;
-    const timeoutMs = this.timeoutMs;
+    const { timeoutMs, idleTimeoutMs } = this;
     const body = Readable.from(
       (async function* () {
         try {
-          yield* multipart.body;
+          yield* idleLimited(multipart.body, idleTimeoutMs);
         } catch (error) {
           bodyError = error;
           throw error;
